@@ -108,6 +108,20 @@ static void emit_u16(sl_json_writer *w, uint32_t unit)
     emit(w, esc, sizeof esc);
 }
 
+/* True when any of the 8 bytes at p is not plain printable ASCII or is '"'
+ * or '\\' (SWAR: the classic has-less / has-byte bit tricks on one word). */
+static inline bool word_needs_escape(const unsigned char *p)
+{
+    uint64_t x;
+    memcpy(&x, p, sizeof x);
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t below_space = (x - ones * 0x20) & ~x;
+    uint64_t quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\'), del = x ^ (ones * 0x7F);
+    uint64_t zero_q = (quote - ones) & ~quote, zero_b = (backslash - ones) & ~backslash;
+    uint64_t zero_d = (del - ones) & ~del;
+    return ((below_space | zero_q | zero_b | zero_d) & highs) || (x & highs);
+}
+
 /* ensure_ascii: printable ASCII as is, the short escapes Python uses, every
  * other code point as \uXXXX (a surrogate pair above U+FFFF). Bytes that are
  * not UTF-8 are written as U+FFFD, never raw. */
@@ -118,6 +132,11 @@ static void emit_string(sl_json_writer *w, const char *s, size_t len)
     size_t run = 0; /* start of the pending run of bytes that need no escape */
     size_t i = 0;
     while (i < len) {
+        /* Most bytes need no escape: skip them eight at a time. */
+        while (len - i >= 8 && !word_needs_escape(p + i))
+            i += 8;
+        if (i >= len)
+            break;
         unsigned char c = p[i];
         if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
             i++;
@@ -351,15 +370,39 @@ sl_encode_status sl_encode_value(const sl_value *v, char *buf, size_t cap, size_
     return sl_jw_finish(&w, len_out);
 }
 
-/* The record's keys in code point order, so the line is written straight
- * from the struct without sorting. tests/schema checks this table. */
-static const sl_field record_key_order[SL_F_COUNT] = {
-    SL_F_ALLOCATOR_ACTIVE_BYTES, SL_F_ALLOCATOR_ALLOCATED_BYTES, SL_F_ALLOCATOR_CHANGE_BYTES,
-    SL_F_ALLOCATOR_INACTIVE_BYTES, SL_F_ALLOCATOR_RESERVED_BYTES, SL_F_COLLECTOR,
-    SL_F_CONTEXT, SL_F_DEVICE_FREE_BYTES, SL_F_DEVICE_ID, SL_F_DEVICE_TOTAL_BYTES,
-    SL_F_DEVICE_USED_BYTES, SL_F_EVENT_TYPE, SL_F_HOST, SL_F_JOB_ID, SL_F_LOCAL_RANK,
-    SL_F_METADATA, SL_F_PID, SL_F_RANK, SL_F_SAMPLING_INTERVAL_MS, SL_F_SCHEMA_VERSION,
-    SL_F_SESSION_ID, SL_F_TIMESTAMP_NS, SL_F_WORLD_SIZE,
+/* The record's keys in code point order, pre-rendered with their separator,
+ * so the line is written straight from the struct without sorting or
+ * escaping keys. tests/schema checks the line against Python's bytes. */
+typedef struct sl_record_key {
+    sl_field field;
+    const char *text; /* `, "key": ` */
+    size_t len;
+} sl_record_key;
+
+static const sl_record_key record_keys[SL_F_COUNT] = {
+    {SL_F_ALLOCATOR_ACTIVE_BYTES, ", \"allocator_active_bytes\": ", 28},
+    {SL_F_ALLOCATOR_ALLOCATED_BYTES, ", \"allocator_allocated_bytes\": ", 31},
+    {SL_F_ALLOCATOR_CHANGE_BYTES, ", \"allocator_change_bytes\": ", 28},
+    {SL_F_ALLOCATOR_INACTIVE_BYTES, ", \"allocator_inactive_bytes\": ", 30},
+    {SL_F_ALLOCATOR_RESERVED_BYTES, ", \"allocator_reserved_bytes\": ", 30},
+    {SL_F_COLLECTOR, ", \"collector\": ", 15},
+    {SL_F_CONTEXT, ", \"context\": ", 13},
+    {SL_F_DEVICE_FREE_BYTES, ", \"device_free_bytes\": ", 23},
+    {SL_F_DEVICE_ID, ", \"device_id\": ", 15},
+    {SL_F_DEVICE_TOTAL_BYTES, ", \"device_total_bytes\": ", 24},
+    {SL_F_DEVICE_USED_BYTES, ", \"device_used_bytes\": ", 23},
+    {SL_F_EVENT_TYPE, ", \"event_type\": ", 16},
+    {SL_F_HOST, ", \"host\": ", 10},
+    {SL_F_JOB_ID, ", \"job_id\": ", 12},
+    {SL_F_LOCAL_RANK, ", \"local_rank\": ", 16},
+    {SL_F_METADATA, ", \"metadata\": ", 14},
+    {SL_F_PID, ", \"pid\": ", 9},
+    {SL_F_RANK, ", \"rank\": ", 10},
+    {SL_F_SAMPLING_INTERVAL_MS, ", \"sampling_interval_ms\": ", 26},
+    {SL_F_SCHEMA_VERSION, ", \"schema_version\": ", 20},
+    {SL_F_SESSION_ID, ", \"session_id\": ", 16},
+    {SL_F_TIMESTAMP_NS, ", \"timestamp_ns\": ", 18},
+    {SL_F_WORLD_SIZE, ", \"world_size\": ", 16},
 };
 
 sl_encode_status sl_encode_record_line(const sl_record *r, char *buf, size_t cap,
@@ -373,9 +416,13 @@ sl_encode_status sl_encode_record_line(const sl_record *r, char *buf, size_t cap
         fail(&w);
     sl_jw_begin_object(&w);
     for (size_t i = 0; i < SL_F_COUNT && !w.invalid; i++) {
-        const char *name = sl_field_name(record_key_order[i]);
-        sl_jw_key(&w, name, strlen(name));
-        sl_jw_value(&w, &fields[record_key_order[i]]);
+        /* The keys are plain ASCII: write the pre-rendered `, "key": ` and
+         * skip escaping them (the writer's hot path in the shim). */
+        const sl_record_key *k = &record_keys[i];
+        emit(&w, i ? k->text : k->text + 2, i ? k->len : k->len - 2);
+        w.need_comma[w.depth] = true;
+        w.after_key = true;
+        sl_jw_value(&w, &fields[k->field]);
     }
     sl_jw_end_object(&w);
     if (!w.invalid)

@@ -1,0 +1,149 @@
+/* Upstream's writer policy as defaults, and the environment variables that
+ * override it. A bad value never stops anything: it is named on stderr once
+ * and the field keeps the value it had. */
+#include "pipeline.h"
+#include "warn.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void sl_pipeline_config_defaults(sl_pipeline_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    strcpy(cfg->output_dir, "./stormlog-out");
+    cfg->ring_capacity = 65536;
+    cfg->flush_every_events = 50;
+    cfg->flush_every_ms = 2000;
+    cfg->rollover_bytes = 64ull * 1024 * 1024;
+    cfg->rollover_events = 10000;
+    cfg->retention_files = 8;
+    cfg->retention_bytes = 512ull * 1024 * 1024;
+    cfg->shutdown_deadline_ms = 2000;
+    cfg->quiet = false;
+}
+
+/* A decimal integer in [min, max], nothing else (no sign, no suffix, no spaces). */
+static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    if (s == NULL || *s < '0' || *s > '9')
+        return false;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_bool(const char *s, bool *out)
+{
+    static const char *const yes[] = {"1", "true", "yes", "on"};
+    static const char *const no[] = {"0", "false", "no", "off", ""};
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        if (strcasecmp(s, yes[i]) == 0)
+            return *out = true, true;
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        if (strcasecmp(s, no[i]) == 0)
+            return *out = false, true;
+    return false;
+}
+
+typedef struct env_reader {
+    sl_pipeline_getenv_fn getenv_fn;
+    void *ctx;
+    sl_pipeline_config *cfg;
+    bool all_valid;
+} env_reader;
+
+static void read_u64(env_reader *r, const char *name, uint64_t min, uint64_t max, uint64_t *field)
+{
+    const char *s = r->getenv_fn(name, r->ctx);
+    if (s == NULL)
+        return;
+    uint64_t v;
+    if (parse_u64(s, min, max, &v)) {
+        *field = v;
+        return;
+    }
+    r->all_valid = false;
+    sl_pipeline_warn(r->cfg->quiet, "%s='%.64s' is not an integer in [%" PRIu64 ", %" PRIu64 "]; using %" PRIu64,
+                     name, s, min, max, *field);
+}
+
+static void read_u32(env_reader *r, const char *name, uint32_t min, uint32_t max, uint32_t *field)
+{
+    uint64_t v = *field;
+    read_u64(r, name, min, max, &v);
+    *field = (uint32_t)v;
+}
+
+static const char *libc_getenv(const char *name, void *ctx)
+{
+    (void)ctx;
+    return getenv(name);
+}
+
+bool sl_pipeline_config_from_getenv(sl_pipeline_config *cfg, sl_pipeline_getenv_fn getenv_fn, void *ctx)
+{
+    int saved_errno = errno;
+    env_reader r = {getenv_fn, ctx, cfg, true};
+
+    const char *quiet = getenv_fn("STORMLOG_QUIET", ctx);
+    if (quiet != NULL && !parse_bool(quiet, &cfg->quiet)) {
+        r.all_valid = false;
+        sl_pipeline_warn(cfg->quiet, "STORMLOG_QUIET='%.64s' is not 0/1/true/false/yes/no/on/off; using %d",
+                         quiet, (int)cfg->quiet);
+    }
+
+    const char *dir = getenv_fn("STORMLOG_OUTPUT_DIR", ctx);
+    if (dir != NULL) {
+        size_t n = strlen(dir);
+        if (n == 0 || n >= sizeof cfg->output_dir) {
+            r.all_valid = false;
+            sl_pipeline_warn(cfg->quiet, "STORMLOG_OUTPUT_DIR is %s; using '%s'",
+                             n == 0 ? "empty" : "longer than 4095 bytes", cfg->output_dir);
+        } else {
+            memcpy(cfg->output_dir, dir, n + 1);
+        }
+    }
+
+    const char *cap = getenv_fn("STORMLOG_RING_CAPACITY", ctx);
+    if (cap != NULL) {
+        uint64_t v;
+        if (parse_u64(cap, SL_RING_CAPACITY_MIN, SL_RING_CAPACITY_MAX, &v) && (v & (v - 1)) == 0) {
+            cfg->ring_capacity = (uint32_t)v;
+        } else {
+            r.all_valid = false;
+            sl_pipeline_warn(cfg->quiet, "STORMLOG_RING_CAPACITY='%.64s' is not a power of two in [%u, %u]; using %u",
+                             cap, SL_RING_CAPACITY_MIN, SL_RING_CAPACITY_MAX, cfg->ring_capacity);
+        }
+    }
+
+    read_u32(&r, "STORMLOG_FLUSH_EVERY_EVENTS", 1, 1000000, &cfg->flush_every_events);
+    read_u32(&r, "STORMLOG_FLUSH_EVERY_MS", 1, 3600u * 1000u, &cfg->flush_every_ms);
+    read_u64(&r, "STORMLOG_ROLLOVER_BYTES", 1, UINT64_C(1) << 40, &cfg->rollover_bytes);
+    read_u32(&r, "STORMLOG_ROLLOVER_EVENTS", 1, UINT32_MAX, &cfg->rollover_events);
+    read_u32(&r, "STORMLOG_RETENTION_FILES", 1, 1000000, &cfg->retention_files);
+    read_u64(&r, "STORMLOG_RETENTION_BYTES", 1, UINT64_C(1) << 50, &cfg->retention_bytes);
+    read_u32(&r, "STORMLOG_SHUTDOWN_DEADLINE_MS", 1, 60000, &cfg->shutdown_deadline_ms);
+
+    /* Upstream refuses retention below one segment; we raise it instead of
+     * refusing, since the program must run on. */
+    if (cfg->retention_bytes < cfg->rollover_bytes) {
+        r.all_valid = false;
+        sl_pipeline_warn(cfg->quiet, "retention limit %" PRIu64 " bytes is below the rollover size; using %" PRIu64,
+                         cfg->retention_bytes, cfg->rollover_bytes);
+        cfg->retention_bytes = cfg->rollover_bytes;
+    }
+    errno = saved_errno;
+    return r.all_valid;
+}
+
+bool sl_pipeline_config_from_env(sl_pipeline_config *cfg)
+{
+    return sl_pipeline_config_from_getenv(cfg, libc_getenv, NULL);
+}

@@ -1,0 +1,104 @@
+/* The small helpers of event.h: names of the enums and appending metadata.
+ * They run on application threads inside hooks, so they never allocate and
+ * never call into libc beyond memcpy/strlen. */
+#include "event.h"
+
+#include <string.h>
+
+static const char *const event_type_names[SL_EVENT_TYPE_COUNT] = {
+    [SL_EVENT_START] = "start",
+    [SL_EVENT_ALLOCATION] = "allocation",
+    [SL_EVENT_DEALLOCATION] = "deallocation",
+    [SL_EVENT_PEAK] = "peak",
+    [SL_EVENT_SAMPLE] = "sample",
+    [SL_EVENT_ERROR] = "error",
+    [SL_EVENT_STOP] = "stop",
+    [SL_EVENT_PHASE_ENTER] = "phase_enter",
+    [SL_EVENT_PHASE_EXIT] = "phase_exit",
+};
+
+static const char *const collector_names[SL_COLLECTOR_COUNT] = {
+    [SL_COLLECTOR_CUDA] = "stormlog.cuda_shim",
+    [SL_COLLECTOR_HIP] = "stormlog.hip_shim",
+};
+
+const char *sl_event_type_name(sl_event_type t)
+{
+    return (unsigned)t < SL_EVENT_TYPE_COUNT ? event_type_names[t] : NULL;
+}
+
+const char *sl_collector_name(sl_collector c)
+{
+    return (unsigned)c < SL_COLLECTOR_COUNT ? collector_names[c] : NULL;
+}
+
+static sl_event_meta *meta_append(sl_event *ev, const char *key, sl_meta_kind kind)
+{
+    if (ev->meta_count >= SL_EVENT_META_MAX || key == NULL)
+        return NULL;
+    sl_event_meta *m = &ev->meta[ev->meta_count++];
+    m->key = key;
+    m->kind = (uint8_t)kind;
+    return m;
+}
+
+bool sl_event_meta_int(sl_event *ev, const char *key, int64_t v)
+{
+    sl_event_meta *m = meta_append(ev, key, SL_META_INT);
+    if (m)
+        m->v.i = v;
+    return m != NULL;
+}
+
+bool sl_event_meta_hex(sl_event *ev, const char *key, uint64_t v)
+{
+    sl_event_meta *m = meta_append(ev, key, SL_META_UINT_HEX);
+    if (m)
+        m->v.u = v;
+    return m != NULL;
+}
+
+bool sl_event_meta_str(sl_event *ev, const char *key, const char *static_str)
+{
+    if (static_str == NULL)
+        return sl_event_meta_null(ev, key);
+    sl_event_meta *m = meta_append(ev, key, SL_META_STATIC_STR);
+    if (m)
+        m->v.s = static_str;
+    return m != NULL;
+}
+
+bool sl_event_meta_bool(sl_event *ev, const char *key, bool v)
+{
+    sl_event_meta *m = meta_append(ev, key, SL_META_BOOL);
+    if (m)
+        m->v.b = v;
+    return m != NULL;
+}
+
+bool sl_event_meta_null(sl_event *ev, const char *key)
+{
+    return meta_append(ev, key, SL_META_NULL) != NULL;
+}
+
+/* Cut at SL_EVENT_CONTEXT_MAX - 1 bytes, then back off over UTF-8
+ * continuation bytes (10xxxxxx) so that a multi-byte character is either kept
+ * whole or left out: a label cut mid-character would be written with a
+ * U+FFFD replacement by the encoder, which reads as corruption. */
+void sl_event_set_context(sl_event *ev, const char *label)
+{
+    if (label == NULL) {
+        ev->flags &= (uint8_t)~SL_EVENT_F_HAS_CONTEXT;
+        ev->context[0] = '\0';
+        return;
+    }
+    size_t n = strnlen(label, SL_EVENT_CONTEXT_MAX);
+    if (n >= SL_EVENT_CONTEXT_MAX) {
+        n = SL_EVENT_CONTEXT_MAX - 1;
+        while (n > 0 && ((unsigned char)label[n] & 0xC0u) == 0x80u)
+            n--;
+    }
+    memcpy(ev->context, label, n);
+    ev->context[n] = '\0';
+    ev->flags |= SL_EVENT_F_HAS_CONTEXT;
+}

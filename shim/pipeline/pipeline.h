@@ -1,0 +1,130 @@
+/* The event pipeline: application threads -> lock-free MPSC ring -> writer
+ * thread -> canonical encoder -> append-only sink directory. It knows nothing
+ * about CUDA or HIP. One pipeline per process; the lifecycle owns when it
+ * starts and stops, the accounting owns what goes into events. */
+#ifndef STORMLOG_SHIM_PIPELINE_H
+#define STORMLOG_SHIM_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "stormlog/schema/value.h"
+
+#define SL_MAX_DEVICES 64 /* device ids 0..63 tracked per device; -1 is the host; others count in total only */
+
+/* Who is recording: fixed for the life of a session. */
+typedef struct sl_session_info {
+    char session_id[40];  /* random v4 UUID, canonical text */
+    char host[256];
+    int64_t pid;
+    bool has_job_id;
+    char job_id[256];
+    int64_t rank;
+    int64_t local_rank;
+    int64_t world_size;
+    int64_t sampling_interval_ms;
+} sl_session_info;
+
+/* Writer and sink settings; sl_pipeline_config_defaults() gives upstream's.
+ * Each field is read once at start; the environment variable in brackets is
+ * what sl_pipeline_config_from_env() reads into it. */
+typedef struct sl_pipeline_config {
+    /* [STORMLOG_OUTPUT_DIR] root of the recordings, default "./stormlog-out".
+     * Created (mode 0700) when missing; followed if it is a symlink (the user
+     * named it). Below it, the job and rank directories the shim creates are
+     * never followed through a symlink. */
+    char output_dir[4096];
+    /* [STORMLOG_RING_CAPACITY] event slots, a power of two in
+     * [SL_RING_CAPACITY_MIN, SL_RING_CAPACITY_MAX], default 65536 (about 29 MiB). */
+    uint32_t ring_capacity;
+    /* [STORMLOG_FLUSH_EVERY_EVENTS] flush (write + fdatasync) once this many
+     * events wait, default 50. Under load the writer also coalesces whatever
+     * else is already queued (up to SL_WRITER_BATCH_BYTES) into the same flush. */
+    uint32_t flush_every_events;
+    /* [STORMLOG_FLUSH_EVERY_MS] flush waiting events at least this often, default 2000. */
+    uint32_t flush_every_ms;
+    /* [STORMLOG_ROLLOVER_BYTES] a segment is closed once it holds this many
+     * bytes; a line that would take it past the limit opens the next one.
+     * Default 64 MiB. */
+    uint64_t rollover_bytes;
+    /* [STORMLOG_ROLLOVER_EVENTS] a segment is closed once it holds this many events, default 10000. */
+    uint32_t rollover_events;
+    /* [STORMLOG_RETENTION_FILES] at most this many segment files, default 8. */
+    uint32_t retention_files;
+    /* [STORMLOG_RETENTION_BYTES] at most this many bytes of segments, default
+     * 512 MiB; never below rollover_bytes. Oldest closed segments go first;
+     * the open one is never deleted. */
+    uint64_t retention_bytes;
+    /* [STORMLOG_SHUTDOWN_DEADLINE_MS] the longest sl_pipeline_stop() may take, default 2000. */
+    uint32_t shutdown_deadline_ms;
+    /* [STORMLOG_QUIET] 1/true/yes/on: no stderr lines at all. */
+    bool quiet;
+} sl_pipeline_config;
+
+#define SL_RING_CAPACITY_MIN 2u
+#define SL_RING_CAPACITY_MAX (1u << 24)
+
+void sl_pipeline_config_defaults(sl_pipeline_config *cfg);
+
+/* Overrides cfg's fields from the environment variables named above (cfg
+ * must be initialised first, usually with the defaults). STORMLOG_QUIET is
+ * read first so that it silences the rest. A variable that is set but not a
+ * valid value leaves its field as it was and prints one stderr line naming
+ * the variable and the value kept. Returns false when any value was bad.
+ * Preserves errno. */
+bool sl_pipeline_config_from_env(sl_pipeline_config *cfg);
+/* The same with a lookup function (NULL result: unset), for tests and for a
+ * lifecycle that snapshots its environment. */
+typedef const char *(*sl_pipeline_getenv_fn)(const char *name, void *ctx);
+bool sl_pipeline_config_from_getenv(sl_pipeline_config *cfg, sl_pipeline_getenv_fn getenv_fn, void *ctx);
+
+/* Creates the ring, resolves the sink directory
+ * (<output_dir>/<job_id or "local">/rank-NNNNN-<host>-<pid>/), opens it and
+ * starts the writer thread. Called once per process (and once again in a fork
+ * child that records). On failure to create/open the directory it prints one
+ * stderr line (unless quiet) and returns false; emits then count as dropped. */
+bool sl_pipeline_start(const sl_session_info *session, const sl_pipeline_config *cfg);
+
+/* Producer side: one atomic claim plus a copy; never blocks, never allocates,
+ * no syscall. Returns false when the event was dropped (ring full, pipeline
+ * not running); drops are counted per device and in total. */
+bool sl_pipeline_emit(const sl_event *ev);
+
+/* Like emit, then waits (at most timeout_ms) until the writer has written and
+ * fsynced that event: an OOM must be on disk before the failing call returns. */
+bool sl_pipeline_emit_durable(const sl_event *ev, uint32_t timeout_ms);
+
+/* Shutdown, once: drain the ring (bounded by the configured deadline), write
+ * the stop event (stop_event + extra metadata members, plus
+ * metadata.dropped_events_total), flush, fsync, mark the session completed in
+ * the manifest, join the writer. Safe to call when never started (no-op). */
+void sl_pipeline_stop(const sl_event *stop_event, const sl_member *extra_meta, size_t extra_count);
+
+/* Fork handling (the lifecycle registers these with pthread_atfork). The child
+ * forgets the parent's pipeline without touching its thread or files. */
+void sl_pipeline_atfork_prepare(void);
+void sl_pipeline_atfork_parent(void);
+void sl_pipeline_atfork_child(void);
+
+/* Counters of the writer and sink, for tests, the stop event and diagnostics. */
+typedef struct sl_pipeline_stats {
+    uint64_t written;          /* event lines the sink has written and synced */
+    uint64_t dropped_total;    /* == sl_pipeline_dropped_total() */
+    uint64_t abandoned_slots;  /* slots a producer claimed but never published in time */
+    uint64_t invalid_events;   /* events the validator refused (dropped, counted) */
+    uint64_t write_failures;   /* failed segment writes (each cut back and retried) */
+    uint64_t flushes;
+    uint64_t rollovers;
+    uint64_t pruned_segments;
+} sl_pipeline_stats;
+void sl_pipeline_get_stats(sl_pipeline_stats *out);
+
+bool sl_pipeline_running(void);
+uint64_t sl_pipeline_dropped_total(void);
+uint64_t sl_pipeline_dropped_device(int32_t device_id);
+/* The sink directory in use, or NULL before start / after a failed start. */
+const char *sl_pipeline_sink_dir(void);
+
+#endif

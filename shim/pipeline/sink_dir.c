@@ -1,0 +1,148 @@
+/* Where a process records: one directory per process, named so that ranks
+ * and processes never collide and sort sensibly:
+ *
+ *   <output_dir>/<job id or "local">/rank-00003-<host>-<pid>/
+ *
+ * The output directory is the user's: created if missing and followed if it
+ * is a symlink. Below it, the shim creates the directories itself (mode
+ * 0700) and opens each with O_NOFOLLOW: a symlink planted where our job or
+ * rank directory should be is refused, never followed, so nobody can point
+ * our writes at a file of their choosing. */
+#include "sink.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define NAME_PART_MAX 64
+#define LOCKED_NAME_TRIES 16
+
+/* A host or job id as one path component: [A-Za-z0-9._-] kept, anything else
+ * '_', no leading '.', never empty, at most NAME_PART_MAX bytes. */
+static void path_component(const char *in, char out[NAME_PART_MAX + 1])
+{
+    size_t n = 0;
+    for (; in && in[n] && n < NAME_PART_MAX; n++) {
+        char c = in[n];
+        bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'
+                    || c == '_' || (c == '.' && n > 0);
+        out[n] = keep ? c : '_';
+    }
+    if (n == 0)
+        out[n++] = '_';
+    out[n] = '\0';
+}
+
+/* mkdir -p for the user's output directory. */
+static int make_output_dir(const char *dir)
+{
+    char tmp[4096];
+    size_t len = strlen(dir);
+    if (len == 0 || len >= sizeof tmp)
+        return ENAMETOOLONG;
+    memcpy(tmp, dir, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (tmp[i] != '/' && tmp[i] != '\0')
+            continue;
+        char saved = tmp[i];
+        tmp[i] = '\0';
+        if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
+            int e = errno;
+            tmp[i] = saved;
+            return e;
+        }
+        tmp[i] = saved;
+    }
+    return 0;
+}
+
+/* mkdirat + open, refusing a symlink. Returns fd or -1 with errno (ELOOP for a symlink). */
+static int open_child_dir(int parent, const char *name)
+{
+    if (mkdirat(parent, name, 0700) != 0 && errno != EEXIST)
+        return -1;
+    struct stat st;
+    if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return -1;
+    if (S_ISLNK(st.st_mode)) {
+        errno = ELOOP;
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+static const char *reason(int e)
+{
+    return e == ELOOP ? "it is a symlink; refusing to follow it" : strerror(e);
+}
+
+int sl_sink_dir_create(const char *output_dir, const sl_session_info *session, char *path, size_t path_cap,
+                       char *why, size_t why_cap)
+{
+    int e = make_output_dir(output_dir);
+    if (e != 0) {
+        snprintf(why, why_cap, "cannot create output directory %s: %s", output_dir, strerror(e));
+        return -1;
+    }
+    int rootfd = open(output_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) {
+        snprintf(why, why_cap, "cannot open output directory %s: %s", output_dir, strerror(errno));
+        return -1;
+    }
+
+    char job[NAME_PART_MAX + 1];
+    if (session->has_job_id)
+        path_component(session->job_id, job);
+    else
+        strcpy(job, "local");
+    int jobfd = open_child_dir(rootfd, job);
+    e = errno;
+    close(rootfd);
+    if (jobfd < 0) {
+        snprintf(why, why_cap, "cannot create %s/%s: %s", output_dir, job, reason(e));
+        return -1;
+    }
+
+    char host[NAME_PART_MAX + 1];
+    path_component(session->host, host);
+    char base[3 * NAME_PART_MAX];
+    snprintf(base, sizeof base, "rank-%05" PRId64 "-%s-%" PRId64, session->rank < 0 ? 0 : session->rank, host,
+             session->pid);
+
+    for (int attempt = 0; attempt < LOCKED_NAME_TRIES; attempt++) {
+        char name[sizeof base + 8];
+        if (attempt == 0)
+            snprintf(name, sizeof name, "%s", base);
+        else
+            snprintf(name, sizeof name, "%s.%d", base, attempt);
+        int fd = open_child_dir(jobfd, name);
+        if (fd < 0) {
+            e = errno;
+            snprintf(why, why_cap, "cannot create %s/%s/%s: %s", output_dir, job, name, reason(e));
+            close(jobfd);
+            return -1;
+        }
+        /* A live writer holds its directory's lock. Filesystems without
+         * flock support (ENOLCK, EINVAL) record unlocked: better than not
+         * at all, and one process per directory is the normal case anyway. */
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+            close(fd);
+            continue;
+        }
+        close(jobfd);
+        snprintf(path, path_cap, "%s/%s/%s", output_dir, job, name);
+        return fd;
+    }
+    close(jobfd);
+    snprintf(why, why_cap, "every directory name for %s/%s/%s is held by a live writer", output_dir, job, base);
+    return -1;
+}

@@ -1,0 +1,325 @@
+/* The writer thread.
+ *
+ * Waking. The writer sleeps on a futex word (writer_sleeping) when the ring
+ * holds fewer events than are worth a flush; a producer wakes it only when
+ * its event brings the ring to that threshold (flush_every_events minus what
+ * the writer already holds), or when the event is an error/durable one. So a
+ * trickle of events costs no syscall per event, and "every 50 events or 2 s"
+ * falls out of the threshold and the sleep timeout. The handshake is the
+ * classic one: the writer stores writer_sleeping = 1 then reads the ring's
+ * tail (and the urgent flag); a producer publishes its slot then reads
+ * writer_sleeping; all seq_cst, so at least one of them sees the other.
+ *
+ * Flushing. Lines are encoded into `pending`; a flush is one write of whole
+ * lines plus fdatasync, then the manifest (sink.c). It happens when
+ * flush_every_events lines wait, when flush_every_ms passed since the last
+ * one, at once for an error or durable event (an OOM must be on disk before
+ * the program dies of it), and at rollover boundaries. Under load the writer
+ * first drains whatever is queued, up to SL_WRITER_BATCH_BYTES, so that a
+ * flush carries a batch rather than 50 lines: one fdatasync per batch is
+ * what makes a million events a second possible.
+ *
+ * Failures. A failed write is cut back (sink.c), kept in pending and retried
+ * with exponential backoff; meanwhile at most SL_WRITER_PENDING_MAX waits,
+ * then the ring fills and producers drop and count. The program never waits.
+ */
+#define _GNU_SOURCE
+#include "writer.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "event_record.h"
+#include "futex.h"
+#include "pipeline_shared.h"
+#include "warn.h"
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static void publish_stats(sl_writer *w)
+{
+    atomic_store_explicit(&sl_pipe.stat_write_failures, w->sink.write_failures, memory_order_relaxed);
+    atomic_store_explicit(&sl_pipe.stat_rollovers, w->sink.rollovers, memory_order_relaxed);
+    atomic_store_explicit(&sl_pipe.stat_pruned, w->sink.pruned_segments, memory_order_relaxed);
+}
+
+static void mark_synced(uint64_t upto)
+{
+    atomic_store_explicit(&sl_pipe.synced_pos, upto, memory_order_seq_cst);
+    atomic_fetch_add_explicit(&sl_pipe.synced_epoch, 1, memory_order_seq_cst);
+    if (atomic_load_explicit(&sl_pipe.durable_waiters, memory_order_seq_cst) > 0)
+        sl_futex_wake(&sl_pipe.synced_epoch, INT_MAX);
+}
+
+/* Writes the first `len` bytes (`events` lines) of pending; what reached
+ * the disk leaves pending even when the rest failed. true when all of it did. */
+static bool flush_range(sl_writer *w, size_t len, uint64_t events, int64_t now)
+{
+    if (len == 0)
+        return true;
+    size_t done = 0;
+    uint64_t done_events = 0;
+    int e = sl_sink_append(&w->sink, w->pending.data, len, events, &done, &done_events);
+    atomic_fetch_add_explicit(&sl_pipe.stat_flushes, 1, memory_order_relaxed);
+    memmove(w->pending.data, w->pending.data + done, w->pending.len - done);
+    w->pending.len -= done;
+    w->pending_events -= done_events;
+    atomic_fetch_add_explicit(&sl_pipe.stat_written, done_events, memory_order_relaxed);
+    publish_stats(w);
+    if (e != 0) {
+        if (!w->failing && w->failure_warnings < 3) {
+            w->failure_warnings++;
+            sl_pipeline_warn(w->cfg.quiet, "writing to %s failed: %s; retrying, events are counted and dropped while it fails",
+                             w->sink.path, strerror(e));
+        }
+        w->failing = true;
+        w->backoff_ns = w->backoff_ns ? w->backoff_ns * 2 : SL_WRITER_BACKOFF_MIN_NS;
+        if (w->backoff_ns > SL_WRITER_BACKOFF_MAX_NS)
+            w->backoff_ns = SL_WRITER_BACKOFF_MAX_NS;
+        w->retry_at_ns = now + w->backoff_ns;
+        return false;
+    }
+    w->failing = false;
+    w->backoff_ns = 0;
+    w->last_flush_ns = now;
+    return true;
+}
+
+static bool flush_all(sl_writer *w, int64_t now)
+{
+    if (w->pending_events == 0) {
+        mark_synced(w->pending_upto);
+        return true;
+    }
+    if (!flush_range(w, w->pending.len, w->pending_events, now))
+        return false;
+    mark_synced(w->pending_upto);
+    return true;
+}
+
+static void begin_session(sl_writer *w, const sl_event *first)
+{
+    const char *collector = sl_collector_name((sl_collector)first->collector);
+    /* The ledger's source names who recorded: the collector of the first
+     * event (stormlog.cuda_shim / stormlog.hip_shim), where upstream's
+     * generic sink writes "stormlog.telemetry_sink". A process's session
+     * has one collector in practice; tools that group by source then tell
+     * shim recordings apart from Python ones. */
+    sl_manifest_session s = {
+        .session_id = w->session.session_id,
+        .status = "running",
+        .started_at_ns = first->timestamp_ns < w->start_realtime_ns ? first->timestamp_ns : w->start_realtime_ns,
+        .host = w->session.host,
+        .pid = w->session.pid,
+        .job_id = w->session.has_job_id ? w->session.job_id : NULL,
+        .rank = w->session.rank,
+        .local_rank = w->session.local_rank,
+        .world_size = w->session.world_size,
+        .source = collector ? (char *)collector : "stormlog.telemetry_sink",
+    };
+    if (s.started_at_ns < 0)
+        s.started_at_ns = 0;
+    sl_sink_begin_session(&w->sink, &s);
+    w->session_begun = true;
+}
+
+/* Encodes one event into pending, keeping segments within their limits:
+ * a line that would take the open segment past rollover_bytes starts the
+ * next segment, and a segment that reaches rollover_events is flushed (and
+ * closed by the sink) at once. */
+static void encode_one(sl_writer *w, const sl_event *ev, const sl_member *extra, size_t extra_count,
+                       bool force_dropped)
+{
+    if (!w->session_begun)
+        begin_session(w, ev);
+    uint64_t drops = atomic_load_explicit(&sl_pipe.drops_total, memory_order_relaxed);
+    sl_event_extras extras = {extra, extra_count, force_dropped || drops > w->last_reported_drops, drops};
+    size_t before = w->pending.len;
+    sl_error err;
+    sl_event_line_status st = sl_event_append_line(ev, &w->session, &extras, &w->pending, &err);
+    if (st != SL_LINE_OK) {
+        w->pending.len = before;
+        atomic_fetch_add_explicit(&sl_pipe.stat_invalid, 1, memory_order_relaxed);
+        sl_pipe_count_drops(ev->device_id, 1, true, true);
+        if (!w->invalid_warned) {
+            w->invalid_warned = true;
+            sl_pipeline_warn(w->cfg.quiet, "dropped an event the validator refused: %s",
+                             st == SL_LINE_NOMEM ? "out of memory" : err.message);
+        }
+        return;
+    }
+    if (extras.with_dropped)
+        w->last_reported_drops = drops;
+
+    uint64_t seg_events, seg_bytes;
+    sl_sink_open_counts(&w->sink, &seg_events, &seg_bytes);
+    if (seg_bytes + before > 0 && seg_bytes + w->pending.len > w->cfg.rollover_bytes && !w->failing) {
+        if (flush_range(w, before, w->pending_events, sl_monotonic_ns()))
+            sl_sink_roll_over(&w->sink);
+    }
+    w->pending_events++;
+    sl_sink_open_counts(&w->sink, &seg_events, &seg_bytes);
+    if (seg_events + w->pending_events >= w->cfg.rollover_events && !w->failing)
+        flush_range(w, w->pending.len, w->pending_events, sl_monotonic_ns());
+}
+
+/* Waits for the producer of the PENDING slot at head, bounded; gives up on
+ * it (ring.c) when it takes longer than SL_WRITER_STALL_NS or the stop
+ * deadline comes first. */
+static void wait_for_publish(sl_writer *w, int64_t give_up_at)
+{
+    int64_t limit = sl_monotonic_ns() + SL_WRITER_STALL_NS;
+    if (give_up_at >= 0 && give_up_at < limit)
+        limit = give_up_at;
+    for (unsigned i = 0;; i++) {
+        const sl_event *ev;
+        if (sl_ring_peek(w->ring, &ev) != SL_RING_PENDING)
+            return;
+        if (i < 64) {
+            cpu_relax();
+        } else if (i < 128) {
+            sched_yield();
+        } else {
+            struct timespec ts = {0, 50 * 1000};
+            nanosleep(&ts, NULL);
+            if (sl_monotonic_ns() >= limit)
+                break;
+        }
+    }
+    if (sl_ring_abandon(w->ring)) {
+        atomic_fetch_add_explicit(&sl_pipe.stat_abandoned, 1, memory_order_relaxed);
+        sl_pipe_count_drops(SL_DEVICE_UNKNOWN, 1, true, false); /* the slot is half written */
+    }
+}
+
+/* Consumes published events into pending. Returns true when it stopped
+ * because the ring is empty. */
+static bool drain(sl_writer *w, int64_t give_up_at)
+{
+    bool empty = false;
+    size_t budget = w->failing ? SL_WRITER_PENDING_MAX : SL_WRITER_BATCH_BYTES;
+    while (w->pending.len < budget) {
+        if (give_up_at >= 0 && sl_monotonic_ns() >= give_up_at)
+            break;
+        const sl_event *ev;
+        sl_ring_peek_result pr = sl_ring_peek(w->ring, &ev);
+        if (pr == SL_RING_EMPTY) {
+            empty = true;
+            break;
+        }
+        if (pr == SL_RING_PENDING) {
+            wait_for_publish(w, give_up_at);
+            continue;
+        }
+        bool urgent = (ev->flags & SL_EVENT_F_DURABLE) || ev->type == SL_EVENT_ERROR;
+        encode_one(w, ev, NULL, 0, false);
+        sl_ring_release(w->ring);
+        w->pending_upto = w->ring->head;
+        if (urgent && !w->failing)
+            flush_all(w, sl_monotonic_ns());
+    }
+    sl_ring_publish_head(w->ring);
+    if (w->pending_events == 0)
+        mark_synced(w->pending_upto); /* invalid or abandoned positions are settled too */
+    return empty;
+}
+
+static void maybe_flush(sl_writer *w, int64_t now)
+{
+    if (w->pending_events == 0)
+        return;
+    if (w->failing) {
+        if (now >= w->retry_at_ns)
+            flush_all(w, now);
+        return;
+    }
+    if (w->pending_events >= w->cfg.flush_every_events || w->pending.len >= SL_WRITER_BATCH_BYTES
+        || now - w->last_flush_ns >= (int64_t)w->cfg.flush_every_ms * 1000000)
+        flush_all(w, now);
+}
+
+static void sleep_until_work(sl_writer *w, int64_t now)
+{
+    int64_t timeout = (int64_t)w->cfg.flush_every_ms * 1000000;
+    if (w->failing && w->pending_events > 0)
+        timeout = w->retry_at_ns - now;
+    else if (w->pending_events > 0)
+        timeout = w->last_flush_ns + timeout - now;
+    if (timeout <= 0)
+        return;
+
+    uint64_t want = w->cfg.flush_every_events > w->pending_events ? w->cfg.flush_every_events - w->pending_events : 1;
+    uint64_t half = w->ring->capacity / 2 ? w->ring->capacity / 2 : 1;
+    atomic_store_explicit(&sl_pipe.wake_threshold, (uint32_t)(want < half ? want : half), memory_order_relaxed);
+    sl_ring_publish_head(w->ring);
+
+    atomic_store_explicit(&sl_pipe.writer_sleeping, 1, memory_order_seq_cst);
+    uint64_t queued = sl_ring_tail(w->ring) - w->ring->head;
+    bool urgent = atomic_exchange_explicit(&sl_pipe.urgent, 0, memory_order_seq_cst) != 0;
+    bool stop = atomic_load_explicit(&sl_pipe.stop_requested, memory_order_seq_cst) != 0;
+    if (!urgent && !stop && queued < atomic_load_explicit(&sl_pipe.wake_threshold, memory_order_relaxed))
+        sl_futex_wait(&sl_pipe.writer_sleeping, 1, timeout);
+    atomic_store_explicit(&sl_pipe.writer_sleeping, 0, memory_order_seq_cst);
+}
+
+void *sl_writer_main(void *arg)
+{
+    sl_writer *w = arg;
+    pthread_setname_np(pthread_self(), "stormlog-writer");
+    w->last_flush_ns = sl_monotonic_ns();
+    for (;;) {
+        bool stopping = atomic_load_explicit(&sl_pipe.stop_requested, memory_order_acquire) != 0;
+        int64_t give_up = stopping ? atomic_load_explicit(&sl_pipe.stop_give_up_ns, memory_order_relaxed) : -1;
+        bool empty = drain(w, give_up);
+        int64_t now = sl_monotonic_ns();
+        if (stopping && (empty || now >= give_up))
+            break;
+        maybe_flush(w, now);
+        if (empty)
+            sleep_until_work(w, now);
+    }
+    /* Stopping: one last flush of what was drained. What the deadline left
+     * in the ring will not be written: count it. */
+    flush_all(w, sl_monotonic_ns());
+    sl_pipe_count_drops(SL_DEVICE_UNKNOWN, sl_ring_tail(w->ring) - w->ring->head, true, false);
+    publish_stats(w);
+    atomic_store_explicit(&sl_pipe.writer_parked, 1, memory_order_seq_cst);
+    sl_futex_wake(&sl_pipe.writer_parked, INT_MAX);
+    return NULL;
+}
+
+void sl_writer_finish(sl_writer *w, const sl_event *stop_event, const sl_member *extra, size_t extra_count)
+{
+    if (stop_event)
+        encode_one(w, stop_event, extra, extra_count, true);
+    int64_t now = sl_monotonic_ns();
+    if (!flush_all(w, now)) {
+        /* Last chance gone: what is still pending is lost. */
+        sl_pipe_count_drops(SL_DEVICE_UNKNOWN, w->pending_events, true, false);
+        w->pending.len = 0;
+        w->pending_events = 0;
+    }
+    publish_stats(w);
+    sl_sink_close(&w->sink, "completed", sl_realtime_ns());
+}
+
+void sl_writer_free(sl_writer *w)
+{
+    if (!w)
+        return;
+    sl_buf_free(&w->pending);
+    free(w);
+}

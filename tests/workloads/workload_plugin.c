@@ -1,0 +1,23 @@
+/*
+ * workload_plugin.c: libworkload_plugin.so, the shape of a framework
+ * extension module (a PyTorch C++ extension, a JAX plugin): a shared library
+ * linked against libcudart that the host loads with dlopen(RTLD_LOCAL) and
+ * that calls the runtime through its own PLT. Everything but the entry point
+ * is hidden.
+ */
+#include "wl.h"
+
+__attribute__((visibility("default"))) int workload_plugin_run(int threads, int ops, int seed, const char *truth_path);
+
+int workload_plugin_run(int threads, int ops, int seed, const char *truth_path)
+{
+    wl_options options;
+    wl_default_options(&options, "workload_plugin");
+    if (threads < 1 || ops < 0 || seed < 0)
+        return 2;
+    options.threads = threads;
+    options.ops = ops;
+    options.seed = (unsigned long long)seed;
+    options.truth_path = truth_path;
+    return wl_run(wl_selected_runtime(), &options);
+}
