@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 #include <json-c/json.h>
@@ -12,6 +13,14 @@
  * reports them through json_object_get_int64 as INT64_MAX. */
 static void write_int(sl_json_writer *w, struct json_object *obj)
 {
+    /* An integer beyond what json-c holds: the reader kept its decimal
+     * digits as the node's userdata (json-c never sets userdata on its own
+     * ints), and Python writes such an integer digit for digit. */
+    const char *digits_kept = json_object_get_userdata(obj);
+    if (digits_kept) {
+        sl_jw_raw(w, digits_kept, strlen(digits_kept));
+        return;
+    }
     int64_t v = json_object_get_int64(obj);
     if (v == INT64_MAX) {
         uint64_t u = json_object_get_uint64(obj);

@@ -30,7 +30,9 @@ struct json_object;
  * Python's float spelling, integers above INT64_MAX as their digits. Any
  * number of members (large objects are sorted in a malloc'd array; running
  * out of memory makes the writer invalid); nesting deeper than
- * SL_JSON_MAX_DEPTH makes it invalid (json-c's parser stops at 32). */
+ * SL_JSON_MAX_DEPTH makes it invalid (json-c's parser stops at 32).
+ * An int node whose userdata is a NUL-terminated string of decimal digits
+ * (how the loader keeps integers beyond 64 bits) is written as those digits. */
 void sl_jw_jsonc(sl_json_writer *w, struct json_object *obj);
 
 /* json.dumps(obj, sort_keys=True) as a malloc'd NUL-terminated string (the

@@ -1,0 +1,153 @@
+/* What every reading subcommand does the same way: input options, loading
+ * with a progress line, and one-line errors that name the path. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+cli_arg_result cli_input_arg(cli_input *in, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i];
+    if (strcmp(a, "--json") == 0) {
+        in->json = true;
+        return CLI_ARG_TAKEN;
+    }
+    if (strcmp(a, "--events-key") == 0 || strcmp(a, "--permissive-legacy") == 0) {
+        if (*i + 1 >= argc)
+            return CLI_ARG_BAD;
+        const char *v = argv[++*i];
+        if (a[2] == 'e') {
+            in->events_key = v;
+            return CLI_ARG_TAKEN;
+        }
+        if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
+            return CLI_ARG_BAD;
+        in->permissive_legacy = v[0] == '1';
+        return CLI_ARG_TAKEN;
+    }
+    return CLI_ARG_NOT_MINE;
+}
+
+stormlog_options *cli_input_options(const cli_input *in)
+{
+    stormlog_options *opts = stormlog_options_new();
+    if (!opts)
+        return NULL;
+    if (stormlog_options_set_events_key(opts, in->events_key) != STORMLOG_OK) {
+        stormlog_options_free(opts);
+        return NULL;
+    }
+    stormlog_options_set_permissive_legacy(opts, in->permissive_legacy != 0);
+    return opts;
+}
+
+int cli_usage(const char *text, bool to_stdout)
+{
+    fputs(text, to_stdout ? stdout : stderr);
+    return to_stdout ? 0 : CLI_EXIT_USAGE;
+}
+
+static void print_error_json(const cli_input *in, const char *message, const stormlog_error *err)
+{
+    json_object *doc = json_object_new_object();
+    if (!doc)
+        return;
+    json_object_object_add(doc, "error", json_object_new_string(message));
+    json_object_object_add(doc, "path", in->path ? json_object_new_string(in->path) : NULL);
+    if (err) {
+        const char *file = stormlog_error_file(err);
+        json_object_object_add(doc, "file", file ? json_object_new_string(file) : NULL);
+        long line = stormlog_error_line(err), index = stormlog_error_index(err);
+        json_object_object_add(doc, "line", line > 0 ? json_object_new_int64(line) : NULL);
+        json_object_object_add(doc, "index", index >= 0 ? json_object_new_int64(index) : NULL);
+    }
+    cli_print_json(doc);
+    json_object_put(doc);
+}
+
+int cli_report_error(const cli_input *in, const char *command, const stormlog_error *err)
+{
+    const char *message = err ? stormlog_error_message(err) : "out of memory";
+    fprintf(stderr, "stormlog-inspect %s: %s: %s", command, in->path ? in->path : "-", message);
+    if (err) {
+        /* The message often names the file already (JSONL errors do); the
+         * location is added when it says more than the path given. */
+        const char *file = stormlog_error_file(err);
+        long line = stormlog_error_line(err), index = stormlog_error_index(err);
+        bool file_is_new = file && (!in->path || strcmp(file, in->path) != 0) && !strstr(message, file);
+        if (file_is_new || line > 0 || index >= 0) {
+            fputs(" (", stderr);
+            if (file_is_new)
+                fprintf(stderr, "file %s%s", file, line > 0 || index >= 0 ? ", " : "");
+            if (line > 0)
+                fprintf(stderr, "line %ld", line);
+            else if (index >= 0)
+                fprintf(stderr, "index %ld", index);
+            fputc(')', stderr);
+        }
+    }
+    fputc('\n', stderr);
+    if (in->json)
+        print_error_json(in, message, err);
+    return CLI_EXIT_PROBLEM;
+}
+
+int cli_report_message(const cli_input *in, const char *command, const char *message)
+{
+    fprintf(stderr, "stormlog-inspect %s: %s: %s\n", command, in->path ? in->path : "-", message);
+    if (in->json)
+        print_error_json(in, message, NULL);
+    return CLI_EXIT_PROBLEM;
+}
+
+stormlog_recording *cli_load(const cli_input *in, const char *command)
+{
+    stormlog_options *opts = cli_input_options(in);
+    if (!opts) {
+        cli_report_message(in, command, "out of memory");
+        return NULL;
+    }
+    stormlog_recording *rec = NULL;
+    stormlog_error *err = NULL;
+    cli_progress *progress = cli_progress_start("loading", in->path);
+    stormlog_status st = stormlog_load(in->path, opts, &rec, &err);
+    cli_progress_stop(progress);
+    stormlog_options_free(opts);
+    if (st != STORMLOG_OK) {
+        cli_report_error(in, command, err);
+        stormlog_error_free(err);
+        return NULL;
+    }
+    for (size_t i = 0; i < stormlog_recording_warning_count(rec); i++)
+        fprintf(stderr, "stormlog-inspect %s: warning: %s\n", command, stormlog_recording_warning(rec, i));
+    return rec;
+}
+
+bool cli_print_json(json_object *obj)
+{
+    size_t len = 0;
+    const char *text = json_object_to_json_string_length(
+        obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    if (!text)
+        return false;
+    fwrite(text, 1, len, stdout);
+    fputc('\n', stdout);
+    return !ferror(stdout);
+}
+
+bool cli_meta_int(json_object *meta, const char *key, int64_t *out)
+{
+    json_object *v;
+    if (!meta || !json_object_object_get_ex(meta, key, &v) || !json_object_is_type(v, json_type_int))
+        return false;
+    *out = json_object_get_int64(v);
+    return true;
+}
+
+const char *cli_meta_string(json_object *meta, const char *key)
+{
+    json_object *v;
+    if (!meta || !json_object_object_get_ex(meta, key, &v) || !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}

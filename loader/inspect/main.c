@@ -1,0 +1,66 @@
+/* stormlog-inspect: dispatch to the subcommand named by argv[1]. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "inspect.h"
+
+static const inspect_cmd commands[] = {
+    {"load", "load a recording and print sessions and events as JSON", inspect_cmd_load},
+    {"sessions", "list the sessions of a recording, the default one marked", inspect_cmd_sessions},
+    {"summary", "peaks, leaks, counts and OOMs per session and device; cross-rank for a job", inspect_cmd_summary},
+    {"events", "stream events as JSONL or CSV, filtered by session, type or device", inspect_cmd_events},
+    {"validate", "list every invalid record with file:line; exit 1 if any", inspect_cmd_validate},
+    {"convert", "convert legacy / v2 / JSON recordings into a v3 sink directory", inspect_cmd_convert},
+};
+
+static int usage(FILE *out)
+{
+    fprintf(out, "usage: stormlog-inspect <command> [args]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    return out == stdout ? 0 : INSPECT_EXIT_USAGE;
+}
+
+void inspect_print_json(FILE *out, json_object *obj)
+{
+    size_t len = 0;
+    const char *text = json_object_to_json_string_length(
+        obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    fwrite(text, 1, len, out);
+}
+
+int inspect_report_error(const stormlog_error *err)
+{
+    json_object *doc = json_object_new_object();
+    json_object_object_add(doc, "error", json_object_new_string(stormlog_error_message(err)));
+    inspect_print_json(stdout, doc);
+    fputc('\n', stdout);
+    json_object_put(doc);
+    const char *file = stormlog_error_file(err);
+    fprintf(stderr, "stormlog-inspect: %s: %s", stormlog_status_name(stormlog_error_code(err)),
+            stormlog_error_message(err));
+    if (file)
+        fprintf(stderr, " [file %s", file);
+    if (file && stormlog_error_line(err) > 0)
+        fprintf(stderr, ", line %ld", stormlog_error_line(err));
+    if (stormlog_error_index(err) >= 0)
+        fprintf(stderr, "%s index %ld", file ? "," : " [", stormlog_error_index(err));
+    if (file || stormlog_error_index(err) >= 0)
+        fputc(']', stderr);
+    fputc('\n', stderr);
+    return INSPECT_EXIT_ERROR;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage(stderr);
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
+        return usage(stdout);
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "stormlog-inspect: unknown command '%s'\n", argv[1]);
+    return usage(stderr);
+}

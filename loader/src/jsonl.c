@@ -1,0 +1,199 @@
+/* JSONL in bounded memory (telemetry.py _load_jsonl_events): the file is read
+ * in chunks and cut into lines the way Python's universal-newline text mode
+ * and splitlines() cut it for \n, \r\n and \r; blank lines are skipped; a
+ * line that does not parse is an error unless it is the last line and has no
+ * line break (a torn write, dropped); a parsed non-object is an error. Line
+ * numbers count every line, blank ones included. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jsonl.h"
+#include "pytext.h"
+
+#define JSONL_CHUNK ((size_t)1 << 20)
+
+bool sl_jsonl_open(sl_jsonl_reader *r, const char *path, size_t max_line_bytes,
+                   bool allow_symlink, sl_fail_info *f)
+{
+    memset(r, 0, sizeof *r);
+    r->fd = -1;
+    r->path = path;
+    r->max_line_bytes = max_line_bytes;
+    r->fd = sl_open_regular(path, allow_symlink, f);
+    if (r->fd < 0)
+        return false;
+    r->cap = JSONL_CHUNK;
+    r->buf = malloc(r->cap);
+    r->tok = sl_json_tokener_new();
+    if (!r->buf || !r->tok) {
+        sl_jsonl_close(r);
+        return sl_failf(f, STORMLOG_E_NO_MEMORY, "out of memory");
+    }
+    return true;
+}
+
+void sl_jsonl_close(sl_jsonl_reader *r)
+{
+    if (r->fd >= 0)
+        close(r->fd);
+    r->fd = -1;
+    free(r->buf);
+    r->buf = NULL;
+    if (r->tok)
+        json_tokener_free(r->tok);
+    r->tok = NULL;
+}
+
+/* Read more bytes behind what is left of the buffer; grows it for a line
+ * longer than the buffer, up to the line limit. */
+static bool refill(sl_jsonl_reader *r, sl_fail_info *f)
+{
+    if (r->start > 0) {
+        memmove(r->buf, r->buf + r->start, r->len - r->start);
+        r->len -= r->start;
+        r->start = 0;
+    }
+    if (r->len == r->cap) {
+        if (r->cap >= r->max_line_bytes + 2) {
+            sl_failf(f, STORMLOG_E_LIMIT, "Telemetry record in %s at line %ld is longer than %zu bytes",
+                     r->path, r->line_no + 1, r->max_line_bytes);
+            sl_fail_where(f, r->path, r->line_no + 1, -1);
+            return false;
+        }
+        size_t cap = r->cap * 2;
+        if (cap > r->max_line_bytes + 2)
+            cap = r->max_line_bytes + 2;
+        char *nb = realloc(r->buf, cap);
+        if (!nb)
+            return sl_failf(f, STORMLOG_E_NO_MEMORY, "out of memory");
+        r->buf = nb;
+        r->cap = cap;
+    }
+    for (;;) {
+        ssize_t n = read(r->fd, r->buf + r->len, r->cap - r->len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            sl_failf(f, STORMLOG_E_IO, "[Errno %d] %s: '%s'", errno, strerror(errno), r->path);
+            sl_fail_where(f, r->path, 0, -1);
+            return false;
+        }
+        if (n == 0)
+            r->eof = true;
+        r->len += (size_t)n;
+        return true;
+    }
+}
+
+/* The next line: [*line, *line + *n), *terminated when a break ended it.
+ * false at the end of the file. */
+static int next_line(sl_jsonl_reader *r, const char **line, size_t *n, bool *terminated,
+                     sl_fail_info *f)
+{
+    for (;;) {
+        const char *p = r->buf + r->start;
+        size_t avail = r->len - r->start;
+        const char *nl = memchr(p, '\n', avail);
+        size_t scan = nl ? (size_t)(nl - p) : avail;
+        const char *cr = memchr(p, '\r', scan);
+        if (cr) {
+            size_t at = (size_t)(cr - p);
+            if (at + 1 < avail || r->eof) {
+                /* \r\n is one break, a lone \r is a break of its own. */
+                bool crlf = at + 1 < avail && cr[1] == '\n';
+                *line = p;
+                *n = at;
+                *terminated = true;
+                r->start += at + (crlf ? 2 : 1);
+                return 1;
+            }
+            /* A \r at the end of the buffer: its \n may be in the next read. */
+        } else if (nl) {
+            *line = p;
+            *n = scan;
+            *terminated = true;
+            r->start += scan + 1;
+            return 1;
+        } else if (r->eof) {
+            if (avail == 0)
+                return 0;
+            *line = p;
+            *n = avail;
+            *terminated = false;
+            r->start = r->len;
+            return 1;
+        }
+        if (!refill(r, f))
+            return -1;
+    }
+}
+
+static bool is_blank_line(const char *s, size_t n)
+{
+    /* Most lines start with '{': decide on the first byte when we can. */
+    if (n > 0 && s[0] == '{')
+        return false;
+    return sl_py_is_blank(s, n);
+}
+
+int sl_jsonl_next(sl_jsonl_reader *r, const sl_convert_ctx *ctx, stormlog_event *ev,
+                  sl_fail_info *f)
+{
+    if (r->done)
+        return 0;
+    for (;;) {
+        const char *line;
+        size_t n;
+        bool terminated;
+        int got = next_line(r, &line, &n, &terminated, f);
+        if (got <= 0) {
+            r->done = true;
+            return got;
+        }
+        r->line_no++;
+        if (is_blank_line(line, n))
+            continue;
+        const char *why;
+        size_t where;
+        json_object *obj = sl_json_parse(r->tok, line, n, &why, &where);
+        if (why) {
+            bool last = !terminated && r->start == r->len && r->eof;
+            if (last && json_tokener_get_error(r->tok) != json_tokener_error_depth) {
+                /* A torn final write: dropped, as upstream does. */
+                r->done = true;
+                return 0;
+            }
+            r->done = true;
+            if (json_tokener_get_error(r->tok) == json_tokener_error_depth)
+                sl_failf(f, STORMLOG_E_LIMIT,
+                         "Telemetry record in %s at line %ld is nested deeper than %d levels",
+                         r->path, r->line_no, SL_JSON_DEPTH);
+            else
+                sl_failf(f, STORMLOG_E_PARSE, "Malformed telemetry JSONL record in %s at line %ld",
+                         r->path, r->line_no);
+            sl_fail_where(f, r->path, r->line_no, -1);
+            return -1;
+        }
+        if (!obj || json_object_get_type(obj) != json_type_object) {
+            json_object_put(obj);
+            r->done = true;
+            sl_failf(f, STORMLOG_E_FORMAT, "Telemetry record in %s at line %ld must be an object",
+                     r->path, r->line_no);
+            sl_fail_where(f, r->path, r->line_no, -1);
+            return -1;
+        }
+        sl_convert_ctx line_ctx = *ctx;
+        line_ctx.source = line;
+        line_ctx.source_len = n;
+        bool ok = sl_event_from_record(obj, &line_ctx, ev, f);
+        json_object_put(obj);
+        if (!ok) {
+            r->done = true;
+            sl_fail_where(f, r->path, r->line_no, -1);
+            return -1;
+        }
+        return 1;
+    }
+}

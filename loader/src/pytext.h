@@ -1,0 +1,16 @@
+/* Python text helpers (pytext.c). */
+#ifndef STORMLOG_LOADER_PYTEXT_H
+#define STORMLOG_LOADER_PYTEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal.h"
+
+SL_HIDDEN bool sl_py_isspace(uint32_t cp);
+SL_HIDDEN void sl_py_strip(const char **s, size_t *len);
+SL_HIDDEN bool sl_py_is_blank(const char *s, size_t len);
+SL_HIDDEN uint32_t sl_utf8_decode(const char *s, size_t len, size_t *adv);
+
+#endif
