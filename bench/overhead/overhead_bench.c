@@ -1,0 +1,264 @@
+/* overhead_bench: what the shim adds to one allocation + free pair.
+ *
+ * The same workload - T threads, each doing N cudaMalloc + cudaFree pairs
+ * against the runtime double (whose own call costs a few nanoseconds, so the
+ * shim's share is visible) - runs as child processes with and without
+ * LD_PRELOAD=libstormlog_shim.so, alternating, R times each; the medians are
+ * compared. Cost per pair is the CPU time of the allocating threads divided
+ * by their pairs (CLOCK_THREAD_CPUTIME_ID), so that 8 threads on a 2-core
+ * machine are not charged for waiting on a core; wall-clock throughput is
+ * printed too. The shim records as it would in production (default ring, or
+ * STORMLOG_RING_CAPACITY from our environment): every pair is two events
+ * through the ring to a sink directory under $TMPDIR, and the events the ring
+ * had to drop are reported (a dropped event costs less than a written one, so
+ * a run with drops understates the cost).
+ *
+ *   overhead_bench [--shim PATH] [--pairs N] [--repeats R] [--threads T,T..]
+ *   overhead_bench --child T N      (one measurement; prints "cpu_ns wall_ns")
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef unsigned int cudaError_t;
+cudaError_t cudaMalloc(void **ptr, size_t size);
+cudaError_t cudaFree(void *ptr);
+cudaError_t cudaSetDevice(int device);
+
+extern char **environ;
+
+#define MAX_THREADS 64
+#define MAX_REPEATS 101
+
+static long pairs_per_thread;
+
+static int64_t clock_ns(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+typedef struct worker {
+    pthread_t thread;
+    int64_t cpu_ns;
+    int failed;
+} worker;
+
+static void *run_pairs(void *arg)
+{
+    worker *w = arg;
+    void *p = NULL;
+    /* Warm up: resolution, the session start, the thread's first event. */
+    for (int i = 0; i < 1000; i++)
+        if (cudaMalloc(&p, 256) != 0 || cudaFree(p) != 0)
+            w->failed = 1;
+    int64_t start = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    for (long i = 0; i < pairs_per_thread; i++) {
+        if (cudaMalloc(&p, 256 + (size_t)(i & 1023)) != 0 || cudaFree(p) != 0)
+            w->failed = 1;
+    }
+    w->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID) - start;
+    return NULL;
+}
+
+static int child_main(int threads, long pairs)
+{
+    pairs_per_thread = pairs;
+    worker workers[MAX_THREADS];
+    memset(workers, 0, sizeof workers);
+    if (cudaSetDevice(0) != 0)
+        return 1;
+    int64_t wall_start = clock_ns(CLOCK_MONOTONIC);
+    for (int i = 0; i < threads; i++)
+        if (pthread_create(&workers[i].thread, NULL, run_pairs, &workers[i]) != 0)
+            return 1;
+    int64_t cpu = 0;
+    int failed = 0;
+    for (int i = 0; i < threads; i++) {
+        pthread_join(workers[i].thread, NULL);
+        cpu += workers[i].cpu_ns;
+        failed |= workers[i].failed;
+    }
+    int64_t wall = clock_ns(CLOCK_MONOTONIC) - wall_start;
+    if (failed)
+        return 1;
+    /* Per pair: CPU ns of one pair on one thread; wall ns per pair overall. */
+    printf("%.2f %.2f\n", (double)cpu / ((double)threads * (double)pairs),
+           (double)wall / ((double)threads * (double)pairs));
+    return 0;
+}
+
+/* The largest "dropped_events_total": N in the sink under dir (0 if none). */
+static long long dropped_events(const char *dir)
+{
+    long long best = 0;
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (e->d_type == DT_DIR) {
+            long long sub = dropped_events(path);
+            best = sub > best ? sub : best;
+        } else if (strncmp(e->d_name, "segment-", 8) == 0) {
+            FILE *f = fopen(path, "r");
+            char line[8192];
+            while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+                const char *hit = strstr(line, "\"dropped_events_total\": ");
+                if (hit != NULL) {
+                    long long v = atoll(hit + 24);
+                    best = v > best ? v : best;
+                }
+            }
+            if (f != NULL)
+                fclose(f);
+        }
+    }
+    closedir(d);
+    return best;
+}
+
+static int remove_tree(const char *dir)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd);
+}
+
+/* Runs one child; fills cpu and wall ns per pair. */
+static int measure(const char *self, const char *shim, int threads, long pairs, const char *out_dir, double *cpu,
+                   double *wall)
+{
+    char threads_arg[16], pairs_arg[32], preload[4200], output[4200];
+    snprintf(threads_arg, sizeof threads_arg, "%d", threads);
+    snprintf(pairs_arg, sizeof pairs_arg, "%ld", pairs);
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s", shim ? shim : "");
+    snprintf(output, sizeof output, "STORMLOG_OUTPUT_DIR=%s", out_dir);
+    /* The environment: ours, minus LD_PRELOAD, plus the shim's settings. */
+    char *env[512];
+    size_t n = 0;
+    for (char **e = environ; *e != NULL && n < 500; e++)
+        if (strncmp(*e, "LD_PRELOAD=", 11) != 0 && strncmp(*e, "STORMLOG_OUTPUT_DIR=", 20) != 0)
+            env[n++] = *e;
+    if (shim != NULL)
+        env[n++] = preload;
+    env[n++] = output;
+    env[n++] = "STORMLOG_RETENTION_FILES=1000000";
+    env[n] = NULL;
+    char *argv[] = {(char *)self, "--child", threads_arg, pairs_arg, NULL};
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -1;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&actions, fds[0]);
+    pid_t pid;
+    int rc = posix_spawn(&pid, self, &actions, NULL, argv, env);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+    if (rc != 0) {
+        close(fds[0]);
+        return -1;
+    }
+    char buf[256] = {0};
+    ssize_t got = read(fds[0], buf, sizeof buf - 1);
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (got <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || sscanf(buf, "%lf %lf", cpu, wall) != 2)
+        return -1;
+    return 0;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, compare_doubles);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 4 && strcmp(argv[1], "--child") == 0)
+        return child_main(atoi(argv[2]), atol(argv[3]));
+
+    const char *shim = STORMLOG_SHIM_PATH;
+    long pairs = 200000;
+    int repeats = 7;
+    int thread_counts[8] = {1, 8};
+    int thread_count_n = 2;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--shim") == 0)
+            shim = argv[i + 1];
+        else if (strcmp(argv[i], "--pairs") == 0)
+            pairs = atol(argv[i + 1]);
+        else if (strcmp(argv[i], "--repeats") == 0)
+            repeats = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--threads") == 0) {
+            thread_count_n = 0;
+            for (char *tok = strtok(argv[i + 1], ","); tok && thread_count_n < 8; tok = strtok(NULL, ","))
+                thread_counts[thread_count_n++] = atoi(tok);
+        } else {
+            fprintf(stderr, "usage: %s [--shim PATH] [--pairs N] [--repeats R] [--threads T,T..]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (repeats < 1 || repeats > MAX_REPEATS || pairs < 1) {
+        fprintf(stderr, "overhead_bench: bad --repeats or --pairs\n");
+        return 2;
+    }
+    char self[4096];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0)
+        return 1;
+    self[len] = '\0';
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+
+    printf("overhead_bench: %ld pairs per thread, median of %d runs, shim %s\n", pairs, repeats, shim);
+    printf("%7s %14s %14s %14s %8s %16s %16s %10s\n", "threads", "bare cpu ns", "shim cpu ns", "added ns",
+           "ratio", "bare wall ns/op", "shim wall ns/op", "dropped");
+    for (int t = 0; t < thread_count_n; t++) {
+        int threads = thread_counts[t];
+        if (threads < 1 || threads > MAX_THREADS)
+            continue;
+        double bare_cpu[MAX_REPEATS], shim_cpu[MAX_REPEATS], bare_wall[MAX_REPEATS], shim_wall[MAX_REPEATS];
+        long long dropped = 0;
+        for (int r = 0; r < repeats; r++) {
+            char dir[4096];
+            snprintf(dir, sizeof dir, "%s/stormlog-overhead-%d-%d-%d", tmp, (int)getpid(), threads, r);
+            if (measure(self, NULL, threads, pairs, dir, &bare_cpu[r], &bare_wall[r]) != 0 ||
+                measure(self, shim, threads, pairs, dir, &shim_cpu[r], &shim_wall[r]) != 0) {
+                fprintf(stderr, "overhead_bench: a run failed\n");
+                return 1;
+            }
+            long long d = dropped_events(dir);
+            dropped = d > dropped ? d : dropped;
+            remove_tree(dir);
+        }
+        double bc = median(bare_cpu, repeats), sc = median(shim_cpu, repeats);
+        printf("%7d %14.1f %14.1f %14.1f %8.2f %16.1f %16.1f %10lld\n", threads, bc, sc, sc - bc, sc / bc,
+               median(bare_wall, repeats), median(shim_wall, repeats), dropped);
+    }
+    return 0;
+}

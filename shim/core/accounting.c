@@ -1,0 +1,564 @@
+/* Per-device counters, the ordered emit step, the stop summary. See
+ * accounting.h for the ordering rule and ptr_table.h for the table. */
+#include "accounting.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "lifecycle.h"
+#include "ptr_table.h"
+#include "spinlock.h"
+
+/* Slot 0 is the host (-1), slots 1..SL_MAX_DEVICES devices 0..63, and the last
+ * slot every device id outside that range (their counters are pooled). */
+#define DEVICE_SLOTS (SL_MAX_DEVICES + 2)
+#define OVERFLOW_SLOT (DEVICE_SLOTS - 1)
+#define POOLS_PER_DEVICE 4
+
+typedef struct device_state {
+    sl_spinlock lock; /* the ordered step: counters, timestamp, ring claim */
+    bool touched;     /* anything happened here: listed in the summary */
+    int64_t live_bytes;
+    int64_t peak_bytes;
+    int64_t peak_event_mark; /* live bytes at the last peak event */
+    int64_t last_timestamp_ns; /* of this device's last event: timestamps never go back */
+    uint64_t allocations;
+    uint64_t frees;
+    uint64_t failures;
+    uint64_t unmatched_frees;
+    uint64_t live_allocations;
+    /* Memory pools seen on this device and what each keeps beyond its use. */
+    uint64_t pool_handle[POOLS_PER_DEVICE];
+    int64_t pool_slack[POOLS_PER_DEVICE];
+    /* Last MemGetInfo truth and when it was taken / last sample event. */
+    bool has_info;
+    int64_t info_free;
+    int64_t info_total;
+    _Atomic int64_t info_taken_ns;
+    int64_t sample_emitted_ns;
+} __attribute__((aligned(64))) device_state;
+
+static device_state devices[DEVICE_SLOTS];
+
+/* Failed calls by API and error code, for the stop summary. Lock-free: a code
+ * claims one of a few slots with a CAS; codes beyond them count as "other". */
+#define CODES_PER_API 8
+typedef struct failed_calls {
+    _Atomic uint32_t code_plus_one[CODES_PER_API];
+    _Atomic uint64_t count[CODES_PER_API];
+    _Atomic uint64_t other;
+} failed_calls;
+static failed_calls failed[SL_API_COUNT];
+
+static inline device_state *slot_of(int32_t device_id)
+{
+    if (device_id >= -1 && device_id < SL_MAX_DEVICES)
+        return &devices[device_id + 1];
+    return &devices[OVERFLOW_SLOT];
+}
+
+static inline int64_t clock_ns(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Event timestamps: the record's wall clock. */
+static inline int64_t now_ns(void)
+{
+    return clock_ns(CLOCK_REALTIME);
+}
+
+/* "Is a refresh due" needs milliseconds, not nanoseconds: the coarse clock
+ * is read from the vDSO page without a TSC read, several times cheaper, and
+ * it is on every allocation's path. */
+static inline int64_t coarse_ns(void)
+{
+    return clock_ns(CLOCK_MONOTONIC_COARSE);
+}
+
+static int64_t reserved_of(const device_state *d)
+{
+    int64_t reserved = d->live_bytes;
+    for (int i = 0; i < POOLS_PER_DEVICE; i++)
+        reserved += d->pool_slack[i];
+    return reserved;
+}
+
+static void init_event(sl_event *ev, sl_event_type type, sl_collector collector, int32_t device_id)
+{
+    memset(ev, 0, offsetof(sl_event, context));
+    ev->type = (uint8_t)type;
+    ev->collector = (uint8_t)collector;
+    ev->device_id = device_id;
+    sl_lifecycle_apply_context(ev);
+}
+
+/* Inside the ordered step: the allocator fields from the counters, the device
+ * fields from the last MemGetInfo truth, and the timestamp. What we write
+ * always satisfies used <= total and free <= total; where the truth (or our
+ * own count, with managed memory) says otherwise, the value is clamped and
+ * metadata.device_used_clamped says so. */
+static void stamp(sl_event *ev, device_state *d)
+{
+    /* The wall clock may step back (NTP); a device's events must stay in
+     * timestamp order as they are in file order, so a step back is held at
+     * the last value. */
+    int64_t now = now_ns();
+    if (now < d->last_timestamp_ns)
+        now = d->last_timestamp_ns;
+    d->last_timestamp_ns = now;
+    ev->timestamp_ns = now;
+    ev->allocated_bytes = d->live_bytes;
+    ev->reserved_bytes = reserved_of(d);
+    if (!d->has_info) {
+        ev->device_used_bytes = d->live_bytes;
+        return;
+    }
+    int64_t total = d->info_total;
+    int64_t free_bytes = d->info_free;
+    bool clamped = false;
+    if (free_bytes > total) {
+        free_bytes = total;
+        clamped = true;
+    }
+    /* The truth is sampled; what this process holds right now is a floor. */
+    int64_t used = total - free_bytes;
+    if (used < d->live_bytes)
+        used = d->live_bytes;
+    if (used > total) {
+        used = total;
+        clamped = true;
+    }
+    ev->device_used_bytes = used;
+    ev->device_free_bytes = free_bytes;
+    ev->device_total_bytes = total;
+    ev->flags |= SL_EVENT_F_HAS_FREE | SL_EVENT_F_HAS_TOTAL;
+    if (clamped)
+        sl_event_meta_bool(ev, "device_used_clamped", true);
+}
+
+/* Follow-up events of the same step: zero change, same device state. */
+static void emit_followups(device_state *d, sl_collector collector, int32_t device_id)
+{
+    const sl_shim_config *cfg = sl_config();
+    if (cfg->peak_step_bytes > 0 && d->live_bytes >= d->peak_event_mark + cfg->peak_step_bytes) {
+        sl_event peak;
+        init_event(&peak, SL_EVENT_PEAK, collector, device_id);
+        sl_event_meta_int(&peak, "peak_bytes", d->peak_bytes);
+        sl_event_meta_int(&peak, "peak_step_bytes", cfg->peak_step_bytes);
+        stamp(&peak, d);
+        sl_pipeline_emit(&peak);
+        d->peak_event_mark = d->live_bytes;
+    }
+    if (cfg->sampling_interval_ms > 0 &&
+        d->last_timestamp_ns - d->sample_emitted_ns >= cfg->sampling_interval_ms * 1000000LL) {
+        sl_event sample;
+        init_event(&sample, SL_EVENT_SAMPLE, collector, device_id);
+        stamp(&sample, d);
+        sl_pipeline_emit(&sample);
+        d->sample_emitted_ns = sample.timestamp_ns;
+    }
+}
+
+static void add_stream_and_thread(sl_event *ev, sl_stream_ref stream)
+{
+    if (stream.present)
+        sl_event_meta_hex(ev, "stream", stream.handle);
+    sl_event_meta_int(ev, "thread_id", sl_thread_id());
+}
+
+/* Take a live block off its device: counters, then the deallocation event. */
+static void settle_free(sl_api api, uintptr_t ptr, const sl_ptr_info *info, sl_stream_ref stream,
+                        const char *reason)
+{
+    sl_collector collector = sl_api_table[api].collector;
+    bool record = sl_lifecycle_begin_event(collector);
+    device_state *d = slot_of(info->device_id);
+    sl_event ev;
+    if (record) {
+        init_event(&ev, SL_EVENT_DEALLOCATION, collector, info->device_id);
+        ev.change_bytes = -info->size;
+        sl_event_meta_str(&ev, "api", sl_api_table[api].name);
+        sl_event_meta_str(&ev, "allocation_api", sl_api_table[info->api].name);
+        sl_event_meta_hex(&ev, "ptr", ptr);
+        sl_event_meta_int(&ev, "size", info->size);
+        if (reason != NULL)
+            sl_event_meta_str(&ev, "reason", reason);
+        add_stream_and_thread(&ev, stream);
+    }
+    sl_spin_lock(&d->lock);
+    d->touched = true;
+    d->live_bytes -= info->size;
+    d->frees++;
+    d->live_allocations--;
+    if (record && sl_lifecycle_recording()) {
+        stamp(&ev, d);
+        sl_pipeline_emit(&ev);
+        emit_followups(d, collector, info->device_id);
+    }
+    sl_spin_unlock(&d->lock);
+}
+
+void sl_account_alloc(sl_api api, int32_t device_id, void *ptr, uint64_t size, sl_stream_ref stream)
+{
+    if (ptr == NULL) /* a zero-byte request: nothing was allocated */
+        return;
+    sl_ptr_info info = {(int64_t)size, device_id, (uint16_t)api};
+    sl_ptr_info replaced;
+    switch (sl_ptr_table_insert((uintptr_t)ptr, info, &replaced)) {
+    case SL_PTR_INSERTED:
+        break;
+    case SL_PTR_REPLACED:
+        settle_free(api, (uintptr_t)ptr, &replaced, SL_NO_STREAM, "address_reused");
+        break;
+    case SL_PTR_NO_MEMORY:
+        /* Counting a block whose free we could not match would make the
+         * counters drift for good; leave it out and say so once. */
+        sl_config_warn("pointer table out of memory: an allocation of %llu bytes is not tracked",
+                       (unsigned long long)size);
+        return;
+    }
+
+    sl_collector collector = sl_api_table[api].collector;
+    bool record = sl_lifecycle_begin_event(collector);
+    device_state *d = slot_of(device_id);
+    sl_event ev;
+    if (record) {
+        init_event(&ev, SL_EVENT_ALLOCATION, collector, device_id);
+        ev.change_bytes = (int64_t)size;
+        sl_event_meta_str(&ev, "api", sl_api_table[api].name);
+        sl_event_meta_hex(&ev, "ptr", (uintptr_t)ptr);
+        sl_event_meta_int(&ev, "size", (int64_t)size);
+        add_stream_and_thread(&ev, stream);
+    }
+    sl_spin_lock(&d->lock);
+    d->touched = true;
+    d->live_bytes += (int64_t)size;
+    if (d->live_bytes > d->peak_bytes)
+        d->peak_bytes = d->live_bytes;
+    d->allocations++;
+    d->live_allocations++;
+    if (record && sl_lifecycle_recording()) {
+        stamp(&ev, d);
+        sl_pipeline_emit(&ev);
+        emit_followups(d, collector, device_id);
+    }
+    sl_spin_unlock(&d->lock);
+}
+
+void sl_account_claim_free(void *ptr, sl_free_claim *claim)
+{
+    claim->ptr = (uintptr_t)ptr;
+    claim->found = ptr != NULL && sl_ptr_table_remove((uintptr_t)ptr, &claim->info);
+}
+
+bool sl_account_free(sl_api api, const sl_free_claim *claim, sl_stream_ref stream)
+{
+    if (!claim->found)
+        return false;
+    settle_free(api, claim->ptr, &claim->info, stream, NULL);
+    return true;
+}
+
+void sl_account_unclaim_free(const sl_free_claim *claim)
+{
+    sl_ptr_info ignored;
+    /* Cannot be REPLACED (the runtime still holds the block) and cannot run
+     * out of memory (the slot it left is free, and the table never shrinks). */
+    if (claim->found)
+        sl_ptr_table_insert(claim->ptr, claim->info, &ignored);
+}
+
+void sl_account_unmatched_free(sl_api api, int32_t device_id)
+{
+    (void)api;
+    device_state *d = slot_of(device_id);
+    sl_spin_lock(&d->lock);
+    d->touched = true;
+    d->unmatched_frees++;
+    sl_spin_unlock(&d->lock);
+}
+
+static void count_failed_call(sl_api api, unsigned code)
+{
+    failed_calls *f = &failed[api];
+    uint32_t want = code + 1u;
+    for (int i = 0; i < CODES_PER_API; i++) {
+        uint32_t seen = atomic_load_explicit(&f->code_plus_one[i], memory_order_acquire);
+        if (seen == 0) {
+            uint32_t expected = 0;
+            if (atomic_compare_exchange_strong(&f->code_plus_one[i], &expected, want))
+                seen = want;
+            else
+                seen = expected;
+        }
+        if (seen == want) {
+            atomic_fetch_add_explicit(&f->count[i], 1, memory_order_relaxed);
+            return;
+        }
+    }
+    atomic_fetch_add_explicit(&f->other, 1, memory_order_relaxed);
+}
+
+void sl_account_failure(sl_api api, int32_t device_id, unsigned code, bool out_of_memory, uint64_t size,
+                        sl_stream_ref stream)
+{
+    /* Every failed call is counted by API and code (the stop summary); only
+     * a failed allocation is a failure of the device and an error event. */
+    count_failed_call(api, code);
+    sl_api_kind kind = sl_api_table[api].kind;
+    if (kind != SL_KIND_DEVICE_ALLOC && kind != SL_KIND_HOST_ALLOC)
+        return;
+    sl_collector collector = sl_api_table[api].collector;
+    bool record = sl_lifecycle_begin_event(collector);
+    device_state *d = slot_of(device_id);
+    sl_event ev;
+    if (record) {
+        init_event(&ev, SL_EVENT_ERROR, collector, device_id);
+        sl_event_meta_str(&ev, "api", sl_api_table[api].name);
+        sl_event_meta_str(&ev, "reason", out_of_memory ? "out_of_memory" : "api_error");
+        sl_event_meta_int(&ev, "error_code", (int64_t)code);
+        sl_event_meta_int(&ev, "requested_bytes", (int64_t)size);
+        add_stream_and_thread(&ev, stream);
+        if (out_of_memory)
+            ev.flags |= SL_EVENT_F_DURABLE;
+    }
+    sl_spin_lock(&d->lock);
+    d->touched = true;
+    d->failures++;
+    if (record && sl_lifecycle_recording()) {
+        sl_event_meta_int(&ev, "peak_bytes", d->peak_bytes);
+        stamp(&ev, d);
+        /* An OOM is often the last thing a process does: its record must be
+         * on disk before the failing call returns. Waiting here holds the
+         * device's step, which only delays this device's other threads
+         * (bounded by STORMLOG_DURABLE_TIMEOUT_MS) and keeps the running sum
+         * ordered. */
+        if (out_of_memory)
+            sl_pipeline_emit_durable(&ev, sl_config()->durable_timeout_ms);
+        else
+            sl_pipeline_emit(&ev);
+    }
+    sl_spin_unlock(&d->lock);
+}
+
+bool sl_account_device_info_due(int32_t device_id)
+{
+    const sl_shim_config *cfg = sl_config();
+    int64_t interval_ms = cfg->sampling_interval_ms > 0 ? cfg->sampling_interval_ms : cfg->device_info_interval_ms;
+    if (interval_ms <= 0)
+        return false;
+    device_state *d = slot_of(device_id);
+    int64_t taken = atomic_load_explicit(&d->info_taken_ns, memory_order_relaxed);
+    return taken == 0 || coarse_ns() - taken >= interval_ms * 1000000LL;
+}
+
+void sl_account_device_info(int32_t device_id, uint64_t free_bytes, uint64_t total_bytes)
+{
+    if (device_id < 0)
+        return;
+    device_state *d = slot_of(device_id);
+    sl_spin_lock(&d->lock);
+    d->has_info = true;
+    d->info_free = free_bytes > INT64_MAX ? INT64_MAX : (int64_t)free_bytes;
+    d->info_total = total_bytes > INT64_MAX ? INT64_MAX : (int64_t)total_bytes;
+    int64_t taken = coarse_ns();
+    atomic_store_explicit(&d->info_taken_ns, taken != 0 ? taken : 1, memory_order_relaxed);
+    sl_spin_unlock(&d->lock);
+}
+
+void sl_account_pool_slack(int32_t device_id, uint64_t pool, int64_t slack_bytes)
+{
+    device_state *d = slot_of(device_id);
+    if (slack_bytes < 0)
+        slack_bytes = 0;
+    sl_spin_lock(&d->lock);
+    int free_index = -1;
+    for (int i = 0; i < POOLS_PER_DEVICE; i++) {
+        if (d->pool_handle[i] == pool) {
+            d->pool_slack[i] = slack_bytes;
+            free_index = -2;
+            break;
+        }
+        if (d->pool_handle[i] == 0 && free_index == -1)
+            free_index = i;
+    }
+    if (free_index >= 0) {
+        d->pool_handle[free_index] = pool;
+        d->pool_slack[free_index] = slack_bytes;
+    }
+    /* A fifth pool on one device is not tracked: reserved then understates
+     * what the pools keep, never what is allocated. */
+    sl_spin_unlock(&d->lock);
+}
+
+bool sl_account_emit_marker(sl_event *ev)
+{
+    /* Not gated on sl_lifecycle_recording(): the start event goes out while
+     * the session is still STARTING, before any other thread may emit. */
+    device_state *d = slot_of(ev->device_id);
+    sl_spin_lock(&d->lock);
+    stamp(ev, d);
+    bool emitted = sl_pipeline_emit(ev);
+    sl_spin_unlock(&d->lock);
+    return emitted;
+}
+
+void sl_account_stamp_marker(sl_event *ev)
+{
+    device_state *d = slot_of(ev->device_id);
+    sl_spin_lock(&d->lock);
+    stamp(ev, d);
+    sl_spin_unlock(&d->lock);
+}
+
+void sl_account_quiesce(void)
+{
+    for (int i = 0; i < DEVICE_SLOTS; i++) {
+        sl_spin_lock(&devices[i].lock);
+        sl_spin_unlock(&devices[i].lock);
+    }
+}
+
+bool sl_account_counters(int32_t device_id, sl_device_counters *out)
+{
+    if (device_id < -1 || device_id >= SL_MAX_DEVICES)
+        return false;
+    device_state *d = slot_of(device_id);
+    sl_spin_lock(&d->lock);
+    out->allocated_bytes = d->live_bytes;
+    out->reserved_bytes = reserved_of(d);
+    out->peak_bytes = d->peak_bytes;
+    out->allocations = d->allocations;
+    out->frees = d->frees;
+    out->failures = d->failures;
+    out->unmatched_frees = d->unmatched_frees;
+    out->live_allocations = d->live_allocations;
+    sl_spin_unlock(&d->lock);
+    return true;
+}
+
+/* ---- the stop summary --------------------------------------------------- */
+
+#define DEVICE_FIELDS 10
+#define SUMMARY_MEMBERS 4
+
+static struct summary_storage {
+    char device_key[DEVICE_SLOTS][16];
+    sl_member device_fields[DEVICE_SLOTS][DEVICE_FIELDS];
+    sl_member devices[DEVICE_SLOTS];
+    char code_key[SL_API_COUNT][CODES_PER_API + 1][16];
+    sl_member codes[SL_API_COUNT][CODES_PER_API + 1];
+    sl_member apis[SL_API_COUNT];
+    sl_member top[SUMMARY_MEMBERS];
+} summary;
+
+/* Fills the slot's members; 0 when nothing happened on that device. */
+static size_t summarise_device(int slot, int64_t *leaked_total, uint64_t *unmatched_total)
+{
+    device_state *d = &devices[slot];
+    sl_device_counters c;
+    sl_spin_lock(&d->lock);
+    if (!d->touched) {
+        sl_spin_unlock(&d->lock);
+        return 0;
+    }
+    c.allocated_bytes = d->live_bytes;
+    c.reserved_bytes = reserved_of(d);
+    c.peak_bytes = d->peak_bytes;
+    c.allocations = d->allocations;
+    c.frees = d->frees;
+    c.failures = d->failures;
+    c.unmatched_frees = d->unmatched_frees;
+    c.live_allocations = d->live_allocations;
+    sl_spin_unlock(&d->lock);
+    int32_t device_id = slot == OVERFLOW_SLOT ? SL_MAX_DEVICES : slot - 1;
+    sl_member *m = summary.device_fields[slot];
+    size_t n = 0;
+    m[n++] = sl_member_of("allocated_bytes", sl_value_int(c.allocated_bytes));
+    m[n++] = sl_member_of("reserved_bytes", sl_value_int(c.reserved_bytes));
+    m[n++] = sl_member_of("peak_bytes", sl_value_int(c.peak_bytes));
+    m[n++] = sl_member_of("allocations", sl_value_int((int64_t)c.allocations));
+    m[n++] = sl_member_of("frees", sl_value_int((int64_t)c.frees));
+    m[n++] = sl_member_of("failed_allocations", sl_value_int((int64_t)c.failures));
+    m[n++] = sl_member_of("unmatched_frees", sl_value_int((int64_t)c.unmatched_frees));
+    m[n++] = sl_member_of("leaked_bytes", sl_value_int(c.allocated_bytes));
+    m[n++] = sl_member_of("leaked_allocations", sl_value_int((int64_t)c.live_allocations));
+    m[n++] = sl_member_of("dropped_events", sl_value_int((int64_t)sl_pipeline_dropped_device(device_id)));
+    *leaked_total += c.allocated_bytes;
+    *unmatched_total += c.unmatched_frees;
+    /* The overflow slot pools every device id >= SL_MAX_DEVICES. */
+    snprintf(summary.device_key[slot], sizeof summary.device_key[slot], slot == OVERFLOW_SLOT ? "%d+" : "%d",
+             (int)device_id);
+    return n;
+}
+
+size_t sl_account_summary(const sl_member **members)
+{
+    int64_t leaked_total = 0;
+    uint64_t unmatched_total = 0;
+    size_t device_count = 0;
+    for (int slot = 0; slot < DEVICE_SLOTS; slot++) {
+        size_t n = summarise_device(slot, &leaked_total, &unmatched_total);
+        if (n == 0)
+            continue;
+        summary.devices[device_count++] = sl_member_of(
+            summary.device_key[slot], sl_value_object(summary.device_fields[slot], n));
+    }
+    size_t api_count = 0;
+    for (int api = 0; api < SL_API_COUNT; api++) {
+        size_t n = 0;
+        for (int i = 0; i < CODES_PER_API; i++) {
+            uint32_t code = atomic_load(&failed[api].code_plus_one[i]);
+            if (code == 0)
+                continue;
+            snprintf(summary.code_key[api][n], sizeof summary.code_key[api][n], "%u", code - 1u);
+            summary.codes[api][n] = sl_member_of(summary.code_key[api][n],
+                                                 sl_value_int((int64_t)atomic_load(&failed[api].count[i])));
+            n++;
+        }
+        uint64_t other = atomic_load(&failed[api].other);
+        if (other != 0)
+            summary.codes[api][n++] = sl_member_of("other", sl_value_int((int64_t)other));
+        if (n != 0)
+            summary.apis[api_count++] =
+                sl_member_of(sl_api_table[api].name, sl_value_object(summary.codes[api], n));
+    }
+    size_t n = 0;
+    summary.top[n++] = sl_member_of("devices", sl_value_object(summary.devices, device_count));
+    summary.top[n++] = sl_member_of("failed_calls", sl_value_object(summary.apis, api_count));
+    summary.top[n++] = sl_member_of("leaked_bytes_total", sl_value_int(leaked_total));
+    summary.top[n++] = sl_member_of("unmatched_frees_total", sl_value_int((int64_t)unmatched_total));
+    *members = summary.top;
+    return n;
+}
+
+/* ---- fork ----------------------------------------------------------------- */
+
+void sl_account_atfork_prepare(void)
+{
+    sl_ptr_table_lock_all();
+    for (int i = 0; i < DEVICE_SLOTS; i++)
+        sl_spin_lock(&devices[i].lock);
+}
+
+void sl_account_atfork_parent(void)
+{
+    for (int i = DEVICE_SLOTS; i-- > 0;)
+        sl_spin_unlock(&devices[i].lock);
+    sl_ptr_table_unlock_all();
+}
+
+void sl_account_atfork_child(void)
+{
+    /* The child's allocations start now; the parent's blocks are the
+     * parent's (a free of one in the child is an unmatched free). */
+    memset(devices, 0, sizeof devices);
+    memset(failed, 0, sizeof failed);
+    sl_ptr_table_reset_in_child();
+}

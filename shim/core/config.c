@@ -1,0 +1,89 @@
+/* Environment parsing for config.h. Only this file calls getenv for the
+ * shim's own settings; the lifecycle reads the distributed-identity
+ * variables through the schema's resolver. */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static sl_shim_config config;
+const sl_shim_config *_Atomic sl_config_loaded;
+static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+
+void sl_config_warn(const char *fmt, ...)
+{
+    if (config.quiet)
+        return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "stormlog: %s\n", line);
+}
+
+static bool parse_bool(const char *name, bool fallback)
+{
+    const char *v = getenv(name);
+    if (v == NULL || v[0] == '\0')
+        return fallback;
+    if (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on"))
+        return true;
+    if (!strcmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off"))
+        return false;
+    sl_config_warn("%s=%s is not a boolean (1/0, true/false, yes/no, on/off); using %s", name, v,
+                   fallback ? "1" : "0");
+    return fallback;
+}
+
+/* A decimal integer in [min, max], else the default (with one stderr line). */
+static int64_t parse_int(const char *name, int64_t fallback, int64_t min, int64_t max)
+{
+    const char *v = getenv(name);
+    if (v == NULL || v[0] == '\0')
+        return fallback;
+    char *end = NULL;
+    errno = 0;
+    long long parsed = strtoll(v, &end, 10);
+    if (errno != 0 || end == v || *end != '\0' || parsed < min || parsed > max) {
+        sl_config_warn("%s=%s is not an integer in [%" PRId64 ", %" PRId64 "]; using %" PRId64, name, v, min,
+                       max, fallback);
+        return fallback;
+    }
+    return (int64_t)parsed;
+}
+
+static void load_config(void)
+{
+    int saved_errno = errno;
+    /* quiet first: it governs the warnings about the other variables. */
+    config.quiet = false;
+    config.quiet = parse_bool("STORMLOG_QUIET", false);
+    config.disabled = parse_bool("STORMLOG_DISABLE", false);
+    config.record_idle = parse_bool("STORMLOG_RECORD_IDLE", false);
+    config.sampling_interval_ms = parse_int("STORMLOG_SAMPLING_INTERVAL_MS", 0, 0, INT32_MAX);
+    config.device_info_interval_ms = parse_int("STORMLOG_DEVICE_INFO_INTERVAL_MS", 1000, 0, INT32_MAX);
+    config.peak_step_bytes = parse_int("STORMLOG_PEAK_STEP_BYTES", 64LL << 20, 0, INT64_MAX);
+    config.durable_timeout_ms = (uint32_t)parse_int("STORMLOG_DURABLE_TIMEOUT_MS", 1000, 0, 60000);
+    const char *context = getenv("STORMLOG_CONTEXT");
+    config.has_context = context != NULL;
+    if (context != NULL)
+        snprintf(config.context, sizeof config.context, "%s", context);
+    sl_pipeline_config_defaults(&config.pipeline);
+    sl_pipeline_config_from_env(&config.pipeline);
+    config.pipeline.quiet = config.quiet;
+    errno = saved_errno;
+}
+
+const sl_shim_config *sl_config_load(void)
+{
+    pthread_once(&config_once, load_config);
+    atomic_store_explicit(&sl_config_loaded, &config, memory_order_release);
+    return &config;
+}

@@ -1,0 +1,275 @@
+/* The CUDA runtime hooks. Every wrapper has the same three steps:
+ *   1. resolve the real function (NULL: no runtime loaded anywhere yet, so
+ *      the call fails as the runtime itself would before initialisation,
+ *      with cudaErrorInitializationError);
+ *   2. call it (directly, untouched, when disabled or nested in another hook);
+ *   3. record what happened (record_alloc / record_free), which keeps the
+ *      real call's return value and errno as they were.
+ * A free also claims its pointer-table entry just before step 2 (see
+ * sl_account_claim_free for why it cannot wait until after the call).
+ * Device of an allocation: the calling thread's current device; pinned host
+ * memory: device -1; a free: the device its allocation was charged to. */
+#include <errno.h>
+#include <stdint.h>
+
+#include "accounting.h"
+#include "config.h"
+#include "gpu_api.h"
+#include "guard.h"
+#include "resolve.h"
+
+#define SL_EXPORT __attribute__((visibility("default")))
+
+#define SLOT(sym) static sl_real_slot real_##sym = SL_REAL_SLOT_INIT(sym, SL_RUNTIME_CUDA)
+SLOT(cudaMalloc);
+SLOT(cudaFree);
+SLOT(cudaMallocAsync);
+SLOT(cudaMallocAsync_ptsz);
+SLOT(cudaFreeAsync);
+SLOT(cudaFreeAsync_ptsz);
+SLOT(cudaMallocFromPoolAsync);
+SLOT(cudaMallocFromPoolAsync_ptsz);
+SLOT(cudaMallocManaged);
+SLOT(cudaMallocPitch);
+SLOT(cudaMalloc3D);
+SLOT(cudaMallocHost);
+SLOT(cudaHostAlloc);
+SLOT(cudaFreeHost);
+SLOT(cudaMemGetInfo);
+SLOT(cudaGetDevice);
+SLOT(cudaDeviceGetMemPool);
+SLOT(cudaMemPoolGetAttribute);
+#undef SLOT
+
+/* Step 1 and the pass-through half of step 2. */
+#define PROLOGUE(sym, ...)                                                    \
+    __typeof__(&sym) real = (__typeof__(&sym))sl_resolve(&real_##sym);        \
+    if (real == NULL)                                                         \
+        return SL_CUDA_ERROR_INITIALIZATION;                                  \
+    if (sl_config()->disabled || !sl_hook_enter())                           \
+    return real(__VA_ARGS__)
+
+#define HELPER(sym) ((__typeof__(&sym))sl_resolve_helper(&real_##sym))
+
+static int32_t current_device(void)
+{
+    int device = 0;
+    __typeof__(&cudaGetDevice) get = HELPER(cudaGetDevice);
+    if (get == NULL || get(&device) != SL_CUDA_SUCCESS)
+        return 0; /* the runtime's default device */
+    return device;
+}
+
+static void refresh_device_info(int32_t device, bool force)
+{
+    if (device < 0 || (!force && !sl_account_device_info_due(device)))
+        return;
+    __typeof__(&cudaMemGetInfo) get_info = HELPER(cudaMemGetInfo);
+    size_t free_bytes = 0, total_bytes = 0;
+    if (get_info != NULL && get_info(&free_bytes, &total_bytes) == SL_CUDA_SUCCESS)
+        sl_account_device_info(device, free_bytes, total_bytes);
+}
+
+/* What the device's memory pool keeps beyond its use (async APIs only). */
+static void refresh_pool_slack(int32_t device, cudaMemPool_t pool)
+{
+    __typeof__(&cudaMemPoolGetAttribute) get_attr = HELPER(cudaMemPoolGetAttribute);
+    if (get_attr == NULL)
+        return;
+    if (pool == NULL) {
+        __typeof__(&cudaDeviceGetMemPool) get_pool = HELPER(cudaDeviceGetMemPool);
+        if (get_pool == NULL || get_pool(&pool, device) != SL_CUDA_SUCCESS || pool == NULL)
+            return;
+    }
+    uint64_t reserved = 0, used = 0;
+    if (get_attr(pool, SL_CUDA_MEMPOOL_ATTR_RESERVED_CURRENT, &reserved) != SL_CUDA_SUCCESS ||
+        get_attr(pool, SL_CUDA_MEMPOOL_ATTR_USED_CURRENT, &used) != SL_CUDA_SUCCESS)
+        return;
+    sl_account_pool_slack(device, (uint64_t)(uintptr_t)pool, reserved > used ? (int64_t)(reserved - used) : 0);
+}
+
+/* Step 3 for allocations. ptr is what the call wrote (read only on success). */
+static void record_alloc(sl_api api, cudaError_t rc, void *const *ptr, uint64_t size, sl_stream_ref stream,
+                         bool async, cudaMemPool_t pool)
+{
+    int saved_errno = errno;
+    bool host = sl_api_table[api].kind == SL_KIND_HOST_ALLOC;
+    int32_t device = host ? SL_HOST_DEVICE : current_device();
+    if (rc == SL_CUDA_SUCCESS) {
+        refresh_device_info(device, false);
+        if (async)
+            refresh_pool_slack(device, pool);
+        sl_account_alloc(api, device, ptr != NULL ? *ptr : NULL, size, stream);
+    } else {
+        bool oom = rc == SL_CUDA_ERROR_MEMORY_ALLOCATION;
+        if (oom)
+            refresh_device_info(device, true);
+        sl_account_failure(api, device, rc, oom, size, stream);
+    }
+    sl_hook_leave();
+    errno = saved_errno;
+}
+
+/* Step 3 for frees. A NULL free is a no-op for the runtime and for us. */
+static void record_free(sl_api api, cudaError_t rc, const sl_free_claim *claim, sl_stream_ref stream, bool async)
+{
+    int saved_errno = errno;
+    bool host = api == SL_API_CUDA_FREE_HOST;
+    if (rc == SL_CUDA_SUCCESS && claim->ptr != 0) {
+        if (async)
+            refresh_pool_slack(current_device(), NULL);
+        if (!sl_account_free(api, claim, stream))
+            sl_account_unmatched_free(api, host ? SL_HOST_DEVICE : current_device());
+    } else if (rc != SL_CUDA_SUCCESS) {
+        sl_account_unclaim_free(claim);
+        sl_account_failure(api, host ? SL_HOST_DEVICE : current_device(), rc, false, 0, stream);
+    }
+    sl_hook_leave();
+    errno = saved_errno;
+}
+
+/* ---- device memory ------------------------------------------------------ */
+
+SL_EXPORT cudaError_t cudaMalloc(void **devPtr, size_t size)
+{
+    PROLOGUE(cudaMalloc, devPtr, size);
+    cudaError_t rc = real(devPtr, size);
+    record_alloc(SL_API_CUDA_MALLOC, rc, devPtr, size, SL_NO_STREAM, false, NULL);
+    return rc;
+}
+
+SL_EXPORT cudaError_t cudaFree(void *devPtr)
+{
+    PROLOGUE(cudaFree, devPtr);
+    sl_free_claim claim;
+    sl_account_claim_free(devPtr, &claim);
+    cudaError_t rc = real(devPtr);
+    record_free(SL_API_CUDA_FREE, rc, &claim, SL_NO_STREAM, false);
+    return rc;
+}
+
+SL_EXPORT cudaError_t cudaMallocManaged(void **devPtr, size_t size, unsigned int flags)
+{
+    PROLOGUE(cudaMallocManaged, devPtr, size, flags);
+    cudaError_t rc = real(devPtr, size, flags);
+    record_alloc(SL_API_CUDA_MALLOC_MANAGED, rc, devPtr, size, SL_NO_STREAM, false, NULL);
+    return rc;
+}
+
+SL_EXPORT cudaError_t cudaMallocPitch(void **devPtr, size_t *pitch, size_t width, size_t height)
+{
+    PROLOGUE(cudaMallocPitch, devPtr, pitch, width, height);
+    cudaError_t rc = real(devPtr, pitch, width, height);
+    uint64_t size = rc == SL_CUDA_SUCCESS ? (uint64_t)*pitch * height : (uint64_t)width * height;
+    record_alloc(SL_API_CUDA_MALLOC_PITCH, rc, devPtr, size, SL_NO_STREAM, false, NULL);
+    return rc;
+}
+
+SL_EXPORT cudaError_t cudaMalloc3D(struct cudaPitchedPtr *pitchedDevPtr, struct cudaExtent extent)
+{
+    PROLOGUE(cudaMalloc3D, pitchedDevPtr, extent);
+    cudaError_t rc = real(pitchedDevPtr, extent);
+    uint64_t row = rc == SL_CUDA_SUCCESS ? pitchedDevPtr->pitch : extent.width;
+    void *ptr = rc == SL_CUDA_SUCCESS ? pitchedDevPtr->ptr : NULL;
+    record_alloc(SL_API_CUDA_MALLOC_3D, rc, &ptr, row * extent.height * extent.depth, SL_NO_STREAM, false, NULL);
+    return rc;
+}
+
+/* ---- stream-ordered allocation (and the per-thread-default-stream twins) -- */
+
+SL_EXPORT cudaError_t cudaMallocAsync(void **devPtr, size_t size, cudaStream_t hStream)
+{
+    PROLOGUE(cudaMallocAsync, devPtr, size, hStream);
+    cudaError_t rc = real(devPtr, size, hStream);
+    record_alloc(SL_API_CUDA_MALLOC_ASYNC, rc, devPtr, size, SL_STREAM(hStream), true, NULL);
+    return rc;
+}
+
+SL_EXPORT cudaError_t cudaMallocAsync_ptsz(void **devPtr, size_t size, cudaStream_t hStream)
+{
+    PROLOGUE(cudaMallocAsync_ptsz, devPtr, size, hStream);
+    cudaError_t rc = real(devPtr, size, hStream);
+    record_alloc(SL_API_CUDA_MALLOC_ASYNC_PTSZ, rc, devPtr, size, SL_STREAM(hStream), true, NULL);
+    return rc;
+}
+
+SL_EXPORT cudaError_t cudaMallocFromPoolAsync(void **ptr, size_t size, cudaMemPool_t memPool, cudaStream_t stream)
+{
+    PROLOGUE(cudaMallocFromPoolAsync, ptr, size, memPool, stream);
+    cudaError_t rc = real(ptr, size, memPool, stream);
+    record_alloc(SL_API_CUDA_MALLOC_FROM_POOL_ASYNC, rc, ptr, size, SL_STREAM(stream), true, memPool);
+    return rc;
+}
+
+SL_EXPORT cudaError_t cudaMallocFromPoolAsync_ptsz(void **ptr, size_t size, cudaMemPool_t memPool,
+                                                   cudaStream_t stream)
+{
+    PROLOGUE(cudaMallocFromPoolAsync_ptsz, ptr, size, memPool, stream);
+    cudaError_t rc = real(ptr, size, memPool, stream);
+    record_alloc(SL_API_CUDA_MALLOC_FROM_POOL_ASYNC_PTSZ, rc, ptr, size, SL_STREAM(stream), true, memPool);
+    return rc;
+}
+
+SL_EXPORT cudaError_t cudaFreeAsync(void *devPtr, cudaStream_t hStream)
+{
+    PROLOGUE(cudaFreeAsync, devPtr, hStream);
+    sl_free_claim claim;
+    sl_account_claim_free(devPtr, &claim);
+    cudaError_t rc = real(devPtr, hStream);
+    record_free(SL_API_CUDA_FREE_ASYNC, rc, &claim, SL_STREAM(hStream), true);
+    return rc;
+}
+
+SL_EXPORT cudaError_t cudaFreeAsync_ptsz(void *devPtr, cudaStream_t hStream)
+{
+    PROLOGUE(cudaFreeAsync_ptsz, devPtr, hStream);
+    sl_free_claim claim;
+    sl_account_claim_free(devPtr, &claim);
+    cudaError_t rc = real(devPtr, hStream);
+    record_free(SL_API_CUDA_FREE_ASYNC_PTSZ, rc, &claim, SL_STREAM(hStream), true);
+    return rc;
+}
+
+/* ---- pinned host memory (device -1) -------------------------------------- */
+
+SL_EXPORT cudaError_t cudaMallocHost(void **ptr, size_t size)
+{
+    PROLOGUE(cudaMallocHost, ptr, size);
+    cudaError_t rc = real(ptr, size);
+    record_alloc(SL_API_CUDA_MALLOC_HOST, rc, ptr, size, SL_NO_STREAM, false, NULL);
+    return rc;
+}
+
+SL_EXPORT cudaError_t cudaHostAlloc(void **pHost, size_t size, unsigned int flags)
+{
+    PROLOGUE(cudaHostAlloc, pHost, size, flags);
+    cudaError_t rc = real(pHost, size, flags);
+    record_alloc(SL_API_CUDA_HOST_ALLOC, rc, pHost, size, SL_NO_STREAM, false, NULL);
+    return rc;
+}
+
+SL_EXPORT cudaError_t cudaFreeHost(void *ptr)
+{
+    PROLOGUE(cudaFreeHost, ptr);
+    sl_free_claim claim;
+    sl_account_claim_free(ptr, &claim);
+    cudaError_t rc = real(ptr);
+    record_free(SL_API_CUDA_FREE_HOST, rc, &claim, SL_NO_STREAM, false);
+    return rc;
+}
+
+/* ---- device totals: passed through, and remembered ------------------------ */
+
+SL_EXPORT cudaError_t cudaMemGetInfo(size_t *free, size_t *total)
+{
+    PROLOGUE(cudaMemGetInfo, free, total);
+    cudaError_t rc = real(free, total);
+    int saved_errno = errno;
+    if (rc == SL_CUDA_SUCCESS && free != NULL && total != NULL)
+        sl_account_device_info(current_device(), *free, *total);
+    else if (rc != SL_CUDA_SUCCESS)
+        sl_account_failure(SL_API_CUDA_MEM_GET_INFO, current_device(), rc, false, 0, SL_NO_STREAM);
+    sl_hook_leave();
+    errno = saved_errno;
+    return rc;
+}
