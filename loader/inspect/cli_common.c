@@ -1,7 +1,10 @@
 /* What every reading subcommand does the same way: input options, loading
  * with a progress line, and one-line errors that name the path. */
+#include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -65,6 +68,21 @@ static void print_error_json(const cli_input *in, const char *message, const sto
     json_object_put(doc);
 }
 
+/* strerror of opening PATH as a directory, or NULL when it is not a
+ * directory or can be read. */
+static const char *unreadable_dir(const char *path)
+{
+    struct stat st;
+    if (!path || stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return NULL;
+    DIR *d = opendir(path);
+    if (d) {
+        closedir(d);
+        return NULL;
+    }
+    return strerror(errno);
+}
+
 int cli_report_error(const cli_input *in, const char *command, const stormlog_error *err)
 {
     const char *message = err ? stormlog_error_message(err) : "out of memory";
@@ -86,6 +104,11 @@ int cli_report_error(const cli_input *in, const char *command, const stormlog_er
             fputc(')', stderr);
         }
     }
+    /* The loader (like Python) cannot tell an unreadable directory from one
+     * with nothing in it; say which it was. */
+    const char *why = unreadable_dir(in->path);
+    if (why)
+        fprintf(stderr, "; cannot read the directory: %s", why);
     fputc('\n', stderr);
     if (in->json)
         print_error_json(in, message, err);

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "inspect.h"
+#include "report.h"
 
 static const inspect_cmd commands[] = {
     {"load", "load a recording and print sessions and events as JSON", inspect_cmd_load},
@@ -12,6 +13,8 @@ static const inspect_cmd commands[] = {
     {"events", "stream events as JSONL or CSV, filtered by session, type or device", inspect_cmd_events},
     {"validate", "list every invalid record with file:line; exit 1 if any", inspect_cmd_validate},
     {"convert", "convert legacy / v2 / JSON recordings into a v3 sink directory", inspect_cmd_convert},
+    {"report", "write a self-contained HTML report: charts, peak, phases, ranks, leaks", inspect_cmd_report},
+    {"export", "export a recording as Chrome / Perfetto trace-event JSON", inspect_cmd_export},
 };
 
 static int usage(FILE *out)

@@ -118,6 +118,9 @@ static void *watch(void *arg)
     cli_progress *p = arg;
     int64_t start = monotonic_ms();
     pthread_mutex_lock(&p->lock);
+    /* A zero delay (tests) shows the line at once. */
+    if (p->delay_ms == 0)
+        show(p, 0);
     while (!p->stop) {
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);

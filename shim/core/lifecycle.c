@@ -145,6 +145,17 @@ static void resolve_identity(sl_session_info *s)
     sl_value explicit_values[SL_ID_COUNT];
     for (int i = 0; i < SL_ID_COUNT; i++)
         explicit_values[i] = sl_value_absent();
+    /* STORMLOG_JOB_ID (set by stormlog-run from the launcher, so that every
+     * rank names the same job directory) comes before the environment
+     * rules; blank counts as unset, surrounding whitespace is not kept. */
+    const char *job = getenv("STORMLOG_JOB_ID");
+    while (job && (*job == ' ' || *job == '\t' || *job == '\n' || *job == '\r' || *job == '\f' || *job == '\v'))
+        job++;
+    size_t job_len = job ? strlen(job) : 0;
+    while (job_len > 0 && strchr(" \t\n\r\f\v", job[job_len - 1]) != NULL)
+        job_len--;
+    if (job_len > 0)
+        explicit_values[SL_ID_JOB_ID] = sl_value_strn(job, job_len);
     sl_identity id;
     sl_error err;
     if (!sl_identity_resolve(explicit_values, NULL, identity_getenv, NULL, &id, &err)) {

@@ -1,0 +1,211 @@
+/* stormlog-inspect events PATH: the events one at a time, in reading order,
+ * through the loader's streaming API, so memory stays constant whatever the
+ * recording's size (a plain JSON file, one document, is the exception the
+ * loader documents). Filters: --session, --type, --device. Output: one v3
+ * dictionary per line (jsonl, the default and --json) or CSV with the 23
+ * fields as columns and metadata as JSON text. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char events_help[] =
+    "usage: stormlog-inspect events PATH [--session ID] [--type T] [--device N]\n"
+    "                              [--format jsonl|csv] [--json] [--events-key K]\n"
+    "                              [--permissive-legacy 0|1]\n"
+    "\n"
+    "Streams the events of a recording in reading order (segment by segment,\n"
+    "line by line), in constant memory. --session, --type and --device keep\n"
+    "only matching events. jsonl (default; --json is the same) prints each\n"
+    "event as its 23-key v3 dictionary; csv prints a header and one row per\n"
+    "event, metadata as JSON text.\n"
+    "Exit status: 0, 1 when the input is rejected (events before the bad record\n"
+    "are printed), 2 on bad usage.\n";
+
+typedef enum { FORMAT_JSONL, FORMAT_CSV } event_format;
+
+typedef struct event_filter {
+    const char *session;
+    const char *type;
+    bool has_device;
+    int64_t device;
+} event_filter;
+
+static bool matches(const event_filter *f, const stormlog_event *ev)
+{
+    if (f->session && strcmp(stormlog_event_session_id(ev), f->session) != 0)
+        return false;
+    if (f->type && strcmp(stormlog_event_type(ev), f->type) != 0)
+        return false;
+    if (f->has_device) {
+        int64_t d;
+        if (!stormlog_event_int(ev, STORMLOG_DEVICE_ID, &d) || d != f->device)
+            return false;
+    }
+    return true;
+}
+
+/* RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. */
+static void csv_field(const char *s, size_t len)
+{
+    if (strcspn(s, ",\"\r\n") >= len) {
+        fwrite(s, 1, len, stdout);
+        return;
+    }
+    putchar('"');
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"')
+            putchar('"');
+        putchar(s[i]);
+    }
+    putchar('"');
+}
+
+/* The columns: telemetry_event_to_dict's keys, in its order (the order of
+ * stormlog_event_json), so that a header is printed even for no events. */
+static const char csv_columns[] =
+    "schema_version,session_id,timestamp_ns,event_type,collector,sampling_interval_ms,pid,host,"
+    "job_id,rank,local_rank,world_size,device_id,allocator_allocated_bytes,allocator_reserved_bytes,"
+    "allocator_active_bytes,allocator_inactive_bytes,allocator_change_bytes,device_used_bytes,"
+    "device_free_bytes,device_total_bytes,context,metadata\n";
+
+static void csv_row(json_object *ev)
+{
+    bool comma = false;
+    json_object_object_foreach(ev, key, value)
+    {
+        (void)key;
+        if (comma)
+            putchar(',');
+        comma = true;
+        if (!value)
+            continue; /* null: an empty field */
+        size_t len = 0;
+        const char *text;
+        if (json_object_is_type(value, json_type_string)) {
+            text = json_object_get_string(value);
+            len = (size_t)json_object_get_string_len(value);
+        } else {
+            text = json_object_to_json_string_length(value, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+                                                     &len);
+        }
+        csv_field(text, len);
+    }
+    putchar('\n');
+}
+
+static bool parse_device(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0')
+        return false;
+    *out = v;
+    return true;
+}
+
+int inspect_cmd_events(int argc, char **argv)
+{
+    cli_input in = {.permissive_legacy = 1};
+    event_filter filter = {0};
+    event_format format = FORMAT_JSONL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+            return cli_usage(events_help, true);
+        cli_arg_result res = cli_input_arg(&in, argc, argv, &i);
+        if (res == CLI_ARG_BAD)
+            return cli_usage(events_help, false);
+        if (res == CLI_ARG_TAKEN)
+            continue;
+        bool has_value = i + 1 < argc;
+        if (strcmp(a, "--session") == 0 && has_value) {
+            filter.session = argv[++i];
+        } else if (strcmp(a, "--type") == 0 && has_value) {
+            filter.type = argv[++i];
+        } else if (strcmp(a, "--device") == 0 && has_value) {
+            if (!parse_device(argv[++i], &filter.device))
+                return cli_usage(events_help, false);
+            filter.has_device = true;
+        } else if (strcmp(a, "--format") == 0 && has_value) {
+            const char *v = argv[++i];
+            if (strcmp(v, "jsonl") == 0)
+                format = FORMAT_JSONL;
+            else if (strcmp(v, "csv") == 0)
+                format = FORMAT_CSV;
+            else
+                return cli_usage(events_help, false);
+        } else if ((a[0] == '-' && a[1] != '\0') || in.path) {
+            return cli_usage(events_help, false);
+        } else {
+            in.path = a;
+        }
+    }
+    if (!in.path || (in.json && format == FORMAT_CSV))
+        return cli_usage(events_help, false);
+    /* Errors go to stderr only: stdout is the event stream. */
+    in.json = false;
+
+    stormlog_options *opts = cli_input_options(&in);
+    if (!opts)
+        return cli_report_message(&in, "events", "out of memory");
+    stormlog_stream *stream = NULL;
+    stormlog_error *err = NULL;
+    if (stormlog_stream_open(in.path, opts, &stream, &err) != STORMLOG_OK) {
+        stormlog_options_free(opts);
+        cli_report_error(&in, "events", err);
+        stormlog_error_free(err);
+        return CLI_EXIT_PROBLEM;
+    }
+    stormlog_options_free(opts);
+    static char outbuf[1 << 20];
+    setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+    /* A progress line would land among the events on a terminal. */
+    cli_progress *progress = isatty(STDOUT_FILENO) ? NULL : cli_progress_start("reading", in.path);
+    const stormlog_event *ev;
+    if (format == FORMAT_CSV)
+        fputs(csv_columns, stdout);
+    int rc = 0, got;
+    uint64_t matched = 0;
+    while ((got = stormlog_stream_next(stream, &ev, &err)) == 1) {
+        if (!matches(&filter, ev))
+            continue;
+        json_object *doc = stormlog_event_json(ev);
+        if (!doc) {
+            rc = CLI_EXIT_PROBLEM;
+            break;
+        }
+        if (format == FORMAT_CSV) {
+            csv_row(doc);
+        } else {
+            size_t len;
+            const char *text =
+                json_object_to_json_string_length(doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+            fwrite(text, 1, len, stdout);
+            putchar('\n');
+        }
+        json_object_put(doc);
+        matched++;
+        if (ferror(stdout))
+            break;
+    }
+    cli_progress_stop(progress);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "stormlog-inspect events: writing the events failed: %s\n", strerror(errno));
+        rc = CLI_EXIT_PROBLEM;
+    }
+    if (got < 0) {
+        rc = cli_report_error(&in, "events", err);
+        stormlog_error_free(err);
+    } else if (rc == 0 && matched == 0 && filter.session) {
+        /* Not an error (a session may have no events), but a typo would
+         * otherwise look like an empty session. */
+        fprintf(stderr, "stormlog-inspect events: %s: no events of session %s\n", in.path, filter.session);
+    }
+    stormlog_stream_close(stream);
+    return rc;
+}

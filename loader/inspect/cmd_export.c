@@ -1,0 +1,126 @@
+/* stormlog-inspect export PATH --format perfetto [-o FILE]: the recording as
+ * a trace for ui.perfetto.dev or chrome://tracing (perfetto.c says what
+ * goes where). One format today; --format is required so that a second one
+ * never changes what an existing command line means. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "report.h"
+
+static const char export_help[] =
+    "usage: stormlog-inspect export PATH --format perfetto [-o FILE] [--session ID]\n"
+    "                               [--events-key K] [--permissive-legacy 0|1]\n"
+    "\n"
+    "Writes Chrome / Perfetto trace-event JSON (opens in ui.perfetto.dev and\n"
+    "chrome://tracing): a process per session sorted by rank, a counter track per\n"
+    "device (allocated, reserved bytes), instant events for OOMs and errors, NVTX\n"
+    "phases as slices on their thread. Times are microseconds from the first\n"
+    "event (otherData.origin_unix_ns holds that instant).\n"
+    "\n"
+    "  -o FILE        where to write (default: stdout); a file is written whole or\n"
+    "                 not at all\n"
+    "  --session ID   only this session\n"
+    "Exit status: 0, 1 when the input is rejected or the file cannot be written,\n"
+    "2 on bad usage.\n";
+
+static int write_to_file(const cli_input *in, const char *path, const summary_session *const *sessions,
+                         size_t count)
+{
+    size_t len = strlen(path) + 32;
+    char *tmp = malloc(len);
+    if (!tmp)
+        return cli_report_message(in, "export", "out of memory");
+    snprintf(tmp, len, "%s.tmp.%ld", path, (long)getpid());
+    FILE *out = fopen(tmp, "w");
+    int saved = errno;
+    bool ok = out != NULL;
+    if (ok) {
+        ok = perfetto_write(out, sessions, count);
+        saved = errno;
+        ok = fclose(out) == 0 && ok;
+        if (ok && rename(tmp, path) != 0) {
+            saved = errno;
+            ok = false;
+        }
+        if (!ok)
+            unlink(tmp);
+    }
+    free(tmp);
+    if (ok)
+        return 0;
+    char msg[512];
+    snprintf(msg, sizeof msg, "cannot write %s: %s", path, strerror(saved));
+    return cli_report_message(in, "export", msg);
+}
+
+int inspect_cmd_export(int argc, char **argv)
+{
+    cli_input in = {.permissive_legacy = 1};
+    const char *format = NULL, *output = NULL, *session_id = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0)
+            return cli_usage(export_help, true);
+        cli_arg_result res = cli_input_arg(&in, argc, argv, &i);
+        if (res == CLI_ARG_BAD || in.json)
+            return cli_usage(export_help, false);
+        if (res == CLI_ARG_TAKEN)
+            continue;
+        const char **slot = strcmp(arg, "--format") == 0                            ? &format
+                            : strcmp(arg, "-o") == 0 || strcmp(arg, "--output") == 0 ? &output
+                            : strcmp(arg, "--session") == 0                          ? &session_id
+                                                                                     : NULL;
+        if (slot) {
+            if (i + 1 >= argc)
+                return cli_usage(export_help, false);
+            *slot = argv[++i];
+            continue;
+        }
+        if ((arg[0] == '-' && arg[1] != '\0') || in.path)
+            return cli_usage(export_help, false);
+        in.path = arg;
+    }
+    if (!in.path || !format)
+        return cli_usage(export_help, false);
+    if (strcmp(format, "perfetto") != 0) {
+        fprintf(stderr, "stormlog-inspect export: unknown format '%s' (known: perfetto)\n", format);
+        return CLI_EXIT_USAGE;
+    }
+    stormlog_recording *rec = cli_load(&in, "export");
+    if (!rec)
+        return CLI_EXIT_PROBLEM;
+    summary_report sum;
+    const summary_session **chosen = NULL;
+    size_t count = 0;
+    int rc = 0;
+    if (!summary_compute(rec, &sum) || !(chosen = calloc(sum.session_count ? sum.session_count : 1, sizeof *chosen))) {
+        rc = cli_report_message(&in, "export", "out of memory");
+        goto done;
+    }
+    if (session_id) {
+        const stormlog_session *want;
+        stormlog_error *err = NULL;
+        if (stormlog_recording_find_session(rec, session_id, &want, &err) != STORMLOG_OK) {
+            rc = cli_report_error(&in, "export", err);
+            stormlog_error_free(err);
+            goto done;
+        }
+        for (size_t i = 0; i < sum.session_count; i++)
+            if (sum.sessions[i].session == want)
+                chosen[count++] = &sum.sessions[i];
+    } else {
+        for (size_t i = 0; i < sum.session_count; i++)
+            chosen[count++] = &sum.sessions[i];
+    }
+    if (output && strcmp(output, "-") != 0)
+        rc = write_to_file(&in, output, chosen, count);
+    else if (!perfetto_write(stdout, chosen, count) || fflush(stdout) != 0)
+        rc = cli_report_message(&in, "export", "cannot write the trace to stdout");
+done:
+    free(chosen);
+    summary_free(&sum);
+    stormlog_recording_free(rec);
+    return rc;
+}

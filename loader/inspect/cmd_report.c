@@ -1,0 +1,258 @@
+/* stormlog-inspect report PATH -o report.html: one self-contained HTML page
+ * for a session or a whole job. Per device a step chart of allocated and
+ * reserved bytes with the peak, OOMs and phase bands; for a job a small
+ * chart per rank on a shared axis and the cross-rank table of `summary`;
+ * tables of the allocations live at the peak, the leaks and the failed
+ * allocations. The numbers come from summary_stats.c, so the page and
+ * `summary` never disagree. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "report.h"
+
+#define DEFAULT_COLUMNS 900
+#define DETAIL_ALL_UP_TO 8 /* sessions drawn in full by default; beyond, the notable ones */
+
+static const char report_help[] =
+    "usage: stormlog-inspect report PATH -o FILE [--session ID] [--all-sessions]\n"
+    "                               [--width PIXELS] [--events-key K] [--permissive-legacy 0|1]\n"
+    "\n"
+    "Writes one self-contained HTML file (inline SVG and CSS, no script, no\n"
+    "network) for a recording: a sink directory, a job directory of sinks, or a\n"
+    "JSON / JSONL file. Per device: allocated and reserved bytes over time, the\n"
+    "peak, OOM and error markers, NVTX phase bands; the largest allocations live\n"
+    "at the peak, the leaks at exit, the failed allocations. For a job (two or\n"
+    "more ranks): one chart per rank on a shared time axis and the cross-rank\n"
+    "table. Charts keep each pixel column's lowest and highest value, so no peak\n"
+    "is lost however many events there are.\n"
+    "\n"
+    "  -o FILE          where to write (\"-\" for stdout); written whole or not at all\n"
+    "  --session ID     only this session\n"
+    "  --all-sessions   charts for every session (default: all when there are at most\n"
+    "                   8, else the default session and the ranks with the highest\n"
+    "                   peak and the peak furthest from the median)\n"
+    "  --width PIXELS   plot width in pixels, 200..4000 (default 900)\n"
+    "Exit status: 0, 1 when the input is rejected or the file cannot be written,\n"
+    "2 on bad usage.\n";
+
+typedef struct report_args {
+    cli_input in;
+    const char *output;
+    const char *session_id;
+    bool all_sessions;
+    size_t columns;
+} report_args;
+
+static int parse_args(int argc, char **argv, report_args *a)
+{
+    *a = (report_args){.in = {.permissive_legacy = 1}, .columns = DEFAULT_COLUMNS};
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0)
+            return cli_usage(report_help, true) + 100; /* 100: help shown */
+        if (strcmp(arg, "--json") == 0)
+            return -1; /* the report is HTML; nothing to print as JSON */
+        cli_arg_result res = cli_input_arg(&a->in, argc, argv, &i);
+        if (res == CLI_ARG_BAD)
+            return -1;
+        if (res == CLI_ARG_TAKEN)
+            continue;
+        if (strcmp(arg, "-o") == 0 || strcmp(arg, "--output") == 0 || strcmp(arg, "--session") == 0 ||
+            strcmp(arg, "--width") == 0) {
+            if (i + 1 >= argc)
+                return -1;
+            const char *v = argv[++i];
+            if (arg[1] == 'o' || arg[2] == 'o')
+                a->output = v;
+            else if (arg[2] == 's')
+                a->session_id = v;
+            else {
+                char *end;
+                errno = 0;
+                long w = strtol(v, &end, 10);
+                if (errno || *end || w < 200 || w > 4000)
+                    return -1;
+                a->columns = (size_t)w;
+            }
+            continue;
+        }
+        if (strcmp(arg, "--all-sessions") == 0) {
+            a->all_sessions = true;
+            continue;
+        }
+        if ((arg[0] == '-' && arg[1] != '\0') || a->in.path)
+            return -1;
+        a->in.path = arg;
+    }
+    return a->in.path && a->output ? 0 : -1;
+}
+
+/* Which sessions get charts and tables. */
+static void choose_details(report_page *page, const report_args *a, const summary_session *const *shown)
+{
+    const summary_report *sum = page->summary;
+    bool all = a->all_sessions || a->session_id || page->count <= DETAIL_ALL_UP_TO;
+    for (size_t i = 0; i < page->count; i++) {
+        page->detailed[i] = all || shown[i]->session == sum->default_session;
+        if (!all && sum->job.present) {
+            int64_t rank = page->sessions[i].rank;
+            page->detailed[i] = page->detailed[i] || rank == sum->job.ranks[sum->job.highest].rank ||
+                                rank == sum->job.ranks[sum->job.furthest].rank;
+        }
+    }
+}
+
+static int64_t rank_of(const summary_session *s)
+{
+    json_object *v;
+    if (json_object_object_get_ex(s->info, "rank", &v) && json_object_is_type(v, json_type_int))
+        return json_object_get_int64(v);
+    return 0;
+}
+
+/* Insertion sort: stable, and a job has few sessions next to its events. */
+static void sort_by_rank(const summary_session **shown, size_t count)
+{
+    for (size_t i = 1; i < count; i++) {
+        const summary_session *s = shown[i];
+        size_t j = i;
+        while (j > 0 && rank_of(shown[j - 1]) > rank_of(s)) {
+            shown[j] = shown[j - 1];
+            j--;
+        }
+        shown[j] = s;
+    }
+}
+
+static int write_report(const report_args *a, report_page *page)
+{
+    if (strcmp(a->output, "-") == 0) {
+        bool ok = report_write_html(stdout, page) && fflush(stdout) == 0;
+        return ok ? 0 : cli_report_message(&a->in, "report", "cannot write the report to stdout");
+    }
+    /* Beside the target, then renamed over it: a reader never sees half a
+     * page, and a failed run leaves the previous report alone. */
+    size_t len = strlen(a->output) + 32;
+    char *tmp = malloc(len);
+    if (!tmp)
+        return cli_report_message(&a->in, "report", "out of memory");
+    snprintf(tmp, len, "%s.tmp.%ld", a->output, (long)getpid());
+    FILE *out = fopen(tmp, "w");
+    if (!out) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "cannot write %s: %s", a->output, strerror(errno));
+        free(tmp);
+        return cli_report_message(&a->in, "report", msg);
+    }
+    bool ok = report_write_html(out, page);
+    ok = fclose(out) == 0 && ok;
+    int saved = errno;
+    if (ok && rename(tmp, a->output) != 0) {
+        saved = errno;
+        ok = false;
+    }
+    if (!ok) {
+        unlink(tmp);
+        free(tmp);
+        char msg[512];
+        snprintf(msg, sizeof msg, "cannot write %s: %s", a->output, strerror(saved));
+        return cli_report_message(&a->in, "report", msg);
+    }
+    free(tmp);
+    return 0;
+}
+
+static int run_report(const report_args *a, const stormlog_recording *rec, summary_report *sum)
+{
+    size_t n = sum->session_count;
+    const summary_session **shown = calloc(n ? n : 1, sizeof *shown);
+    report_page page = {.input_path = a->in.path, .summary = sum, .columns = a->columns};
+    page.sessions = calloc(n ? n : 1, sizeof *page.sessions);
+    page.detailed = calloc(n ? n : 1, sizeof *page.detailed);
+    int rc = 0;
+    if (!shown || !page.sessions || !page.detailed) {
+        rc = cli_report_message(&a->in, "report", "out of memory");
+        goto done;
+    }
+    if (a->session_id) {
+        const stormlog_session *want;
+        stormlog_error *err = NULL;
+        if (stormlog_recording_find_session(rec, a->session_id, &want, &err) != STORMLOG_OK) {
+            rc = cli_report_error(&a->in, "report", err);
+            stormlog_error_free(err);
+            goto done;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (sum->sessions[i].session == want)
+                shown[page.count++] = &sum->sessions[i];
+    } else {
+        for (size_t i = 0; i < n; i++)
+            shown[page.count++] = &sum->sessions[i];
+        page.job = sum->job.present;
+        /* A job reads by rank; sessions of one rank keep the loader's order. */
+        if (page.job)
+            sort_by_rank(shown, page.count);
+    }
+    /* Models first without the replay, to know ranks; the replay runs only
+     * for the sessions drawn in full. */
+    for (size_t i = 0; i < page.count; i++) {
+        page.sessions[i].rank = 0;
+        if (!rp_session_build(&page.sessions[i], shown[i], page.columns, false)) {
+            rc = cli_report_message(&a->in, "report", "out of memory");
+            goto done;
+        }
+    }
+    choose_details(&page, a, shown);
+    bool any_time = false;
+    for (size_t i = 0; i < page.count; i++) {
+        rp_session *s = &page.sessions[i];
+        if (page.detailed[i]) {
+            rp_session_free(s);
+            if (!rp_session_build(s, shown[i], page.columns, true)) {
+                rc = cli_report_message(&a->in, "report", "out of memory");
+                goto done;
+            }
+        }
+        if (stormlog_session_event_count(s->session) == 0)
+            continue;
+        if (!any_time || s->t0 < page.job_t0)
+            page.job_t0 = s->t0;
+        if (!any_time || s->t1 > page.job_t1)
+            page.job_t1 = s->t1;
+        any_time = true;
+    }
+    if (page.job_t1 <= page.job_t0)
+        page.job_t1 = page.job_t0 + 1;
+    rc = write_report(a, &page);
+done:
+    for (size_t i = 0; page.sessions && i < page.count; i++)
+        rp_session_free(&page.sessions[i]);
+    free(page.sessions);
+    free(page.detailed);
+    free(shown);
+    return rc;
+}
+
+int inspect_cmd_report(int argc, char **argv)
+{
+    report_args a;
+    int parsed = parse_args(argc, argv, &a);
+    if (parsed >= 100)
+        return parsed - 100;
+    if (parsed < 0)
+        return cli_usage(report_help, false);
+    stormlog_recording *rec = cli_load(&a.in, "report");
+    if (!rec)
+        return CLI_EXIT_PROBLEM;
+    summary_report sum;
+    int rc;
+    if (!summary_compute(rec, &sum))
+        rc = cli_report_message(&a.in, "report", "out of memory");
+    else
+        rc = run_report(&a, rec, &sum);
+    summary_free(&sum);
+    stormlog_recording_free(rec);
+    return rc;
+}

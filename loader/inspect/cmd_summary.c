@@ -1,0 +1,297 @@
+/* stormlog-inspect summary PATH: per session and device, the peak (and when),
+ * what was still live at the end (leaks), allocation / free / failed /
+ * unmatched counts, OOM errors with the size asked for, dropped events; for
+ * a job (sessions of two or more ranks) a cross-rank table naming the rank
+ * with the highest peak and the rank furthest from the median. Tables round
+ * bytes to KiB/MiB/GiB; --json carries exact integers. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "summary_stats.h"
+
+static const char summary_help[] =
+    "usage: stormlog-inspect summary PATH [--json] [--events-key K] [--permissive-legacy 0|1]\n"
+    "\n"
+    "Per session and device: peak allocated bytes and when it was reached, bytes\n"
+    "still live at the end (leaks), allocations, frees, failed allocations,\n"
+    "unmatched frees, OOM errors with the requested size, dropped events.\n"
+    "For a job directory (two or more ranks): a cross-rank table of each rank's\n"
+    "largest GPU peak, the rank with the highest peak and the rank furthest from\n"
+    "the median. --json: exact figures; a job adds \"highest_peak\":\n"
+    "{\"rank\", \"device\", \"bytes\", \"timestamp_ns\"}.\n"
+    "Exit status: 0, 1 when the input is rejected, 2 on bad usage.\n";
+
+/* ---- JSON ---------------------------------------------------------------- */
+
+static json_object *i64(int64_t v)
+{
+    return json_object_new_int64(v);
+}
+
+static json_object *device_json(const summary_device *d)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "device_id", i64(d->device_id));
+    json_object_object_add(o, "events", i64((int64_t)d->events));
+    json_object_object_add(o, "peak_allocated_bytes", i64(d->peak_bytes));
+    json_object_object_add(o, "peak_timestamp_ns", d->has_peak_time ? i64(d->peak_timestamp_ns) : NULL);
+    json_object_object_add(o, "final_allocated_bytes", i64(d->final_bytes));
+    json_object_object_add(o, "leaked_bytes", i64(d->final_bytes));
+    json_object_object_add(o, "allocations", i64((int64_t)d->allocations));
+    json_object_object_add(o, "frees", i64((int64_t)d->frees));
+    json_object_object_add(o, "failed_allocations", i64((int64_t)d->failed));
+    json_object_object_add(o, "unmatched_frees", d->has_unmatched ? i64(d->unmatched_frees) : NULL);
+    json_object_object_add(o, "dropped_events", d->has_dropped ? i64(d->dropped_events) : NULL);
+    json_object_object_add(o, "oom_count", i64((int64_t)d->oom_count));
+    json_object *ooms = json_object_new_array();
+    for (size_t i = 0; i < d->oom_kept; i++) {
+        json_object *e = json_object_new_object();
+        json_object_object_add(e, "timestamp_ns", i64(d->ooms[i].timestamp_ns));
+        json_object_object_add(e, "requested_bytes", d->ooms[i].has_requested ? i64(d->ooms[i].requested_bytes) : NULL);
+        json_object_object_add(e, "api", d->ooms[i].api[0] ? json_object_new_string(d->ooms[i].api) : NULL);
+        json_object_array_add(ooms, e);
+    }
+    json_object_object_add(o, "oom_errors", ooms);
+    return o;
+}
+
+static json_object *rank_peak_json(const summary_rank *k)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "rank", i64(k->rank));
+    json_object_object_add(o, "device", k->has_device ? i64(k->device_id) : NULL);
+    json_object_object_add(o, "bytes", i64(k->has_device ? k->peak_bytes : 0));
+    json_object_object_add(o, "timestamp_ns", k->has_device && k->has_peak_time ? i64(k->peak_timestamp_ns) : NULL);
+    return o;
+}
+
+static int print_json(const summary_report *r)
+{
+    json_object *doc = json_object_new_object();
+    json_object *sessions = json_object_new_array();
+    json_object_object_add(doc, "sessions", sessions);
+    for (size_t i = 0; i < r->session_count; i++) {
+        const summary_session *s = &r->sessions[i];
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "summary", json_object_get(s->info));
+        json_object_object_add(o, "default", json_object_new_boolean(s->session == r->default_session));
+        json_object_object_add(o, "event_count", i64((int64_t)stormlog_session_event_count(s->session)));
+        json_object_object_add(o, "counts_from",
+                               json_object_new_string(s->from_stop_summary ? "stop_summary" : "events"));
+        json_object_object_add(o, "dropped_events", s->has_dropped_total ? i64(s->dropped_total) : NULL);
+        json_object *devices = json_object_new_array();
+        for (size_t d = 0; d < s->device_count; d++)
+            json_object_array_add(devices, device_json(&s->devices[d]));
+        json_object_object_add(o, "devices", devices);
+        json_object_array_add(sessions, o);
+    }
+    const summary_job *job = &r->job;
+    if (job->present) {
+        json_object *j = json_object_new_object();
+        json_object_object_add(j, "job_id", job->job_id ? json_object_new_string(job->job_id) : NULL);
+        json_object_object_add(j, "mixed_job_ids", json_object_new_boolean(job->mixed_job_ids));
+        json_object_object_add(j, "median_peak_bytes", i64(job->median_peak_bytes));
+        json_object *ranks = json_object_new_array();
+        for (size_t i = 0; i < job->rank_count; i++) {
+            json_object *k = rank_peak_json(&job->ranks[i]);
+            json_object_object_add(k, "sessions", i64((int64_t)job->ranks[i].sessions));
+            json_object_object_add(k, "difference_from_median_bytes",
+                                   i64(job->ranks[i].peak_bytes - job->median_peak_bytes));
+            json_object_array_add(ranks, k);
+        }
+        json_object_object_add(j, "ranks", ranks);
+        const summary_rank *far = &job->ranks[job->furthest];
+        json_object *f = rank_peak_json(far);
+        json_object_object_add(f, "difference_from_median_bytes", i64(far->peak_bytes - job->median_peak_bytes));
+        json_object_object_add(j, "furthest_from_median", f);
+        json_object_object_add(doc, "job", j);
+        json_object_object_add(doc, "highest_peak", rank_peak_json(&job->ranks[job->highest]));
+    } else {
+        json_object_object_add(doc, "job", NULL);
+        json_object_object_add(doc, "highest_peak", NULL);
+    }
+    bool ok = cli_print_json(doc);
+    json_object_put(doc);
+    return ok ? 0 : CLI_EXIT_PROBLEM;
+}
+
+/* ---- tables -------------------------------------------------------------- */
+
+static const char *info_text(json_object *info, const char *key, char *buf, size_t cap)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(info, key, &v) || !v)
+        snprintf(buf, cap, "-");
+    else
+        snprintf(buf, cap, "%s", json_object_get_string(v));
+    return buf;
+}
+
+static const char *count_or_dash(bool known, int64_t v, char out[CLI_FIGURE_MAX])
+{
+    if (known)
+        snprintf(out, CLI_FIGURE_MAX, "%" PRId64, v);
+    else
+        snprintf(out, CLI_FIGURE_MAX, "-");
+    return out;
+}
+
+static bool print_session(const summary_report *r, const summary_session *s)
+{
+    char job[128], host[128], pid[32], rank[32], world[32];
+    json_object *info = s->info;
+    printf("session %s%s\n", stormlog_session_id(s->session), s->session == r->default_session ? " (default)" : "");
+    printf("  job %s, rank %s of %s, host %s, pid %s, %s, %zu event%s\n", info_text(info, "job_id", job, sizeof job),
+           info_text(info, "rank", rank, sizeof rank), info_text(info, "world_size", world, sizeof world),
+           info_text(info, "host", host, sizeof host), info_text(info, "pid", pid, sizeof pid),
+           stormlog_session_status(s->session), stormlog_session_event_count(s->session),
+           stormlog_session_event_count(s->session) == 1 ? "" : "s");
+    if (s->device_count == 0) {
+        printf("  no events\n");
+        return true;
+    }
+    cli_table *t = cli_table_new(10);
+    if (!t)
+        return false;
+    static const char *const head[] = {"DEVICE", "PEAK", "PEAK AT", "FINAL (LEAKED)", "ALLOCS",
+                                       "FREES", "FAILED", "UNMATCHED", "OOM", "DROPPED"};
+    bool ok = cli_table_row(t, head);
+    int64_t start = stormlog_session_started_at_ns(s->session);
+    for (size_t i = 0; ok && i < s->device_count; i++) {
+        const summary_device *d = &s->devices[i];
+        char dev[32], peak[CLI_FIGURE_MAX], at[CLI_FIGURE_MAX + 1], fin[CLI_FIGURE_MAX], a[CLI_FIGURE_MAX],
+            f[CLI_FIGURE_MAX], x[CLI_FIGURE_MAX], u[CLI_FIGURE_MAX], o[CLI_FIGURE_MAX], dr[CLI_FIGURE_MAX];
+        snprintf(dev, sizeof dev, "%" PRId64 "%s", d->device_id, d->device_id == -1 ? " (host)" : "");
+        if (d->has_peak_time) {
+            char rel[CLI_FIGURE_MAX];
+            snprintf(at, sizeof at, "+%s", cli_duration(d->peak_timestamp_ns - start, rel));
+        } else {
+            snprintf(at, sizeof at, "-");
+        }
+        const char *cells[] = {dev,
+                               cli_bytes(d->peak_bytes, peak),
+                               at,
+                               cli_bytes(d->final_bytes, fin),
+                               count_or_dash(true, (int64_t)d->allocations, a),
+                               count_or_dash(true, (int64_t)d->frees, f),
+                               count_or_dash(true, (int64_t)d->failed, x),
+                               count_or_dash(d->has_unmatched, d->unmatched_frees, u),
+                               count_or_dash(true, (int64_t)d->oom_count, o),
+                               count_or_dash(d->has_dropped, d->dropped_events, dr)};
+        ok = cli_table_row(t, cells);
+    }
+    if (ok)
+        cli_table_print(t, stdout, 2);
+    cli_table_free(t);
+    for (size_t i = 0; i < s->device_count; i++) {
+        const summary_device *d = &s->devices[i];
+        for (size_t k = 0; k < d->oom_kept; k++) {
+            char req[CLI_FIGURE_MAX], rel[CLI_FIGURE_MAX];
+            if (d->ooms[k].has_requested)
+                printf("  OOM on device %" PRId64 ": %s%srequested %s (%" PRId64 " bytes) at +%s\n", d->device_id,
+                       d->ooms[k].api, d->ooms[k].api[0] ? " " : "", cli_bytes(d->ooms[k].requested_bytes, req),
+                       d->ooms[k].requested_bytes, cli_duration(d->ooms[k].timestamp_ns - start, rel));
+            else
+                printf("  OOM on device %" PRId64 ": %s%ssize unknown, at +%s\n", d->device_id, d->ooms[k].api,
+                       d->ooms[k].api[0] ? " " : "", cli_duration(d->ooms[k].timestamp_ns - start, rel));
+        }
+        if (d->oom_count > d->oom_kept)
+            printf("  ... and %" PRIu64 " more OOM errors on device %" PRId64 "\n", d->oom_count - d->oom_kept,
+                   d->device_id);
+    }
+    if (s->has_dropped_total)
+        printf("  dropped events: %" PRId64 "\n", s->dropped_total);
+    printf("  counts from: %s\n", s->from_stop_summary ? "the shim's stop summary" : "the events");
+    return ok;
+}
+
+static bool print_job(const summary_job *job)
+{
+    char med[CLI_FIGURE_MAX];
+    printf("job %s: %zu ranks, median peak %s\n", job->mixed_job_ids ? "(mixed ids)" : job->job_id ? job->job_id : "-",
+           job->rank_count, cli_bytes(job->median_peak_bytes, med));
+    cli_table *t = cli_table_new(6);
+    if (!t)
+        return false;
+    static const char *const head[] = {"RANK", "SESSIONS", "DEVICE", "PEAK", "VS MEDIAN", ""};
+    bool ok = cli_table_row(t, head);
+    for (size_t i = 0; ok && i < job->rank_count; i++) {
+        const summary_rank *k = &job->ranks[i];
+        char rank[32], ses[32], dev[32], peak[CLI_FIGURE_MAX], diff[CLI_FIGURE_MAX];
+        snprintf(rank, sizeof rank, "%" PRId64, k->rank);
+        snprintf(ses, sizeof ses, "%zu", k->sessions);
+        if (k->has_device)
+            snprintf(dev, sizeof dev, "%" PRId64, k->device_id);
+        else
+            snprintf(dev, sizeof dev, "-");
+        const char *mark = i == job->highest && i == job->furthest ? "<- highest peak, furthest from median"
+                           : i == job->highest                     ? "<- highest peak"
+                           : i == job->furthest                    ? "<- furthest from median"
+                                                                   : "";
+        const char *cells[] = {rank, ses, dev, cli_bytes(k->peak_bytes, peak),
+                               cli_bytes_signed(k->peak_bytes - job->median_peak_bytes, diff), mark};
+        ok = cli_table_row(t, cells);
+    }
+    if (ok)
+        cli_table_print(t, stdout, 2);
+    cli_table_free(t);
+    const summary_rank *h = &job->ranks[job->highest], *f = &job->ranks[job->furthest];
+    char hp[CLI_FIGURE_MAX], fp[CLI_FIGURE_MAX], fd[CLI_FIGURE_MAX], when[CLI_FIGURE_MAX];
+    if (h->has_device)
+        printf("  highest peak: rank %" PRId64 ", device %" PRId64 ", %s (%" PRId64 " bytes)%s%s\n", h->rank,
+               h->device_id, cli_bytes(h->peak_bytes, hp), h->peak_bytes, h->has_peak_time ? " at " : "",
+               h->has_peak_time ? cli_timestamp(h->peak_timestamp_ns, when) : "");
+    else
+        printf("  highest peak: no rank used a GPU device\n");
+    printf("  furthest from median: rank %" PRId64 ", %s (%s)\n", f->rank, cli_bytes(f->peak_bytes, fp),
+           cli_bytes_signed(f->peak_bytes - job->median_peak_bytes, fd));
+    return ok;
+}
+
+static int print_text(const summary_report *r)
+{
+    bool ok = true;
+    if (r->session_count == 0)
+        printf("no sessions\n");
+    for (size_t i = 0; ok && i < r->session_count; i++) {
+        if (i)
+            putchar('\n');
+        ok = print_session(r, &r->sessions[i]);
+    }
+    if (ok && r->job.present) {
+        putchar('\n');
+        ok = print_job(&r->job);
+    }
+    return ok && !ferror(stdout) ? 0 : CLI_EXIT_PROBLEM;
+}
+
+int inspect_cmd_summary(int argc, char **argv)
+{
+    cli_input in = {.permissive_legacy = 1};
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return cli_usage(summary_help, true);
+        cli_arg_result res = cli_input_arg(&in, argc, argv, &i);
+        if (res == CLI_ARG_BAD)
+            return cli_usage(summary_help, false);
+        if (res == CLI_ARG_TAKEN)
+            continue;
+        if ((argv[i][0] == '-' && argv[i][1] != '\0') || in.path)
+            return cli_usage(summary_help, false);
+        in.path = argv[i];
+    }
+    if (!in.path)
+        return cli_usage(summary_help, false);
+    stormlog_recording *rec = cli_load(&in, "summary");
+    if (!rec)
+        return CLI_EXIT_PROBLEM;
+    summary_report report;
+    int rc;
+    if (!summary_compute(rec, &report))
+        rc = cli_report_message(&in, "summary", "out of memory");
+    else
+        rc = in.json ? print_json(&report) : print_text(&report);
+    summary_free(&report);
+    stormlog_recording_free(rec);
+    return rc;
+}
