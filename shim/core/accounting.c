@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "guard.h"
 #include "lifecycle.h"
 #include "ptr_table.h"
 #include "spinlock.h"
@@ -169,6 +170,10 @@ static void add_stream_and_thread(sl_event *ev, sl_stream_ref stream)
 {
     if (stream.present)
         sl_event_meta_hex(ev, "stream", stream.handle);
+    /* A runtime call counted here that reached the driver through a hooked
+     * driver function: which one (the driver hook itself counted nothing). */
+    if (sl_nested_driver_api != NULL)
+        sl_event_meta_str(ev, "driver_api", sl_nested_driver_api);
     sl_event_meta_int(ev, "thread_id", sl_thread_id());
 }
 

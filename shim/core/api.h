@@ -44,7 +44,26 @@ typedef enum sl_api_kind {
     X(HIP_MEM_ALLOC_HOST, "hipMemAllocHost", SL_COLLECTOR_HIP, SL_KIND_HOST_ALLOC)        \
     X(HIP_HOST_FREE, "hipHostFree", SL_COLLECTOR_HIP, SL_KIND_FREE)                       \
     X(HIP_FREE_HOST, "hipFreeHost", SL_COLLECTOR_HIP, SL_KIND_FREE)                       \
-    X(HIP_MEM_GET_INFO, "hipMemGetInfo", SL_COLLECTOR_HIP, SL_KIND_QUERY)
+    X(HIP_MEM_GET_INFO, "hipMemGetInfo", SL_COLLECTOR_HIP, SL_KIND_QUERY)                \
+    /* the CUDA driver (hooks_driver.c), by the names it exports */                      \
+    X(CU_MEM_ALLOC, "cuMemAlloc_v2", SL_COLLECTOR_CUDA, SL_KIND_DEVICE_ALLOC)            \
+    X(CU_MEM_ALLOC_PITCH, "cuMemAllocPitch_v2", SL_COLLECTOR_CUDA, SL_KIND_DEVICE_ALLOC) \
+    X(CU_MEM_ALLOC_MANAGED, "cuMemAllocManaged", SL_COLLECTOR_CUDA, SL_KIND_DEVICE_ALLOC) \
+    X(CU_MEM_FREE, "cuMemFree_v2", SL_COLLECTOR_CUDA, SL_KIND_FREE)                      \
+    X(CU_MEM_ALLOC_ASYNC, "cuMemAllocAsync", SL_COLLECTOR_CUDA, SL_KIND_DEVICE_ALLOC)    \
+    X(CU_MEM_ALLOC_ASYNC_PTSZ, "cuMemAllocAsync_ptsz", SL_COLLECTOR_CUDA, SL_KIND_DEVICE_ALLOC) \
+    X(CU_MEM_ALLOC_FROM_POOL_ASYNC, "cuMemAllocFromPoolAsync", SL_COLLECTOR_CUDA, SL_KIND_DEVICE_ALLOC) \
+    X(CU_MEM_ALLOC_FROM_POOL_ASYNC_PTSZ, "cuMemAllocFromPoolAsync_ptsz", SL_COLLECTOR_CUDA, SL_KIND_DEVICE_ALLOC) \
+    X(CU_MEM_FREE_ASYNC, "cuMemFreeAsync", SL_COLLECTOR_CUDA, SL_KIND_FREE)              \
+    X(CU_MEM_FREE_ASYNC_PTSZ, "cuMemFreeAsync_ptsz", SL_COLLECTOR_CUDA, SL_KIND_FREE)    \
+    X(CU_MEM_CREATE, "cuMemCreate", SL_COLLECTOR_CUDA, SL_KIND_DEVICE_ALLOC)             \
+    X(CU_MEM_RELEASE, "cuMemRelease", SL_COLLECTOR_CUDA, SL_KIND_FREE)                   \
+    X(CU_MEM_HOST_ALLOC, "cuMemHostAlloc", SL_COLLECTOR_CUDA, SL_KIND_HOST_ALLOC)        \
+    X(CU_MEM_ALLOC_HOST, "cuMemAllocHost_v2", SL_COLLECTOR_CUDA, SL_KIND_HOST_ALLOC)     \
+    X(CU_MEM_FREE_HOST, "cuMemFreeHost", SL_COLLECTOR_CUDA, SL_KIND_FREE)                \
+    X(CU_MEM_GET_INFO, "cuMemGetInfo_v2", SL_COLLECTOR_CUDA, SL_KIND_QUERY) \
+    X(HIP_MEM_CREATE, "hipMemCreate", SL_COLLECTOR_HIP, SL_KIND_DEVICE_ALLOC)            \
+    X(HIP_MEM_RELEASE, "hipMemRelease", SL_COLLECTOR_HIP, SL_KIND_FREE)
 
 typedef enum sl_api {
 #define SL_API_ENUM(e, name, collector, kind) SL_API_##e,

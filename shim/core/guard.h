@@ -12,6 +12,11 @@
  * hooked call; the shim is preloaded, so static TLS has room for it. */
 extern __thread unsigned sl_hook_depth __attribute__((tls_model("initial-exec"), visibility("hidden")));
 
+/* The driver API a nested driver hook reached under the outermost hook
+ * (cudaMalloc -> cuMemAlloc_v2), for that hook's events; see driver_hooks.h.
+ * Cleared when the outermost hook is entered. */
+extern __thread const char *sl_nested_driver_api __attribute__((tls_model("initial-exec"), visibility("hidden")));
+
 /* True (and this thread is marked as inside the shim) when this is the
  * outermost hooked call on the thread; only then is sl_hook_leave() called.
  * Nested calls pass straight through and touch nothing. */
@@ -20,6 +25,7 @@ static inline bool sl_hook_enter(void)
     if (sl_hook_depth != 0)
         return false;
     sl_hook_depth = 1;
+    sl_nested_driver_api = NULL;
     return true;
 }
 

@@ -16,6 +16,7 @@ static pthread_mutex_t resolve_lock = PTHREAD_MUTEX_INITIALIZER;
 static const char *const runtime_prefix[SL_RUNTIME_COUNT] = {
     [SL_RUNTIME_CUDA] = "libcudart.so",
     [SL_RUNTIME_HIP] = "libamdhip64.so",
+    [SL_RUNTIME_CUDA_DRIVER] = "libcuda.so",
 };
 
 /* An address inside this shared object: a candidate that points back into

@@ -25,6 +25,7 @@
 typedef enum sl_runtime {
     SL_RUNTIME_CUDA = 0, /* libcudart.so* */
     SL_RUNTIME_HIP,      /* libamdhip64.so* */
+    SL_RUNTIME_CUDA_DRIVER, /* libcuda.so* (hooks_driver.c) */
     SL_RUNTIME_COUNT
 } sl_runtime;
 

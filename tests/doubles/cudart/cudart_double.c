@@ -29,6 +29,16 @@ cudaError_t cudart_result(sim_status status)
     return error;
 }
 
+cudaError_t cudart_error(cudaError_t error)
+{
+    if (error != cudaSuccess)
+        last_error = error;
+    return error;
+}
+
+/* The driver-backed variant (cudart_driver.c) replaces the memory functions
+ * guarded like this one. */
+#ifndef STORMLOG_CUDART_VIA_DRIVER
 static int stream_device(cudaStream_t stream)
 {
     return stormlog_sim_stream_device((const sim_stream *)stream);
@@ -134,9 +144,11 @@ cudaError_t cudaMalloc3D(struct cudaPitchedPtr *pitchedDevPtr, struct cudaExtent
     }
     return cudart_result(status);
 }
+#endif /* !STORMLOG_CUDART_VIA_DRIVER */
 
 /* ---- pinned host memory ------------------------------------------------ */
 
+#ifndef STORMLOG_CUDART_VIA_DRIVER
 cudaError_t cudaMallocHost(void **ptr, size_t size)
 {
     return cudart_result(stormlog_sim_host_alloc(size, ptr));
@@ -157,13 +169,16 @@ cudaError_t cudaFreeHost(void *ptr)
 {
     return cudart_result(stormlog_sim_free(ptr, SIM_FREE_HOST));
 }
+#endif /* !STORMLOG_CUDART_VIA_DRIVER */
 
 /* ---- devices, errors, streams ------------------------------------------ */
 
+#ifndef STORMLOG_CUDART_VIA_DRIVER
 cudaError_t cudaMemGetInfo(size_t *free, size_t *total)
 {
     return cudart_result(stormlog_sim_mem_info(stormlog_sim_current_device(), free, total));
 }
+#endif /* !STORMLOG_CUDART_VIA_DRIVER */
 
 cudaError_t cudaGetDevice(int *device)
 {

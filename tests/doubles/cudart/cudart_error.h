@@ -9,4 +9,8 @@
  * and returns it; success passes through untouched. */
 cudaError_t cudart_result(sim_status status);
 
+/* Records any error code as the thread's last error (the driver-backed
+ * variant's translation of CUresult); success passes through untouched. */
+cudaError_t cudart_error(cudaError_t error);
+
 #endif

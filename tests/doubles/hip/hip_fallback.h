@@ -61,6 +61,21 @@ typedef struct hipMemPoolProps {
     unsigned char reserved[64];
 } hipMemPoolProps;
 
+/* The virtual memory API (ROCm 5.x layout of hipMemAllocationProp, as in
+ * Debian's hip_runtime_api.h; ROCm 6 reordered it like CUDA's). */
+typedef struct hipMemAllocationProp {
+    unsigned char compressionType;
+    hipMemLocation location;
+    hipMemAllocationHandleType requestedHandleType;
+    hipMemAllocationType type;
+    unsigned short usage;
+    void *win32HandleMetaData;
+} hipMemAllocationProp;
+typedef struct ihipMemGenericAllocationHandle *hipMemGenericAllocationHandle_t;
+hipError_t hipMemCreate(hipMemGenericAllocationHandle_t *handle, size_t size, const hipMemAllocationProp *prop,
+                        unsigned long long flags);
+hipError_t hipMemRelease(hipMemGenericAllocationHandle_t handle);
+
 hipError_t hipMalloc(void **ptr, size_t size);
 hipError_t hipFree(void *ptr);
 hipError_t hipMallocAsync(void **dev_ptr, size_t size, hipStream_t stream);
