@@ -408,10 +408,16 @@ static const sl_record_key record_keys[SL_F_COUNT] = {
 sl_encode_status sl_encode_record_line(const sl_record *r, char *buf, size_t cap,
                                        size_t *len_out)
 {
-    sl_json_writer w;
-    sl_jw_init(&w, buf, cap);
     sl_value fields[SL_F_COUNT];
     sl_record_fields(r, fields);
+    return sl_encode_fields_line(fields, buf, cap, len_out);
+}
+
+sl_encode_status sl_encode_fields_line(const sl_value fields[SL_F_COUNT], char *buf, size_t cap,
+                                       size_t *len_out)
+{
+    sl_json_writer w;
+    sl_jw_init(&w, buf, cap);
     if (fields[SL_F_METADATA].kind != SL_OBJECT)
         fail(&w);
     sl_jw_begin_object(&w);

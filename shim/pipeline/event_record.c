@@ -126,7 +126,10 @@ sl_event_line_status sl_event_append_line(const sl_event *ev, const sl_session_i
         .context = context_ptr,
         .metadata = sl_value_object(members, n),
     };
-    if (!sl_validate_record(&r, err))
+    /* One set of views serves the validator and the encoder. */
+    sl_value fields[SL_F_COUNT];
+    sl_record_fields(&r, fields);
+    if (!sl_validate_fields(fields, NULL, 0, err))
         return SL_LINE_INVALID;
 
     /* Encode straight into the buffer; a line that does not fit tells how
@@ -134,7 +137,7 @@ sl_event_line_status sl_event_append_line(const sl_event *ev, const sl_session_i
     for (int attempt = 0; attempt < 2; attempt++) {
         size_t room = out->cap > out->len ? out->cap - out->len : 0;
         size_t len = 0;
-        sl_encode_status st = sl_encode_record_line(&r, room ? out->data + out->len : NULL, room, &len);
+        sl_encode_status st = sl_encode_fields_line(fields, room ? out->data + out->len : NULL, room, &len);
         if (st == SL_ENCODE_OK) {
             out->len += len;
             return SL_LINE_OK;

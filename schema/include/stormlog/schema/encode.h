@@ -56,6 +56,10 @@ sl_encode_status sl_jw_finish(sl_json_writer *w, size_t *len_out);
  * A record whose metadata is not an SL_OBJECT view is SL_ENCODE_INVALID. */
 sl_encode_status sl_encode_value(const sl_value *v, char *buf, size_t cap, size_t *len_out);
 sl_encode_status sl_encode_record_line(const sl_record *r, char *buf, size_t cap, size_t *len_out);
+/* The same line from field views (sl_record_fields), for a caller that also
+ * validates them and so builds the views once. Every field must be present. */
+sl_encode_status sl_encode_fields_line(const sl_value fields[SL_F_COUNT], char *buf, size_t cap,
+                                       size_t *len_out);
 
 /* Shortest round-trip spelling of d as Python's repr() writes it ("1e+16",
  * "1.5e-07", "-0.0", "inf"...). buf needs 32 bytes. Returns the length. */
