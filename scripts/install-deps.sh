@@ -16,6 +16,7 @@ packages=(
   libamdhip64-dev                      # HIP headers + the real libamdhip64
   python3                              # ctypes workloads, conformance check.py
   openmpi-bin                          # stormlog-run under mpirun
+  chromium                             # renders stormlog-inspect's HTML report in a test
 )
 
 missing=()

@@ -89,21 +89,6 @@ static int parse_args(int argc, char **argv, report_args *a)
     return a->in.path && a->output ? 0 : -1;
 }
 
-/* Which sessions get charts and tables. */
-static void choose_details(report_page *page, const report_args *a, const summary_session *const *shown)
-{
-    const summary_report *sum = page->summary;
-    bool all = a->all_sessions || a->session_id || page->count <= DETAIL_ALL_UP_TO;
-    for (size_t i = 0; i < page->count; i++) {
-        page->detailed[i] = all || shown[i]->session == sum->default_session;
-        if (!all && sum->job.present) {
-            int64_t rank = page->sessions[i].rank;
-            page->detailed[i] = page->detailed[i] || rank == sum->job.ranks[sum->job.highest].rank ||
-                                rank == sum->job.ranks[sum->job.furthest].rank;
-        }
-    }
-}
-
 static int64_t rank_of(const summary_session *s)
 {
     json_object *v;
@@ -123,6 +108,21 @@ static void sort_by_rank(const summary_session **shown, size_t count)
             j--;
         }
         shown[j] = s;
+    }
+}
+
+/* Which sessions get charts and tables. */
+static void choose_details(report_page *page, const report_args *a, const summary_session *const *shown)
+{
+    const summary_report *sum = page->summary;
+    bool all = a->all_sessions || a->session_id || page->count <= DETAIL_ALL_UP_TO;
+    for (size_t i = 0; i < page->count; i++) {
+        page->detailed[i] = all || shown[i]->session == sum->default_session;
+        if (!all && sum->job.present) {
+            int64_t rank = rank_of(shown[i]);
+            page->detailed[i] = page->detailed[i] || rank == sum->job.ranks[sum->job.highest].rank ||
+                                rank == sum->job.ranks[sum->job.furthest].rank;
+        }
     }
 }
 
@@ -195,25 +195,15 @@ static int run_report(const report_args *a, const stormlog_recording *rec, summa
         if (page.job)
             sort_by_rank(shown, page.count);
     }
-    /* Models first without the replay, to know ranks; the replay runs only
-     * for the sessions drawn in full. */
-    for (size_t i = 0; i < page.count; i++) {
-        page.sessions[i].rank = 0;
-        if (!rp_session_build(&page.sessions[i], shown[i], page.columns, false)) {
-            rc = cli_report_message(&a->in, "report", "out of memory");
-            goto done;
-        }
-    }
+    /* The pointer replay (the live-allocation tables) only for the
+     * sessions drawn in full. */
     choose_details(&page, a, shown);
     bool any_time = false;
     for (size_t i = 0; i < page.count; i++) {
         rp_session *s = &page.sessions[i];
-        if (page.detailed[i]) {
-            rp_session_free(s);
-            if (!rp_session_build(s, shown[i], page.columns, true)) {
-                rc = cli_report_message(&a->in, "report", "out of memory");
-                goto done;
-            }
+        if (!rp_session_build(s, shown[i], page.columns, page.detailed[i])) {
+            rc = cli_report_message(&a->in, "report", "out of memory");
+            goto done;
         }
         if (stormlog_session_event_count(s->session) == 0)
             continue;

@@ -6,7 +6,9 @@
  *   counter per device    ph "C", name "device N bytes", args {allocated, reserved}:
  *                         one track per value, a point only where a value changes
  *   errors                ph "i", process-scoped instant, named "OOM <api>" or "error <api>"
- *   phases                ph "X" complete slices on the phase's thread
+ *   phases                ph "X" complete slices on the phase's thread (push/pop);
+ *                         async "b"/"e" pairs for start/end ranges, which may end
+ *                         on another thread
  *
  * Written as a stream with fprintf, never built as a tree: a recording of
  * millions of events exports in constant memory beyond the loaded events.
@@ -162,6 +164,19 @@ static bool write_phases(trace_writer *w, int64_t pid, const rp_session *m)
         const rp_phase *p = &m->phases[i];
         int64_t tid = p->thread_id >= 0 ? p->thread_id : 0;
         threads[i] = tid;
+        if (p->start_end) {
+            /* A start/end range may end on another thread and overlap the
+             * thread's stack: an async slice, on a track of its own. */
+            for (int half = 0; half < 2; half++) {
+                begin_event(w, half ? "e" : "b", pid, tid, half ? p->end_ns : p->start_ns);
+                fprintf(w->out, ",\"cat\":\"nvtx\",\"id\":\"0x%" PRIx64 "\",\"name\":", p->id);
+                json_string(w->out, p->name);
+                fputs(",\"args\":{\"path\":", w->out);
+                json_string(w->out, p->path);
+                fprintf(w->out, ",\"closed\":%s}}", p->closed ? "true" : "false");
+            }
+            continue;
+        }
         begin_event(w, "X", pid, tid, p->start_ns);
         fputs(",\"dur\":", w->out);
         put_ts(w->out, p->end_ns - p->start_ns);

@@ -66,6 +66,7 @@ typedef struct phase_scope_info {
     bool has_scope_id;
     bool has_thread;
     int64_t thread_id;
+    bool start_end;    /* metadata.nvtx == "start_end": may end on another thread */
 } phase_scope_info;
 
 /* false when the event carries no usable phase_scope (or out of memory). */
@@ -97,6 +98,8 @@ typedef struct rp_phase {
     int depth;
     bool closed;       /* an exit was seen */
     int64_t thread_id; /* -1 when unknown */
+    bool start_end;    /* an NVTX start/end range, not on the thread's stack */
+    uint64_t id;       /* its scope id (start/end ranges) */
     char *name, *path; /* owned */
 } rp_phase;
 

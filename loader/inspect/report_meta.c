@@ -217,14 +217,20 @@ bool phase_scope_read(const stormlog_event *ev, phase_scope_info *out)
     out->thread_id = -1;
     json_object *meta = stormlog_event_metadata_json(ev);
     json_object *scope, *v;
-    if (!meta || !json_object_object_get_ex(meta, "phase_scope", &scope) ||
-        !json_object_is_type(scope, json_type_object)) {
+    json_object *name = NULL, *path = NULL, *context_path = NULL;
+    if (meta && json_object_object_get_ex(meta, "phase_scope", &scope) &&
+        json_object_is_type(scope, json_type_object)) {
+        json_object_object_get_ex(scope, "name", &name);
+        json_object_object_get_ex(scope, "path", &path);
+    } else if (meta && json_object_object_get_ex(meta, "scope_id", NULL) && stormlog_event_context(ev)) {
+        /* A shim whose writer keeps the phase keys flat: the scope's members
+         * are top-level and the path is the event's context. */
+        scope = meta;
+        path = context_path = json_object_new_string(stormlog_event_context(ev));
+    } else {
         json_object_put(meta);
         return false;
     }
-    json_object *name = NULL, *path = NULL;
-    json_object_object_get_ex(scope, "name", &name);
-    json_object_object_get_ex(scope, "path", &path);
     int depth = 0;
     out->path = path ? path_text(path, &depth) : NULL;
     if (nonblank_string(name))
@@ -248,6 +254,11 @@ bool phase_scope_read(const stormlog_event *ev, phase_scope_info *out)
         out->thread_id = json_object_get_int64(v);
         out->has_thread = true;
     }
+    const char *call = NULL;
+    if (json_object_object_get_ex(meta, "nvtx", &v) && json_object_is_type(v, json_type_string))
+        call = json_object_get_string(v);
+    out->start_end = call && strcmp(call, "start_end") == 0;
+    json_object_put(context_path);
     json_object_put(meta);
     if (!out->name || !out->path) {
         phase_scope_clear(out);

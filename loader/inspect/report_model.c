@@ -195,6 +195,8 @@ static bool phase_enter(rp_session *s, open_phases *open, const stormlog_event *
                     .end_ns = s->t1,
                     .depth = info.depth,
                     .thread_id = info.has_thread ? info.thread_id : -1,
+                    .start_end = info.start_end,
+                    .id = strtoull(info.scope_key, NULL, 10),
                     .name = info.name,
                     .path = info.path};
     if (open->count == OPEN_PHASES_MAX) {

@@ -124,6 +124,11 @@ static bool summarise_session(summary_session *s)
     const stormlog_event *last_stop = NULL;
     for (size_t i = 0; i < n; i++) {
         const stormlog_event *ev = stormlog_session_event(ses, i);
+        const char *type = stormlog_event_type(ev);
+        /* NVTX phase marks carry no device (device_id -1): they are not
+         * pinned-host activity and would show an empty host row. */
+        if (strcmp(type, "phase_enter") == 0 || strcmp(type, "phase_exit") == 0)
+            continue;
         int64_t device_id = -1, allocated = 0;
         stormlog_event_int(ev, STORMLOG_DEVICE_ID, &device_id);
         stormlog_event_int(ev, STORMLOG_ALLOCATOR_ALLOCATED_BYTES, &allocated);
@@ -138,7 +143,6 @@ static bool summarise_session(summary_session *s)
             d->peak_timestamp_ns = ts;
         }
         d->final_bytes = allocated; /* events are in time order */
-        const char *type = stormlog_event_type(ev);
         if (strcmp(type, "allocation") == 0) {
             d->allocations++;
         } else if (strcmp(type, "deallocation") == 0) {

@@ -25,6 +25,7 @@
 #include "accounting.h"
 #include "config.h"
 #include "guard.h"
+#include "phase_stack.h"
 #include "pipeline.h"
 #include "resolve.h"
 #include "stormlog/schema/identity.h"
@@ -61,6 +62,9 @@ bool sl_lifecycle_recording(void)
 
 void sl_lifecycle_apply_context(sl_event *ev)
 {
+    /* The thread's open NVTX phases say more than a fixed label. */
+    if (sl_phase_apply_context(ev))
+        return;
     const sl_shim_config *cfg = sl_config();
     if (cfg->has_context)
         sl_event_set_context(ev, cfg->context);
@@ -256,6 +260,7 @@ static void stop_session(const char *exit_path)
         ev.device_id = SL_HOST_DEVICE;
         sl_lifecycle_apply_context(&ev);
         sl_event_meta_str(&ev, "exit_path", exit_path);
+        sl_phase_note_counters(&ev);
         sl_account_stamp_marker(&ev);
         const sl_member *summary = NULL;
         size_t summary_count = sl_account_summary(&summary);

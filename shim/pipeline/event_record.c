@@ -60,6 +60,63 @@ static sl_value meta_value(const sl_event_meta *m, char hex[HEX_MAX])
     }
 }
 
+/* Phase events (shim/core/phase_stack.c) travel with their path as the
+ * context and scope_id, parent_scope_id and sequence as flat metadata: the
+ * fixed-size event holds no nested or copied metadata. The record nests them
+ * the way Python's projection reads them (stage, phase.* correlation):
+ * metadata.phase_scope = {name, path: [levels...], scope_id, parent_scope_id,
+ * sequence}, name being the innermost level. */
+#define PHASE_LEVELS_MAX (SL_EVENT_CONTEXT_MAX / 2)
+#define PHASE_SCOPE_MEMBERS 5
+
+typedef struct phase_scope_parts {
+    sl_value levels[PHASE_LEVELS_MAX];
+    sl_member scope[PHASE_SCOPE_MEMBERS];
+} phase_scope_parts;
+
+static bool take_member(sl_member *members, size_t *count, const char *key, sl_value *out)
+{
+    size_t key_len = strlen(key);
+    for (size_t i = 0; i < *count; i++) {
+        if (members[i].key_len == key_len && memcmp(members[i].key, key, key_len) == 0) {
+            *out = members[i].value;
+            memmove(&members[i], &members[i + 1], (*count - i - 1) * sizeof *members);
+            (*count)--;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void fold_phase_scope(const char *path, sl_member *members, size_t *count, phase_scope_parts *parts)
+{
+    sl_value scope_id, parent, sequence;
+    if (!path || !take_member(members, count, "scope_id", &scope_id))
+        return; /* not a phase event of ours: its metadata stays as it is */
+    if (!take_member(members, count, "parent_scope_id", &parent))
+        parent = sl_value_null();
+    if (!take_member(members, count, "sequence", &sequence))
+        sequence = sl_value_null();
+    size_t n = 0;
+    const char *start = path;
+    for (const char *p = path;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        if (n < PHASE_LEVELS_MAX)
+            parts->levels[n++] = sl_value_strn(start, (size_t)(p - start));
+        if (*p == '\0')
+            break;
+        start = p + 1;
+    }
+    size_t k = 0;
+    parts->scope[k++] = sl_member_of("name", n ? parts->levels[n - 1] : sl_value_strn(path, strlen(path)));
+    parts->scope[k++] = sl_member_of("path", sl_value_array(parts->levels, n));
+    parts->scope[k++] = sl_member_of("scope_id", scope_id);
+    parts->scope[k++] = sl_member_of("parent_scope_id", parent);
+    parts->scope[k++] = sl_member_of("sequence", sequence);
+    put_member(members, count, sl_member_of("phase_scope", sl_value_object(parts->scope, k)));
+}
+
 static sl_opt_i64 opt(bool present, int64_t v)
 {
     sl_opt_i64 o = {present, v};
@@ -101,6 +158,10 @@ sl_event_line_status sl_event_append_line(const sl_event *ev, const sl_session_i
         context[len] = '\0';
         context_ptr = context;
     }
+
+    phase_scope_parts phase_parts;
+    if (ev->type == SL_EVENT_PHASE_ENTER || ev->type == SL_EVENT_PHASE_EXIT)
+        fold_phase_scope(context_ptr, members, &n, &phase_parts);
 
     sl_record r = {
         .session_id = session->session_id,
