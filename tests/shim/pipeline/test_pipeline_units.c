@@ -19,6 +19,8 @@ Test(event, names_of_types_and_collectors)
     cr_assert_str_eq(sl_event_type_name(SL_EVENT_START), "start");
     cr_assert_str_eq(sl_event_type_name(SL_EVENT_DEALLOCATION), "deallocation");
     cr_assert_str_eq(sl_event_type_name(SL_EVENT_PHASE_EXIT), "phase_exit");
+    cr_assert_str_eq(sl_event_type_name(SL_EVENT_MEMORY_MAP), "memory_map");
+    cr_assert_str_eq(sl_event_type_name(SL_EVENT_MEMORY_UNMAP), "memory_unmap");
     cr_assert_null(sl_event_type_name(SL_EVENT_TYPE_COUNT));
     cr_assert_str_eq(sl_collector_name(SL_COLLECTOR_CUDA), "stormlog.cuda_shim");
     cr_assert_str_eq(sl_collector_name(SL_COLLECTOR_HIP), "stormlog.hip_shim");
