@@ -4,6 +4,7 @@
 
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -352,6 +353,124 @@ void sl_account_failure(sl_api api, int32_t device_id, unsigned code, bool out_o
     sl_spin_unlock(&d->lock);
 }
 
+/* ---- mappings ------------------------------------------------------------- */
+
+int32_t sl_account_handle_device(sl_api create_api, uint64_t handle)
+{
+    sl_ptr_info info;
+    if (handle != 0 && sl_ptr_table_find((uintptr_t)handle, &info) && info.api == create_api)
+        return info.device_id;
+    return SL_HOST_DEVICE;
+}
+
+/* A mapping event: the device's counters stay as they are; the event takes
+ * its place in the device's ordered step so that the running sum holds
+ * across it (its allocated bytes are the device's live bytes, change 0). */
+static void emit_mapping(sl_api api, sl_event_type type, const sl_mapping *m, const char *reason)
+{
+    sl_collector collector = sl_api_table[api].collector;
+    if (!sl_lifecycle_begin_event(collector))
+        return;
+    sl_event ev;
+    init_event(&ev, type, collector, m->device_id);
+    sl_event_meta_str(&ev, "api", sl_api_table[api].name);
+    sl_event_meta_hex(&ev, "ptr", m->ptr);
+    sl_event_meta_int(&ev, "size", (int64_t)m->size);
+    sl_event_meta_int(&ev, "offset", (int64_t)m->offset);
+    sl_event_meta_hex(&ev, "handle", m->handle);
+    if (reason != NULL)
+        sl_event_meta_str(&ev, "reason", reason);
+    add_stream_and_thread(&ev, SL_NO_STREAM);
+    device_state *d = slot_of(m->device_id);
+    sl_spin_lock(&d->lock);
+    d->touched = true;
+    if (sl_lifecycle_recording()) {
+        stamp(&ev, d);
+        sl_pipeline_emit(&ev);
+        emit_followups(d, collector, m->device_id);
+    }
+    sl_spin_unlock(&d->lock);
+}
+
+void sl_account_map(sl_api api, const sl_mapping *m)
+{
+    sl_mapping replaced;
+    switch (sl_map_table_insert(m, &replaced)) {
+    case SL_MAP_INSERTED:
+        break;
+    case SL_MAP_REPLACED:
+        emit_mapping(api, SL_EVENT_MEMORY_UNMAP, &replaced, "address_reused");
+        break;
+    case SL_MAP_NO_MEMORY:
+        /* The event still goes out; only its unmap will not be recognised. */
+        sl_config_warn("mapping table out of memory: the unmap of a %llu-byte mapping will not be recorded",
+                       (unsigned long long)m->size);
+        break;
+    }
+    emit_mapping(api, SL_EVENT_MEMORY_MAP, m, NULL);
+}
+
+static bool claim_append(sl_unmap_claim *claim, const sl_mapping *m)
+{
+    if (claim->count == claim->capacity) {
+        size_t capacity = claim->capacity * 2;
+        sl_mapping *list = malloc(capacity * sizeof *list);
+        if (list == NULL)
+            return false;
+        memcpy(list, claim->list, claim->count * sizeof *list);
+        if (claim->list != claim->inline_list)
+            free(claim->list);
+        claim->list = list;
+        claim->capacity = capacity;
+    }
+    claim->list[claim->count++] = *m;
+    return true;
+}
+
+static void end_claim(sl_unmap_claim *claim)
+{
+    if (claim->list != claim->inline_list)
+        free(claim->list);
+    claim->list = claim->inline_list;
+    claim->count = 0;
+    claim->capacity = sizeof claim->inline_list / sizeof claim->inline_list[0];
+}
+
+void sl_account_claim_unmap(uintptr_t ptr, uint64_t size, sl_unmap_claim *claim)
+{
+    claim->count = 0;
+    claim->capacity = sizeof claim->inline_list / sizeof claim->inline_list[0];
+    claim->list = claim->inline_list;
+    uintptr_t end = size > UINTPTR_MAX - ptr ? UINTPTR_MAX : ptr + (uintptr_t)size;
+    sl_mapping m;
+    for (uintptr_t at = ptr; at < end && sl_map_table_remove(at, &m);) {
+        if (!claim_append(claim, &m)) {
+            /* Out of memory: this one stays in the table unclaimed. */
+            sl_mapping ignored;
+            sl_map_table_insert(&m, &ignored);
+            break;
+        }
+        if (m.size == 0 || m.size > UINTPTR_MAX - at)
+            break;
+        at += (uintptr_t)m.size;
+    }
+}
+
+void sl_account_unmap(sl_api api, sl_unmap_claim *claim)
+{
+    for (size_t i = 0; i < claim->count; i++)
+        emit_mapping(api, SL_EVENT_MEMORY_UNMAP, &claim->list[i], NULL);
+    end_claim(claim);
+}
+
+void sl_account_unclaim_unmap(sl_unmap_claim *claim)
+{
+    sl_mapping ignored;
+    for (size_t i = 0; i < claim->count; i++)
+        sl_map_table_insert(&claim->list[i], &ignored);
+    end_claim(claim);
+}
+
 bool sl_account_device_info_due(int32_t device_id)
 {
     const sl_shim_config *cfg = sl_config();
@@ -547,6 +666,7 @@ size_t sl_account_summary(const sl_member **members)
 
 void sl_account_atfork_prepare(void)
 {
+    sl_map_table_lock();
     sl_ptr_table_lock_all();
     for (int i = 0; i < DEVICE_SLOTS; i++)
         sl_spin_lock(&devices[i].lock);
@@ -557,6 +677,7 @@ void sl_account_atfork_parent(void)
     for (int i = DEVICE_SLOTS; i-- > 0;)
         sl_spin_unlock(&devices[i].lock);
     sl_ptr_table_unlock_all();
+    sl_map_table_unlock();
 }
 
 void sl_account_atfork_child(void)
@@ -566,4 +687,5 @@ void sl_account_atfork_child(void)
     memset(devices, 0, sizeof devices);
     memset(failed, 0, sizeof failed);
     sl_ptr_table_reset_in_child();
+    sl_map_table_reset_in_child();
 }

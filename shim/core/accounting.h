@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "api.h"
+#include "map_table.h"
 #include "pipeline.h"
 #include "ptr_table.h"
 #include "stormlog/schema/value.h"
@@ -54,6 +55,37 @@ void sl_account_unmatched_free(sl_api api, int32_t device_id) __attribute__((vis
  * (durable when out_of_memory); frees and queries are only counted. */
 void sl_account_failure(sl_api api, int32_t device_id, unsigned code, bool out_of_memory, uint64_t size,
                         sl_stream_ref stream) __attribute__((visibility("hidden")));
+
+/* ---- mappings of the virtual memory API: events, never bytes ------------
+ * The physical memory was counted when it was created; mapping it into an
+ * address range and unmapping it again only leave a memory_map /
+ * memory_unmap event (allocator_change_bytes 0) on the physical
+ * allocation's device, so a timeline shows when a segment grew or shrank. */
+
+/* The device of the physical allocation behind handle, as create_api (its
+ * cuMemCreate) recorded it in the pointer table; SL_HOST_DEVICE when the
+ * shim never saw it created (imported from another process, or created
+ * while the shim was disabled), as cuMemRelease charges an unknown handle. */
+int32_t sl_account_handle_device(sl_api create_api, uint64_t handle) __attribute__((visibility("hidden")));
+/* After a successful map: remember it (map_table.h) and record the event. */
+void sl_account_map(sl_api api, const sl_mapping *m) __attribute__((visibility("hidden")));
+/* An unmap claims the mappings its range covers BEFORE the real call, for
+ * the reason sl_account_claim_free gives: claimed after it, another thread
+ * could map the same addresses in between and lose its record to us. The
+ * range may cover several mappings laid end to end; the claim takes them
+ * from the start of the range up to the first gap. */
+typedef struct sl_unmap_claim {
+    size_t count;
+    size_t capacity;
+    sl_mapping *list; /* inline_list, or the heap when the range covers more */
+    sl_mapping inline_list[4];
+} sl_unmap_claim;
+void sl_account_claim_unmap(uintptr_t ptr, uint64_t size, sl_unmap_claim *claim) __attribute__((visibility("hidden")));
+/* After the real unmap succeeded: one memory_unmap event per claimed
+ * mapping (none for a range the shim never saw mapped). Ends the claim. */
+void sl_account_unmap(sl_api api, sl_unmap_claim *claim) __attribute__((visibility("hidden")));
+/* After it failed: the mappings are still there; they go back. Ends the claim. */
+void sl_account_unclaim_unmap(sl_unmap_claim *claim) __attribute__((visibility("hidden")));
 
 /* Device totals from the real MemGetInfo. The hooks ask whether a refresh is
  * due (so the runtime is not asked on every call) and report what they got;

@@ -11,6 +11,7 @@ typedef enum sl_api_kind {
     SL_KIND_HOST_ALLOC,       /* pinned host memory: device_id -1 */
     SL_KIND_FREE,             /* device found through the pointer table */
     SL_KIND_QUERY,            /* passed through (MemGetInfo) */
+    SL_KIND_MAP,              /* maps or unmaps memory counted elsewhere: an event, no bytes */
 } sl_api_kind;
 
 /* X(enumerator, name in the record, collector, kind) */
@@ -58,6 +59,8 @@ typedef enum sl_api_kind {
     X(CU_MEM_FREE_ASYNC_PTSZ, "cuMemFreeAsync_ptsz", SL_COLLECTOR_CUDA, SL_KIND_FREE)    \
     X(CU_MEM_CREATE, "cuMemCreate", SL_COLLECTOR_CUDA, SL_KIND_DEVICE_ALLOC)             \
     X(CU_MEM_RELEASE, "cuMemRelease", SL_COLLECTOR_CUDA, SL_KIND_FREE)                   \
+    X(CU_MEM_MAP, "cuMemMap", SL_COLLECTOR_CUDA, SL_KIND_MAP)                            \
+    X(CU_MEM_UNMAP, "cuMemUnmap", SL_COLLECTOR_CUDA, SL_KIND_MAP)                        \
     X(CU_MEM_HOST_ALLOC, "cuMemHostAlloc", SL_COLLECTOR_CUDA, SL_KIND_HOST_ALLOC)        \
     X(CU_MEM_ALLOC_HOST, "cuMemAllocHost_v2", SL_COLLECTOR_CUDA, SL_KIND_HOST_ALLOC)     \
     X(CU_MEM_FREE_HOST, "cuMemFreeHost", SL_COLLECTOR_CUDA, SL_KIND_FREE)                \

@@ -31,6 +31,8 @@
     X(cuMemFreeAsync_ptsz)            \
     X(cuMemCreate)                    \
     X(cuMemRelease)                   \
+    X(cuMemMap)                       \
+    X(cuMemUnmap)                     \
     X(cuMemHostAlloc)                 \
     X(cuMemAllocHost_v2)              \
     X(cuMemFreeHost)                  \

@@ -9,8 +9,9 @@
  *     implemented on cuMemAlloc_v2) counts nothing: the runtime hook counts
  *     the allocation and its event names this driver API (driver_hooks.h);
  *   - cuMemCreate counts the physical allocation (keyed by its handle) and
- *     cuMemRelease gives it back; cuMemMap / cuMemUnmap allocate nothing and
- *     are not wrapped. */
+ *     cuMemRelease gives it back; cuMemMap / cuMemUnmap allocate nothing:
+ *     they change no counter and leave a memory_map / memory_unmap event on
+ *     the physical allocation's device (accounting.h, map_table.h). */
 #include <errno.h>
 #include <stdint.h>
 
@@ -40,7 +41,8 @@ const sl_driver_variant sl_driver_variants[SL_DRV_COUNT] = {
  * MemGetInfo, are not what its event is about). */
 static void note_nested(sl_api api)
 {
-    if (sl_api_table[api].kind != SL_KIND_QUERY && sl_nested_driver_api == NULL)
+    sl_api_kind kind = sl_api_table[api].kind;
+    if (kind != SL_KIND_QUERY && kind != SL_KIND_MAP && sl_nested_driver_api == NULL)
         sl_nested_driver_api = sl_api_table[api].name;
 }
 
@@ -225,6 +227,45 @@ SL_EXPORT CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
     CUresult rc = real(handle);
     /* An unknown handle cannot be charged to any device: -1. */
     record_free(SL_API_CU_MEM_RELEASE, rc, &claim, SL_NO_STREAM, SL_HOST_DEVICE);
+    return rc;
+}
+
+/* ---- virtual memory management: mappings (metadata only) ----------------- */
+
+SL_EXPORT CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset, CUmemGenericAllocationHandle handle,
+                            unsigned long long flags)
+{
+    PROLOGUE(cuMemMap, SL_API_CU_MEM_MAP, ptr, size, offset, handle, flags);
+    CUresult rc = real(ptr, size, offset, handle, flags);
+    int saved_errno = errno;
+    /* The device is the physical allocation's, never the calling thread's. */
+    sl_mapping m = {(uintptr_t)ptr, size, offset, handle,
+                    sl_account_handle_device(SL_API_CU_MEM_CREATE, handle)};
+    if (rc == SL_CU_SUCCESS)
+        sl_account_map(SL_API_CU_MEM_MAP, &m);
+    else /* counted in the stop summary's failed_calls; not an allocation, no error event */
+        sl_account_failure(SL_API_CU_MEM_MAP, m.device_id, rc, false, 0, SL_NO_STREAM);
+    sl_hook_leave();
+    errno = saved_errno;
+    return rc;
+}
+
+SL_EXPORT CUresult cuMemUnmap(CUdeviceptr ptr, size_t size)
+{
+    PROLOGUE(cuMemUnmap, SL_API_CU_MEM_UNMAP, ptr, size);
+    sl_unmap_claim claim;
+    sl_account_claim_unmap((uintptr_t)ptr, size, &claim);
+    CUresult rc = real(ptr, size);
+    int saved_errno = errno;
+    if (rc == SL_CU_SUCCESS) {
+        sl_account_unmap(SL_API_CU_MEM_UNMAP, &claim);
+    } else {
+        int32_t device = claim.count != 0 ? claim.list[0].device_id : SL_HOST_DEVICE;
+        sl_account_unclaim_unmap(&claim);
+        sl_account_failure(SL_API_CU_MEM_UNMAP, device, rc, false, 0, SL_NO_STREAM);
+    }
+    sl_hook_leave();
+    errno = saved_errno;
     return rc;
 }
 

@@ -41,6 +41,8 @@ static const proc_route routes[] = {
     {"cuMemFreeAsync", 11020, SL_DRV_cuMemFreeAsync, SL_DRV_cuMemFreeAsync_ptsz},
     {"cuMemCreate", 10020, SL_DRV_cuMemCreate, SL_DRV_NONE},
     {"cuMemRelease", 10020, SL_DRV_cuMemRelease, SL_DRV_NONE},
+    {"cuMemMap", 10020, SL_DRV_cuMemMap, SL_DRV_NONE},
+    {"cuMemUnmap", 10020, SL_DRV_cuMemUnmap, SL_DRV_NONE},
     {"cuMemHostAlloc", 2020, SL_DRV_cuMemHostAlloc, SL_DRV_NONE},
     {"cuMemAllocHost", 3020, SL_DRV_cuMemAllocHost_v2, SL_DRV_NONE},
     {"cuMemFreeHost", 2000, SL_DRV_cuMemFreeHost, SL_DRV_NONE},

@@ -143,6 +143,26 @@ out:
     return found;
 }
 
+bool sl_ptr_table_find(uintptr_t ptr, sl_ptr_info *out)
+{
+    uint64_t h = hash_ptr(ptr);
+    ptr_shard *s = shard_of(h);
+    bool found = false;
+    sl_spin_lock(&s->lock);
+    if (s->capacity != 0) {
+        uint32_t mask = s->capacity - 1;
+        uint32_t i = (uint32_t)h & mask;
+        while (s->slots[i].key != 0 && s->slots[i].key != ptr)
+            i = (i + 1) & mask;
+        if (s->slots[i].key != 0) {
+            *out = s->slots[i].info;
+            found = true;
+        }
+    }
+    sl_spin_unlock(&s->lock);
+    return found;
+}
+
 void sl_ptr_table_lock_all(void)
 {
     for (uint32_t i = 0; i < SHARD_COUNT; i++)

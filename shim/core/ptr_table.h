@@ -30,6 +30,8 @@ sl_ptr_insert_result sl_ptr_table_insert(uintptr_t ptr, sl_ptr_info info, sl_ptr
     __attribute__((visibility("hidden")));
 /* Removes ptr; false when it is not in the table. */
 bool sl_ptr_table_remove(uintptr_t ptr, sl_ptr_info *out) __attribute__((visibility("hidden")));
+/* Copies ptr's entry, leaving it in place; false when it is not in the table. */
+bool sl_ptr_table_find(uintptr_t ptr, sl_ptr_info *out) __attribute__((visibility("hidden")));
 
 /* Fork: the prepare handler takes every shard so that no table is half
  * updated in the child, which then empties the table (its allocations are

@@ -15,6 +15,8 @@ static const char *const event_type_names[SL_EVENT_TYPE_COUNT] = {
     [SL_EVENT_STOP] = "stop",
     [SL_EVENT_PHASE_ENTER] = "phase_enter",
     [SL_EVENT_PHASE_EXIT] = "phase_exit",
+    [SL_EVENT_MEMORY_MAP] = "memory_map",
+    [SL_EVENT_MEMORY_UNMAP] = "memory_unmap",
 };
 
 static const char *const collector_names[SL_COLLECTOR_COUNT] = {

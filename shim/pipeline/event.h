@@ -21,6 +21,8 @@ typedef enum sl_event_type {
     SL_EVENT_STOP,
     SL_EVENT_PHASE_ENTER,
     SL_EVENT_PHASE_EXIT,
+    SL_EVENT_MEMORY_MAP,   /* cuMemMap: metadata only, allocator_change_bytes 0 */
+    SL_EVENT_MEMORY_UNMAP, /* cuMemUnmap: metadata only, allocator_change_bytes 0 */
     SL_EVENT_TYPE_COUNT
 } sl_event_type;
 

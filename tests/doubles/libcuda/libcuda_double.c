@@ -12,12 +12,16 @@
  *     too), while the virtual memory API (cuMemCreate ... cuMemRelease) names
  *     its device in its arguments and needs no context;
  *   - cuMemCreate counts physical memory at create and cuMemRelease gives it
- *     back; reserving, mapping and unmapping address ranges allocate nothing.
+ *     back; reserving, mapping and unmapping address ranges allocate nothing,
+ *     but are checked as the driver checks them: cuMemMap needs a live
+ *     handle and an unmapped range, cuMemUnmap a range that is mapped end to
+ *     end (one mapping or several laid side by side).
  * Entry points are looked up by cuGetProcAddress (libcuda_procaddress.c).
  */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdlib.h>
 
 #include "../sim/sim.h"
 #include "libcuda_internal.h"
@@ -335,6 +339,87 @@ CUresult cuDeviceGetDefaultMemPool(CUmemoryPool *pool_out, CUdevice dev)
  * simulated address (never dereferenced, unique while live). Address ranges
  * come from a range of their own and cost no device memory. */
 
+/* The live handles and mappings, for the checks cuMemMap and cuMemUnmap
+ * make. Few and rarely touched: arrays under one mutex. */
+typedef struct vmm_handle {
+    uintptr_t handle;
+    size_t size;
+} vmm_handle;
+
+typedef struct vmm_mapping {
+    CUdeviceptr ptr;
+    size_t size;
+} vmm_mapping;
+
+static struct {
+    pthread_mutex_t lock;
+    vmm_handle *handles;
+    size_t handle_count, handle_capacity;
+    vmm_mapping *mappings;
+    size_t mapping_count, mapping_capacity;
+} vmm = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static bool grow(void **array, size_t *capacity, size_t count, size_t item)
+{
+    if (count < *capacity)
+        return true;
+    size_t wanted = *capacity ? *capacity * 2 : 16;
+    void *bigger = realloc(*array, wanted * item);
+    if (bigger == NULL)
+        return false;
+    *array = bigger;
+    *capacity = wanted;
+    return true;
+}
+
+static bool vmm_note_handle(uintptr_t handle, size_t size)
+{
+    pthread_mutex_lock(&vmm.lock);
+    bool ok = grow((void **)&vmm.handles, &vmm.handle_capacity, vmm.handle_count, sizeof *vmm.handles);
+    if (ok)
+        vmm.handles[vmm.handle_count++] = (vmm_handle){handle, size};
+    pthread_mutex_unlock(&vmm.lock);
+    return ok;
+}
+
+static void vmm_forget_handle(CUmemGenericAllocationHandle handle)
+{
+    pthread_mutex_lock(&vmm.lock);
+    for (size_t i = 0; i < vmm.handle_count; i++) {
+        if (vmm.handles[i].handle == (uintptr_t)handle) {
+            vmm.handles[i] = vmm.handles[--vmm.handle_count];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&vmm.lock);
+}
+
+/* Under vmm.lock: the live handle's size, or 0 for an unknown handle. */
+static size_t handle_size(CUmemGenericAllocationHandle handle)
+{
+    for (size_t i = 0; i < vmm.handle_count; i++)
+        if (vmm.handles[i].handle == (uintptr_t)handle)
+            return vmm.handles[i].size;
+    return 0;
+}
+
+/* Under vmm.lock: the mapping that starts at ptr, or -1. */
+static ptrdiff_t mapping_at(CUdeviceptr ptr)
+{
+    for (size_t i = 0; i < vmm.mapping_count; i++)
+        if (vmm.mappings[i].ptr == ptr)
+            return (ptrdiff_t)i;
+    return -1;
+}
+
+static bool overlaps_a_mapping(CUdeviceptr ptr, size_t size)
+{
+    for (size_t i = 0; i < vmm.mapping_count; i++)
+        if (ptr < vmm.mappings[i].ptr + vmm.mappings[i].size && vmm.mappings[i].ptr < ptr + size)
+            return true;
+    return false;
+}
+
 CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size, const CUmemAllocationProp *prop,
                      unsigned long long flags)
 {
@@ -345,8 +430,13 @@ CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size, const CU
         return refuse_alloc(SL_CU_ERROR_INVALID_VALUE);
     void *ptr = NULL;
     CUresult rc = cu_result(stormlog_sim_device_alloc(prop->location.id, size, &ptr));
-    if (rc == SL_CUDA_SUCCESS_)
-        *handle = (CUmemGenericAllocationHandle)(uintptr_t)ptr;
+    if (rc != SL_CUDA_SUCCESS_)
+        return rc;
+    if (!vmm_note_handle((uintptr_t)ptr, size)) {
+        stormlog_sim_free(ptr, SIM_KIND_DEVICE);
+        return SL_CU_ERROR_OUT_OF_MEMORY;
+    }
+    *handle = (CUmemGenericAllocationHandle)(uintptr_t)ptr;
     return rc;
 }
 
@@ -356,6 +446,10 @@ CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
         return SL_CU_ERROR_NOT_INITIALIZED;
     if (handle == 0)
         return SL_CU_ERROR_INVALID_VALUE;
+    /* Released while still mapped is allowed (the driver keeps the memory
+     * until the unmap); the simulated device gives it back now, which is
+     * what the shim counts too. */
+    vmm_forget_handle(handle);
     return cu_result(stormlog_sim_free((void *)(uintptr_t)handle, SIM_KIND_DEVICE));
 }
 
@@ -388,16 +482,45 @@ CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset, CUmemGenericAlloc
 {
     if (!is_initialized())
         return SL_CU_ERROR_NOT_INITIALIZED;
-    if (ptr == 0 || size == 0 || offset != 0 || flags != 0)
+    if (ptr == 0 || size == 0 || offset != 0 || flags != 0 || size > ~(CUdeviceptr)0 - ptr)
         return SL_CU_ERROR_INVALID_VALUE;
-    return handle == 0 ? SL_CU_ERROR_INVALID_HANDLE : SL_CUDA_SUCCESS_;
+    CUresult rc = SL_CUDA_SUCCESS_;
+    pthread_mutex_lock(&vmm.lock);
+    size_t physical = handle_size(handle);
+    if (physical == 0)
+        rc = SL_CU_ERROR_INVALID_HANDLE;
+    else if (size > physical || overlaps_a_mapping(ptr, size))
+        rc = SL_CU_ERROR_INVALID_VALUE;
+    else if (!grow((void **)&vmm.mappings, &vmm.mapping_capacity, vmm.mapping_count, sizeof *vmm.mappings))
+        rc = SL_CU_ERROR_OUT_OF_MEMORY;
+    else
+        vmm.mappings[vmm.mapping_count++] = (vmm_mapping){ptr, size};
+    pthread_mutex_unlock(&vmm.lock);
+    return rc;
 }
 
+/* The range must be mapped end to end: mappings side by side from ptr to
+ * ptr + size, each taken whole. Anything else unmaps nothing. */
 CUresult cuMemUnmap(CUdeviceptr ptr, size_t size)
 {
     if (!is_initialized())
         return SL_CU_ERROR_NOT_INITIALIZED;
-    return ptr == 0 || size == 0 ? SL_CU_ERROR_INVALID_VALUE : SL_CUDA_SUCCESS_;
+    if (ptr == 0 || size == 0 || size > ~(CUdeviceptr)0 - ptr)
+        return SL_CU_ERROR_INVALID_VALUE;
+    CUdeviceptr end = ptr + size;
+    pthread_mutex_lock(&vmm.lock);
+    CUdeviceptr at = ptr;
+    ptrdiff_t i;
+    while (at < end && (i = mapping_at(at)) >= 0 && vmm.mappings[i].size <= end - at)
+        at += vmm.mappings[i].size;
+    bool covered = at == end;
+    for (at = ptr; covered && at < end;) {
+        i = mapping_at(at);
+        at += vmm.mappings[i].size;
+        vmm.mappings[i] = vmm.mappings[--vmm.mapping_count];
+    }
+    pthread_mutex_unlock(&vmm.lock);
+    return covered ? SL_CUDA_SUCCESS_ : SL_CU_ERROR_INVALID_VALUE;
 }
 
 /* ---- pinned host memory and totals -------------------------------------- */

@@ -30,8 +30,8 @@ static const char *handle_names[4] = {"RTLD_DEFAULT", "RTLD_NEXT", "libc.so.6", 
 static const char *const tracked[] = {
     "cuMemAlloc_v2", "cuMemAllocPitch_v2", "cuMemAllocManaged", "cuMemFree_v2", "cuMemAllocAsync",
     "cuMemAllocAsync_ptsz", "cuMemAllocFromPoolAsync", "cuMemAllocFromPoolAsync_ptsz", "cuMemFreeAsync",
-    "cuMemFreeAsync_ptsz", "cuMemCreate", "cuMemRelease", "cuMemHostAlloc", "cuMemAllocHost_v2", "cuMemFreeHost",
-    "cuMemGetInfo_v2", "cuGetProcAddress", "cuGetProcAddress_v2",
+    "cuMemFreeAsync_ptsz", "cuMemCreate", "cuMemRelease", "cuMemMap", "cuMemUnmap", "cuMemHostAlloc", "cuMemAllocHost_v2",
+    "cuMemFreeHost", "cuMemGetInfo_v2", "cuGetProcAddress", "cuGetProcAddress_v2",
 };
 
 static const char *const fixed[] = {
@@ -42,12 +42,12 @@ static const char *const fixed[] = {
     "bsearch", "strtol", "snprintf", "clock_gettime", "nanosleep", "sched_yield", "fork", "execve", "__libc_start_main",
     /* driver functions we do not wrap, and the 32-bit ones the double lacks */
     "cuInit", "cuDriverGetVersion", "cuDeviceGet", "cuDeviceGetCount", "cuCtxGetDevice", "cuCtxSetCurrent",
-    "cuCtxGetCurrent", "cuDevicePrimaryCtxRetain", "cuMemMap", "cuMemUnmap", "cuMemAddressReserve",
+    "cuCtxGetCurrent", "cuDevicePrimaryCtxRetain", "cuMemAddressReserve",
     "cuMemAddressFree", "cuGetExportTable", "cuDeviceGetDefaultMemPool", "cuMemAlloc", "cuMemFree", "cuMemGetInfo",
     "cuMemAllocHost", "cuMemAllocPitch",
     /* near misses of what we track */
     "cuMemAlloc_v2x", "cuMemAlloc_v", "cuMemAlloc_v3", "cuMemAlloc_V2", "cuMemAlloc_v2 ", "cuGetProcAddress_v3",
-    "cuGetProcAddress_", "cuMemCreateX", "cuMem", "cu", "c", "", "CuMemAlloc_v2", "cumemalloc_v2",
+    "cuGetProcAddress_", "cuMemCreateX", "cuMemMapX", "cuMemUnma", "cuMem", "cu", "c", "", "CuMemAlloc_v2", "cumemalloc_v2",
     "cudaMalloc", "cudaFree", "cudaGetDriverEntryPoint", "cudnnCreate", "cublasCreate_v2", "curl_easy_init",
     /* the shim's own exports */
     "stormlog_shim_version", "stormlog_shim_device_counters",

@@ -15,6 +15,7 @@ import importlib.util
 import json
 import os
 import shutil
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -28,7 +29,7 @@ expect, Failure, SKIP = base.expect, base.Failure, base.SKIP
 DRIVER_WRAPPED = {
     "cuMemAlloc_v2", "cuMemAllocPitch_v2", "cuMemAllocManaged", "cuMemFree_v2", "cuMemAllocAsync",
     "cuMemAllocAsync_ptsz", "cuMemAllocFromPoolAsync", "cuMemAllocFromPoolAsync_ptsz", "cuMemFreeAsync",
-    "cuMemFreeAsync_ptsz", "cuMemCreate", "cuMemRelease", "cuMemHostAlloc", "cuMemAllocHost_v2", "cuMemFreeHost",
+    "cuMemFreeAsync_ptsz", "cuMemCreate", "cuMemRelease", "cuMemMap", "cuMemUnmap", "cuMemHostAlloc", "cuMemAllocHost_v2", "cuMemFreeHost",
     "cuMemGetInfo_v2", "cuGetProcAddress", "cuGetProcAddress_v2",
 }
 
@@ -93,15 +94,113 @@ def case_procaddress(ctx):
            and got.count("cuMemAlloc_v2") == 4, f"procaddress: allocation APIs {got}")
 
 
+VMM_CHUNK = 2 << 20  # driver_probe.c's chunk
+VMM_MD_KEYS = {"api", "ptr", "size", "offset", "handle", "thread_id"}
+
+
+def inspect_summary(ctx, root, label):
+    """stormlog-inspect summary --json of root: (counts_from, {device_id: device row})."""
+    proc = subprocess.run([ctx.prog("stormlog_inspect"), "summary", root, "--json"], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    expect(proc.returncode == 0, f"{label}: stormlog-inspect summary failed:\n{proc.stdout[-2000:]}")
+    sessions = json.loads(proc.stdout)["sessions"]
+    expect(len(sessions) == 1, f"{label}: {len(sessions)} sessions")
+    return sessions[0]["counts_from"], {d["device_id"]: d for d in sessions[0]["devices"]}
+
+
+def check_vmm_summary(ctx, out, events):
+    """The summary of a recording with map/unmap events: exact figures, the
+    mapping events in the event count only, from the stop summary and from
+    the events alone (the same recording with its stop event cut off)."""
+    if "stormlog_inspect" not in ctx.progs:
+        print("vmm: summary check skipped: stormlog-inspect not built (STORMLOG_BUILD_LOADER=OFF)")
+        return
+    on_dev = [ev for ev in events if ev["device_id"] == 1]
+    peak = max(ev["allocator_allocated_bytes"] for ev in on_dev)
+    want = {"events": len(on_dev), "allocations": 4, "frees": 4, "failed_allocations": 0,
+            "peak_allocated_bytes": peak, "final_allocated_bytes": 0, "leaked_bytes": 0}
+    cut = os.path.join(ctx.tmp, "vmm_without_stop")
+    shutil.copytree(out, cut)
+    for dirpath, _, files in os.walk(cut):
+        for name in (f for f in files if f.endswith(".jsonl")):
+            path = os.path.join(dirpath, name)
+            with open(path, encoding="utf-8") as f:
+                lines = [line for line in f if line.strip() and json.loads(line)["event_type"] != "stop"]
+            with open(path, "w", encoding="utf-8") as f:
+                f.writelines(lines)
+    for root, source in ((out, "stop_summary"), (cut, "events")):
+        counts_from, devices = inspect_summary(ctx, root, f"vmm summary ({source})")
+        expect(counts_from == source, f"vmm summary: counts from {counts_from}, want {source}")
+        expect(1 in devices, f"vmm summary ({source}): no row for device 1: {sorted(devices)}")
+        got = {k: devices[1][k] for k in want}
+        expect(got == want, f"vmm summary ({source}): device 1 {got}, want {want}")
+        print(f"vmm: summary from {source}: device 1 {got}")
+
+
 def case_vmm(ctx):
-    """cuMemCreate/Map/Unmap/Release from a thread with no context: device from prop, map/unmap not counted."""
-    events, _ = run_probe(ctx, "driver_probe", "vmm", "vmm")
-    allocs = [ev for ev in events if ev["event_type"] == "allocation"]
-    frees = [ev for ev in events if ev["event_type"] == "deallocation"]
-    expect(len(allocs) == 2 and all(ev["metadata"]["api"] == "cuMemCreate" and ev["device_id"] == 1 for ev in allocs),
-           f"vmm: allocation events {allocs}")
-    expect(len(frees) == 2 and all(ev["metadata"]["api"] == "cuMemRelease" and ev["device_id"] == 1 for ev in frees),
-           f"vmm: deallocation events {frees}")
+    """cuMemCreate/Map/Unmap/Release from a thread with no context, through the PLT and cuGetProcAddress:
+    bytes counted at create and uncounted at release on prop's device; map/unmap events with change 0
+    naming the handle, on the handle's device; refused maps and unmaps in failed_calls only."""
+    out = ctx.out_dir("vmm")
+    proc = ctx.run([ctx.prog("driver_probe"), "vmm"], out, extra=ctx.driver_env())
+    print(proc.stdout.rstrip())
+    events, stop = events_of(ctx, out)
+    runs = 2  # the PLT, then cuGetProcAddress
+    by_type = {}
+    for ev in events:
+        by_type.setdefault(ev["event_type"], []).append(ev)
+    allocs, frees = by_type.get("allocation", []), by_type.get("deallocation", [])
+    maps, unmaps = by_type.get("memory_map", []), by_type.get("memory_unmap", [])
+    expect(len(allocs) == 2 * runs and all(ev["metadata"]["api"] == "cuMemCreate" and ev["device_id"] == 1
+                                           for ev in allocs), f"vmm: allocation events {allocs}")
+    expect(len(frees) == 2 * runs and all(ev["metadata"]["api"] == "cuMemRelease" and ev["device_id"] == 1
+                                          for ev in frees), f"vmm: deallocation events {frees}")
+    expect(sum(ev["allocator_change_bytes"] for ev in allocs) == runs * 3 * VMM_CHUNK
+           and sum(ev["allocator_change_bytes"] for ev in frees) == -runs * 3 * VMM_CHUNK,
+           "vmm: created and released bytes differ from 3 chunks per run")
+    expect("error" not in by_type, f"vmm: error events for refused maps/unmaps: {by_type.get('error')}")
+    # Three mappings per run (two side by side, unmapped by one call; one whose handle is
+    # released before its unmap), each mapped and unmapped once.
+    expect(len(maps) == 3 * runs and len(unmaps) == 3 * runs,
+           f"vmm: {len(maps)} memory_map and {len(unmaps)} memory_unmap events, want {3 * runs} each")
+    handles = {}  # handle -> its cuMemCreate event
+    live = {}  # ptr -> (size, handle), by file order
+    for ev in events:
+        md = ev["metadata"]
+        if ev["event_type"] == "allocation":
+            handles[md["ptr"]] = ev
+        elif ev["event_type"] in ("memory_map", "memory_unmap"):
+            kind = ev["event_type"]
+            want_api = "cuMemMap" if kind == "memory_map" else "cuMemUnmap"
+            expect(set(md) == VMM_MD_KEYS, f"vmm: {kind} metadata {md}, want keys {sorted(VMM_MD_KEYS)}")
+            expect(md["api"] == want_api and ev["device_id"] == 1 and ev["allocator_change_bytes"] == 0
+                   and md["offset"] == 0, f"vmm: {kind} event {ev}")
+            expect(md["handle"] in handles, f"vmm: {kind} names handle {md['handle']}, never created")
+            expect(md["size"] in (VMM_CHUNK, 2 * VMM_CHUNK), f"vmm: {kind} size {md['size']}")
+            expect(md["thread_id"] == handles[md["handle"]]["metadata"]["thread_id"],
+                   f"vmm: {kind} on thread {md['thread_id']}, its handle was created on another")
+            if kind == "memory_map":
+                expect(md["ptr"] not in live, f"vmm: {md['ptr']} mapped twice")
+                live[md["ptr"]] = (md["size"], md["handle"])
+            else:
+                expect(live.pop(md["ptr"], None) == (md["size"], md["handle"]),
+                       f"vmm: unmap of {md['ptr']} ({md['size']}, {md['handle']}) matches no live mapping")
+    expect(not live, f"vmm: mappings never unmapped: {live}")
+    # The mapping whose handle was released first: its unmap follows the release and still names it.
+    late = [ev for ev in unmaps if ev["metadata"]["size"] == VMM_CHUNK]
+    expect(len(late) == runs, f"vmm: {len(late)} unmaps of a released handle's mapping, want {runs}")
+    for ev in late:
+        released = [f for f in frees if f["metadata"]["ptr"] == ev["metadata"]["handle"]
+                    and f["timestamp_ns"] <= ev["timestamp_ns"]]
+        expect(released, f"vmm: the unmap {ev['metadata']} does not follow its handle's release")
+    failed = stop["metadata"]["failed_calls"]
+    want_failed = {"cuMemMap": {"1": runs, "400": runs}, "cuMemUnmap": {"1": runs}}
+    expect(failed == want_failed, f"vmm: stop failed_calls {failed}, want {want_failed}")
+    books = stop["metadata"]["devices"]["1"]
+    expect(books["allocations"] == 2 * runs and books["frees"] == 2 * runs and books["failed_allocations"] == 0
+           and books["allocated_bytes"] == 0, f"vmm: stop books of device 1 {books}")
+    print(f"vmm: {len(maps)} maps and {len(unmaps)} unmaps on device 1, change 0; failed_calls {failed}")
+    check_vmm_summary(ctx, out, events)
 
 
 def case_hip_vmm(ctx):

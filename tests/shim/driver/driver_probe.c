@@ -175,8 +175,11 @@ static int route_procaddress(void)
     void *untracked = ask(get, "cuDeviceGet", 12000, 0);
     CHECK(untracked == (void *)cuDeviceGet || strcmp(object_of(untracked), "libcuda.so.1") == 0,
           "cuDeviceGet: got %s in %s, want the driver's", symbol_of(untracked), object_of(untracked));
-    void *map = ask(get, "cuMemMap", 12000, 0);
-    CHECK(strcmp(object_of(map), "libcuda.so.1") == 0, "cuMemMap is not ours to wrap: got %s", object_of(map));
+    expect_wrapper("cuMemMap via cuGetProcAddress_v2", ask(get, "cuMemMap", 12000, 0), "cuMemMap");
+    expect_wrapper("cuMemUnmap via cuGetProcAddress_v2", ask(get, "cuMemUnmap", 11030, 2), "cuMemUnmap");
+    void *reserve = ask(get, "cuMemAddressReserve", 12000, 0);
+    CHECK(strcmp(object_of(reserve), "libcuda.so.1") == 0, "cuMemAddressReserve is not ours to wrap: got %s",
+          object_of(reserve));
     /* Failures come back as the driver gave them. */
     CUdriverProcAddressQueryResult status = 99;
     fn = (void *)1;
@@ -190,10 +193,36 @@ static int route_procaddress(void)
 
 /* ---- vmm ------------------------------------------------------------------ */
 
+typedef struct vmm_api {
+    CUresult (*create)(CUmemGenericAllocationHandle *, size_t, const CUmemAllocationProp *, unsigned long long);
+    CUresult (*map)(CUdeviceptr, size_t, size_t, CUmemGenericAllocationHandle, unsigned long long);
+    CUresult (*unmap)(CUdeviceptr, size_t);
+    CUresult (*release)(CUmemGenericAllocationHandle);
+} vmm_api;
+
+/* Mapping and unmapping count nothing, on any device: the physical memory
+ * was counted when it was created. */
+static void expect_no_count(const char *what, const snapshot *dev, const snapshot *dev0)
+{
+    snapshot a = take(DEV), z = take(0);
+    CHECK(a.truth == dev->truth, "%s changed the truth on device %d", what, DEV);
+    CHECK(a.shim.allocated_bytes == dev->shim.allocated_bytes && a.shim.allocations == dev->shim.allocations
+              && a.shim.frees == dev->shim.frees && a.shim.failed_allocations == dev->shim.failed_allocations
+              && a.shim.unmatched_frees == dev->shim.unmatched_frees,
+          "%s changed the counts on device %d", what, DEV);
+    CHECK(z.shim.allocated_bytes == dev0->shim.allocated_bytes && z.shim.allocations == dev0->shim.allocations
+              && z.shim.failed_allocations == dev0->shim.failed_allocations,
+          "%s changed the counts on device 0", what);
+    printf("ok   %s: nothing counted\n", what);
+}
+
+/* From a thread with no context: create -> map twice (side by side) -> a
+ * refused map of each kind -> one unmap of both -> a refused unmap ->
+ * create, map, release the handle while mapped, unmap -> release. The
+ * recording is checked by driver_check.py (case vmm). */
 static void *vmm_thread(void *arg)
 {
-    CUresult (*create)(CUmemGenericAllocationHandle *, size_t, const CUmemAllocationProp *, unsigned long long) =
-        arg != NULL ? (__typeof__(create))arg : cuMemCreate;
+    const vmm_api *api = arg;
     CUdevice dev = -1;
     CHECK(cuCtxGetDevice(&dev) == SL_CU_ERROR_INVALID_CONTEXT, "the VMM thread must have no context");
     CUmemAllocationProp prop;
@@ -202,43 +231,75 @@ static void *vmm_thread(void *arg)
     prop.location.type = SL_CU_MEM_LOCATION_TYPE_DEVICE;
     prop.location.id = DEV;
     const size_t chunk = 2u << 20;
-    CUmemGenericAllocationHandle handle = 0;
+    CUmemGenericAllocationHandle handle = 0, second = 0;
     snapshot s0 = take(0), s = take(DEV);
-    CHECK(create(&handle, 2 * chunk, &prop, 0) == 0, "cuMemCreate");
+    CHECK(api->create(&handle, 2 * chunk, &prop, 0) == 0, "cuMemCreate");
     expect_alloc("cuMemCreate (no context)", DEV, &s);
     snapshot z = take(0);
     CHECK(z.shim.allocated_bytes == s0.shim.allocated_bytes && z.shim.allocations == s0.shim.allocations,
           "cuMemCreate for device %d charged device 0", DEV);
 
     CUdeviceptr va = 0;
+    CHECK(cuMemAddressReserve(&va, 6 * chunk, 0, 0, 0) == 0, "cuMemAddressReserve");
     s = take(DEV);
-    CHECK(cuMemAddressReserve(&va, 4 * chunk, 0, 0, 0) == 0, "cuMemAddressReserve");
-    CHECK(cuMemMap(va, 2 * chunk, 0, handle, 0) == 0 && cuMemMap(va + 2 * chunk, 2 * chunk, 0, handle, 0) == 0,
+    s0 = take(0);
+    CHECK(api->map(va, 2 * chunk, 0, handle, 0) == 0 && api->map(va + 2 * chunk, 2 * chunk, 0, handle, 0) == 0,
           "cuMemMap");
-    CHECK(cuMemUnmap(va, 4 * chunk) == 0 && cuMemAddressFree(va, 4 * chunk) == 0, "cuMemUnmap");
-    snapshot m = take(DEV);
-    CHECK(m.shim.allocated_bytes == s.shim.allocated_bytes && m.shim.allocations == s.shim.allocations
-              && m.shim.frees == s.shim.frees,
-          "mapping and unmapping changed the counts");
+    expect_no_count("cuMemMap x2", &s, &s0);
+    CHECK(api->map(va, 2 * chunk, 0, handle, 0) == SL_CU_ERROR_INVALID_VALUE, "cuMemMap of a mapped range");
+    CHECK(api->map(va + 4 * chunk, chunk, 0, handle + 256, 0) == SL_CU_ERROR_INVALID_HANDLE,
+          "cuMemMap of an unknown handle");
+    expect_no_count("refused cuMemMap x2", &s, &s0);
+    CHECK(api->unmap(va, 4 * chunk) == 0, "cuMemUnmap of both mappings");
+    CHECK(api->unmap(va, 2 * chunk) == SL_CU_ERROR_INVALID_VALUE, "cuMemUnmap of an unmapped range");
+    expect_no_count("cuMemUnmap, and a refused one", &s, &s0);
+
+    /* The handle released while still mapped: the unmap still knows its device. */
     s = take(DEV);
-    CHECK(cuMemRelease(handle) == 0, "cuMemRelease");
+    CHECK(api->create(&second, chunk, &prop, 0) == 0, "second cuMemCreate");
+    expect_alloc("second cuMemCreate", DEV, &s);
+    CHECK(api->map(va + 4 * chunk, chunk, 0, second, 0) == 0, "cuMemMap of the second handle");
+    s = take(DEV);
+    CHECK(api->release(second) == 0, "cuMemRelease while mapped");
+    expect_free("cuMemRelease while mapped", DEV, &s);
+    s = take(DEV);
+    s0 = take(0);
+    CHECK(api->unmap(va + 4 * chunk, chunk) == 0, "cuMemUnmap after the release");
+    expect_no_count("cuMemUnmap after the release", &s, &s0);
+    CHECK(cuMemAddressFree(va, 6 * chunk) == 0, "cuMemAddressFree");
+
+    s = take(DEV);
+    CHECK(api->release(handle) == 0, "cuMemRelease");
     expect_free("cuMemRelease (no context)", DEV, &s);
     return NULL;
+}
+
+static void *proc(const char *symbol, const char *wrapper)
+{
+    void *fn = NULL;
+    CUdriverProcAddressQueryResult status = 99;
+    CHECK(cuGetProcAddress_v2(symbol, &fn, 12000, 0, &status) == 0 && status == 0, "cuGetProcAddress(%s)", symbol);
+    expect_wrapper(symbol, fn, wrapper);
+    return fn;
 }
 
 static int route_vmm(void)
 {
     CHECK(cuInit(0) == 0, "cuInit");
+    vmm_api plt = {cuMemCreate, cuMemMap, cuMemUnmap, cuMemRelease};
     pthread_t t;
-    CHECK(pthread_create(&t, NULL, vmm_thread, NULL) == 0, "thread");
+    CHECK(pthread_create(&t, NULL, vmm_thread, &plt) == 0, "thread");
     pthread_join(t, NULL);
     /* The same through cuGetProcAddress. */
-    void *create = NULL;
-    CUdriverProcAddressQueryResult status = 0;
-    CHECK(cuGetProcAddress_v2("cuMemCreate", &create, 12000, 0, &status) == 0, "cuGetProcAddress(cuMemCreate)");
-    expect_wrapper("cuMemCreate via cuGetProcAddress", create, "cuMemCreate");
-    CHECK(pthread_create(&t, NULL, vmm_thread, create) == 0, "thread");
-    pthread_join(t, NULL);
+    vmm_api looked_up;
+    *(void **)&looked_up.create = proc("cuMemCreate", "cuMemCreate");
+    *(void **)&looked_up.map = proc("cuMemMap", "cuMemMap");
+    *(void **)&looked_up.unmap = proc("cuMemUnmap", "cuMemUnmap");
+    *(void **)&looked_up.release = proc("cuMemRelease", "cuMemRelease");
+    if (looked_up.create != NULL && looked_up.map != NULL && looked_up.unmap != NULL && looked_up.release != NULL) {
+        CHECK(pthread_create(&t, NULL, vmm_thread, &looked_up) == 0, "thread");
+        pthread_join(t, NULL);
+    }
     return probe_result("driver_probe vmm");
 }
 

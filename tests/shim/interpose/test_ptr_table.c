@@ -24,6 +24,19 @@ Test(ptr_table, insert_then_remove_returns_what_was_stored)
     cr_assert_not(sl_ptr_table_remove(0x1000, &out), "removed twice");
 }
 
+Test(ptr_table, find_leaves_the_entry_in_place)
+{
+    sl_ptr_info old, out;
+    cr_assert_eq(sl_ptr_table_insert(0x3000, info_of(7, 2), &old), SL_PTR_INSERTED);
+    cr_assert(sl_ptr_table_find(0x3000, &out));
+    cr_expect_eq(out.size, 7);
+    cr_expect_eq(out.device_id, 2);
+    cr_assert(sl_ptr_table_find(0x3000, &out), "find removed it");
+    cr_assert(sl_ptr_table_remove(0x3000, &out));
+    cr_assert_not(sl_ptr_table_find(0x3000, &out), "found after the remove");
+    cr_assert_not(sl_ptr_table_find(0, &out), "0 is never a key");
+}
+
 Test(ptr_table, unknown_pointer_is_not_found)
 {
     sl_ptr_info out;

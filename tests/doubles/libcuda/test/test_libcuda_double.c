@@ -108,8 +108,20 @@ static void *vmm_without_context(void *arg)
     cr_expect_eq(cuMemMap(va, 2u << 20, 0, handle, 0), 0);
     cr_expect_eq(cuMemMap(va + (2u << 20), 2u << 20, 0, handle, 0), 0); /* mapped twice: no new memory */
     cr_expect_eq(stormlog_double_live_bytes(1), 2 << 20);
-    cr_expect_eq(cuMemUnmap(va, 4u << 20), 0);
+    /* What the driver refuses: an unknown handle, a mapped range, more than
+     * the handle holds, an unmap of part of a mapping or of a gap. */
+    cr_expect_eq(cuMemMap(va, 2u << 20, 0, handle + 256, 0), SL_CU_ERROR_INVALID_HANDLE);
+    cr_expect_eq(cuMemMap(va, 2u << 20, 0, handle, 0), SL_CU_ERROR_INVALID_VALUE);
+    cr_expect_eq(cuMemMap(va + (4u << 20), 4u << 20, 0, handle, 0), SL_CU_ERROR_INVALID_VALUE);
+    cr_expect_eq(cuMemUnmap(va, 1u << 20), SL_CU_ERROR_INVALID_VALUE);
+    cr_expect_eq(cuMemUnmap(va, 6u << 20), SL_CU_ERROR_INVALID_VALUE);
+    cr_expect_eq(cuMemUnmap(va + (4u << 20), 2u << 20), SL_CU_ERROR_INVALID_VALUE);
+    cr_expect_eq(cuMemUnmap(va, 4u << 20), 0); /* both mappings, side by side */
+    cr_expect_eq(cuMemUnmap(va, 2u << 20), SL_CU_ERROR_INVALID_VALUE); /* already unmapped */
+    cr_expect_eq(cuMemMap(va, 2u << 20, 0, handle, 0), 0);
+    cr_expect_eq(cuMemUnmap(va, 2u << 20), 0);
     cr_expect_eq(cuMemRelease(handle), 0);
+    cr_expect_eq(cuMemMap(va, 2u << 20, 0, handle, 0), SL_CU_ERROR_INVALID_HANDLE); /* released */
     cr_expect_eq(cuMemAddressFree(va, 4u << 20), 0);
     cr_expect_eq(stormlog_double_live_bytes(1), 0);
     prop.location.id = 7;
