@@ -93,7 +93,7 @@ static int64_t reserved_of(const device_state *d)
 
 static void init_event(sl_event *ev, sl_event_type type, sl_collector collector, int32_t device_id)
 {
-    memset(ev, 0, offsetof(sl_event, context));
+    memset(ev, 0, offsetof(sl_event, meta));
     ev->type = (uint8_t)type;
     ev->collector = (uint8_t)collector;
     ev->device_id = device_id;

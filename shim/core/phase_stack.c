@@ -118,7 +118,7 @@ static void emit_phase(sl_event_type type, const char *call, const char *path, u
     if (!sl_lifecycle_begin_event(SL_COLLECTOR_CUDA))
         return;
     sl_event ev;
-    memset(&ev, 0, offsetof(sl_event, context));
+    memset(&ev, 0, offsetof(sl_event, meta));
     ev.type = (uint8_t)type;
     ev.collector = SL_COLLECTOR_CUDA;
     ev.device_id = -1; /* a phase belongs to a thread, not to a device */

@@ -107,7 +107,7 @@ sl_ring_push_result sl_ring_push(sl_ring *r, const sl_event *ev, uint64_t *pos_o
         pos = fresh; /* seq > pos: a stale view; retry */
     }
 
-    memcpy(&slot->ev, ev, sizeof *ev);
+    memcpy(&slot->ev, ev, sl_event_wire_size(ev)); /* what the event uses, not the whole struct */
 
     uint64_t expected = pos;
     if (atomic_compare_exchange_strong_explicit(&slot->seq, &expected, pos + 1, memory_order_seq_cst,
