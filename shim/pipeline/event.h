@@ -6,9 +6,7 @@
 #define STORMLOG_SHIM_EVENT_H
 
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 #define SL_EVENT_CONTEXT_MAX 128 /* context label bytes kept, NUL included; longer is truncated */
 #define SL_EVENT_META_MAX 10     /* metadata entries per event */
@@ -66,9 +64,9 @@ typedef struct sl_event {
     int64_t device_used_bytes;
     int64_t device_free_bytes;  /* valid with SL_EVENT_F_HAS_FREE */
     int64_t device_total_bytes; /* valid with SL_EVENT_F_HAS_TOTAL */
-    /* Only meta[0..meta_count) and (with SL_EVENT_F_HAS_CONTEXT) the context
-     * up to its NUL are meaningful: the ring copies just those bytes
-     * (sl_event_wire_size), and readers never look past them. */
+    /* Only meta[0..meta_count) and, with SL_EVENT_F_HAS_CONTEXT, the context
+     * are meaningful; the context comes last so that the ring can leave it
+     * uncopied when unused (ring.c), and readers never look at it then. */
     sl_event_meta meta[SL_EVENT_META_MAX];
     char context[SL_EVENT_CONTEXT_MAX]; /* valid with SL_EVENT_F_HAS_CONTEXT */
 } sl_event;
@@ -77,18 +75,6 @@ typedef struct sl_event {
 #define SL_EVENT_F_HAS_TOTAL 0x02u
 #define SL_EVENT_F_HAS_CONTEXT 0x04u
 #define SL_EVENT_F_DURABLE 0x08u /* flush + fsync as soon as written (error events) */
-
-/* Bytes of ev that carry its content: the header, the metadata entries in
- * use and, when it has one, the context label with its NUL. A producer's
- * copy into the ring is this long, not sizeof(sl_event): most events carry
- * five or six entries and no context, a third of the struct. */
-static inline size_t sl_event_wire_size(const sl_event *ev)
-{
-    if (ev->flags & SL_EVENT_F_HAS_CONTEXT)
-        return offsetof(sl_event, context) + strnlen(ev->context, SL_EVENT_CONTEXT_MAX - 1) + 1;
-    size_t used = ev->meta_count <= SL_EVENT_META_MAX ? ev->meta_count : SL_EVENT_META_MAX;
-    return offsetof(sl_event, meta) + used * sizeof(sl_event_meta);
-}
 
 /* The event_type / collector strings of the record. */
 const char *sl_event_type_name(sl_event_type t);

@@ -45,6 +45,7 @@
  */
 #include "ring.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,7 +108,12 @@ sl_ring_push_result sl_ring_push(sl_ring *r, const sl_event *ev, uint64_t *pos_o
         pos = fresh; /* seq > pos: a stale view; retry */
     }
 
-    memcpy(&slot->ev, ev, sl_event_wire_size(ev)); /* what the event uses, not the whole struct */
+    /* Two fixed sizes (so the copy stays inline): most events carry no
+     * context label, and then its 128 bytes are not copied. */
+    if (ev->flags & SL_EVENT_F_HAS_CONTEXT)
+        memcpy(&slot->ev, ev, sizeof *ev);
+    else
+        memcpy(&slot->ev, ev, offsetof(sl_event, context));
 
     uint64_t expected = pos;
     if (atomic_compare_exchange_strong_explicit(&slot->seq, &expected, pos + 1, memory_order_seq_cst,
