@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "cli.h"
@@ -41,6 +42,11 @@ stormlog_options *cli_input_options(const cli_input *in)
         return NULL;
     }
     stormlog_options_set_permissive_legacy(opts, in->permissive_legacy != 0);
+    /* Segments are parsed in parallel (json-c parsing is most of a load);
+     * the result is the same as with one thread (tests/loader
+     * loader_parallel_equivalence), only sooner. */
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    stormlog_options_set_threads(opts, cpus < 1 ? 1u : cpus > 8 ? 8u : (unsigned)cpus);
     return opts;
 }
 
