@@ -51,4 +51,11 @@ run(${WORK_DIR}/consumer_pc ${WORK_DIR}/rec.jsonl)
 if(NOT last_output STREQUAL "consumer 1\n")
   message(FATAL_ERROR "pkg-config consumer printed '${last_output}'")
 endif()
-message(STATUS "installed loader: find_package (shared, static) and pkg-config consumers OK")
+# The installed tool runs from the tree as it is: no LD_LIBRARY_PATH, the
+# loader found through its RUNPATH ($ORIGIN/../lib).
+unset(ENV{LD_LIBRARY_PATH})
+run(${prefix}/bin/stormlog-inspect sessions --json ${WORK_DIR}/rec.jsonl)
+if(NOT last_output MATCHES "\"sessions\"")
+  message(FATAL_ERROR "installed stormlog-inspect printed '${last_output}'")
+endif()
+message(STATUS "installed loader: find_package (shared, static) and pkg-config consumers OK; installed stormlog-inspect runs")
