@@ -13,4 +13,16 @@ cd "$build"
 # 2-core machine (sanitizers, parallel ctest) one fdatasync can outlast it.
 # A test that checks the deadline sets its own.
 export STORMLOG_SHUTDOWN_DEADLINE_MS=${STORMLOG_SHUTDOWN_DEADLINE_MS:-60000}
-ctest --output-on-failure -j "$jobs" ${CTEST_ARGS:-}
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+ctest --output-on-failure -j "$jobs" ${CTEST_ARGS:-} 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+# Criterion's own summaries (ctest keeps test output in its log), then
+# ctest's closing line again, so both runners' verdicts close the output.
+echo
+echo "Criterion summaries:"
+grep -h "Synthesis:" Testing/Temporary/LastTest.log | sed 's/^[0-9]*: //' || echo "  (no Criterion test ran)"
+grep -E "tests passed|tests failed" "$log" | tail -n 1
+exit "$rc"
