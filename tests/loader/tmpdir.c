@@ -1,6 +1,7 @@
 #include "tmpdir.h"
 
-#include <ftw.h>
+#include "scratch.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,29 +12,15 @@ static char dir[4096];
 
 const char *tmp_dir(void)
 {
-    if (!dir[0]) {
-        const char *base = getenv("TMPDIR");
-        snprintf(dir, sizeof dir, "%s/stormlog-loader-XXXXXX", base && *base ? base : "/tmp");
-        if (!mkdtemp(dir)) {
-            perror("mkdtemp");
-            abort();
-        }
-    }
+    if (!dir[0])
+        scratch_make(dir, "loader");
     return dir;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
 }
 
 void tmp_cleanup(void)
 {
     if (dir[0])
-        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        scratch_remove(dir);
     dir[0] = '\0';
 }
 

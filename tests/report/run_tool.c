@@ -1,7 +1,6 @@
 #include "run_tool.h"
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "scratch.h"
 
 extern char **environ;
 
@@ -79,28 +80,14 @@ static char dir[4096];
 
 const char *scratch_dir(void)
 {
-    if (!dir[0]) {
-        const char *base = getenv("TMPDIR");
-        snprintf(dir, sizeof dir, "%s/stormlog-report-XXXXXX", base && *base ? base : "/tmp");
-        if (!mkdtemp(dir)) {
-            perror("mkdtemp");
-            abort();
-        }
-    }
+    if (!dir[0])
+        scratch_make(dir, "report");
     return dir;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
 }
 
 void scratch_cleanup(void)
 {
     if (dir[0])
-        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        scratch_remove(dir);
     dir[0] = '\0';
 }

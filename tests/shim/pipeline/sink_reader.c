@@ -3,37 +3,23 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "scratch.h"
 #include "stormlog/schema/validate.h"
 
 void tmp_dir(char path[4096], const char *tag)
 {
-    const char *base = getenv("TMPDIR");
-    snprintf(path, 4096, "%s/stormlog-%s-XXXXXX", base && *base ? base : "/tmp", tag);
-    if (!mkdtemp(path)) {
-        perror("mkdtemp");
-        abort();
-    }
-}
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(p);
-    return 0;
+    scratch_make(path, tag);
 }
 
 void rm_rf(const char *path)
 {
-    nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    scratch_remove(path);
 }
 
 void test_session(sl_session_info *s, const char *session_id)
