@@ -207,7 +207,11 @@ static int compare_segments(const void *a, const void *b)
 }
 
 /* Adds the segment files the manifest does not list (closed, counted, no
- * session), and sorts the list by file name, as the upstream writer merges. */
+ * session), and sorts the list by file name, as the upstream writer merges.
+ * Such a file is most often the last segment of a writer that died between
+ * creating it and rewriting the manifest: its torn tail is cut like that of
+ * any segment a dead writer left open (we hold the directory's lock, so no
+ * live writer is appending to it). */
 static void merge_discovered(sl_sink *s)
 {
     size_t n = 0;
@@ -219,7 +223,8 @@ static void merge_discovered(sl_sink *s)
         if (!listed) {
             uint64_t events = 0, size = 0;
             bool torn;
-            if (scan_segment(s->dirfd, names[i], false, &events, &size, &torn)) {
+            if (scan_segment(s->dirfd, names[i], true, &events, &size, &torn)) {
+                s->recovered_tails += torn;
                 sl_manifest_segment *g = sl_manifest_add_segment(&s->manifest, names[i], NULL);
                 if (g) {
                     g->event_count = events;
