@@ -482,6 +482,14 @@ def case_fork(ctx):
         # used id". shim_exec_chain still runs under TSan.
         print("SKIP: ThreadSanitizer cannot follow a fork child of a multi-threaded parent that starts threads")
         return SKIP
+    if "address" in ctx.sanitizer:
+        # gcc 12's ASan allocator takes no lock around fork (glibc's malloc
+        # does): a child forked while another parent thread (the program's
+        # or our writer) is inside malloc waits for ever on the allocator's
+        # mutex at its first allocation. Seen here as a hung CI run; the plain
+        # build runs this case.
+        print("SKIP: gcc 12's AddressSanitizer allocator is not fork-safe while other threads allocate")
+        return SKIP
     probe = ctx.prog("fork_probe")
     out = ctx.out_dir("fork")
     # A smaller ring: every allocating child builds its own.
