@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -270,8 +271,17 @@ Test(pipeline_e2e, a_fork_child_records_its_own_session_in_its_own_directory)
     sl_event ev;
     for (int i = 0; i < 50; i++) {
         test_event(&ev, 0, i);
-        sl_pipeline_emit(&ev);
+        if (i < 49)
+            sl_pipeline_emit(&ev);
+        else
+            cr_assert(sl_pipeline_emit_durable(&ev, 60000));
     }
+    /* Let the writer finish its flush and go back to sleep before forking:
+     * under ASan (gcc 12) a child forked while another thread is inside
+     * malloc can wait for ever on the sanitizer allocator's lock, which
+     * glibc's malloc would have taken around the fork. */
+    struct timespec settle = {0, 100 * 1000 * 1000};
+    nanosleep(&settle, NULL);
     sl_pipeline_atfork_prepare();
     pid_t pid = fork();
     if (pid == 0) {
