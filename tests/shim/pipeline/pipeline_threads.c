@@ -40,33 +40,11 @@ static void check(bool ok, const char *fmt, ...)
     va_end(ap);
 }
 
-static uint64_t scaled(uint64_t full)
-{
-    const char *e = getenv("STORMLOG_STRESS_SCALE");
-    uint64_t pct = e ? strtoull(e, NULL, 10) : 100;
-    uint64_t n = full * pct / 100;
-    return n ? n : 1;
-}
-
 static int64_t now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-
-static sl_pipeline_config config_for(const char *dir)
-{
-    sl_pipeline_config cfg;
-    sl_pipeline_config_defaults(&cfg);
-    snprintf(cfg.output_dir, sizeof cfg.output_dir, "%s", dir);
-    cfg.quiet = true;
-    /* Exactness tests, not deadline tests: on a loaded 2-core CI machine
-     * (sanitizers, parallel ctest) an fdatasync can outlast the 2 s default. */
-    cfg.shutdown_deadline_ms = 60000;
-    cfg.retention_files = 100000;
-    cfg.retention_bytes = UINT64_C(1) << 40;
-    return cfg;
 }
 
 /* ---- ring ---- */
@@ -141,7 +119,7 @@ static void scenario_ring(void)
 {
     ring_run *run = calloc(1, sizeof *run);
     run->ring = sl_ring_create(1024);
-    run->per_producer = scaled(1000000);
+    run->per_producer = test_scaled(1000000);
     atomic_store(&run->producers_left, PRODUCERS);
     for (int i = 0; i < PRODUCERS; i++)
         run->last_seq[i] = -1;
@@ -243,13 +221,13 @@ static void scenario_disk(const char *root)
 {
     sl_session_info s;
     test_session(&s, "threads-disk");
-    sl_pipeline_config cfg = config_for(root);
+    sl_pipeline_config cfg = test_config(root, true);
     cfg.ring_capacity = 1024;
     check(sl_pipeline_start(&s, &cfg), "start");
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", sl_pipeline_sink_dir());
     disk_run *run = calloc(1, sizeof *run);
-    run->per_producer = scaled(10000);
+    run->per_producer = test_scaled(10000);
     run->pace = true;
     pthread_t th[PRODUCERS];
     disk_arg args[PRODUCERS];
@@ -296,7 +274,7 @@ static void scenario_durable(const char *root)
 {
     sl_session_info s;
     test_session(&s, "threads-durable");
-    sl_pipeline_config cfg = config_for(root);
+    sl_pipeline_config cfg = test_config(root, true);
     cfg.flush_every_events = 1000000;
     cfg.flush_every_ms = 3600000;
     check(sl_pipeline_start(&s, &cfg), "start");
@@ -325,7 +303,7 @@ static void scenario_dead(const char *root)
 {
     sl_session_info s;
     test_session(&s, "threads-dead");
-    sl_pipeline_config cfg = config_for(root);
+    sl_pipeline_config cfg = test_config(root, true);
     cfg.ring_capacity = 64;
     check(sl_pipeline_start(&s, &cfg), "start");
     char dir[4096];
@@ -364,7 +342,7 @@ static void scenario_stop(const char *root)
 {
     sl_session_info s;
     test_session(&s, "threads-stop");
-    sl_pipeline_config cfg = config_for(root);
+    sl_pipeline_config cfg = test_config(root, true);
     cfg.ring_capacity = 256;
     check(sl_pipeline_start(&s, &cfg), "start");
     char dir[4096];

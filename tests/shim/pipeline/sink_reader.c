@@ -22,6 +22,28 @@ void rm_rf(const char *path)
     scratch_remove(path);
 }
 
+sl_pipeline_config test_config(const char *dir, bool keep_everything)
+{
+    sl_pipeline_config cfg;
+    sl_pipeline_config_defaults(&cfg);
+    snprintf(cfg.output_dir, sizeof cfg.output_dir, "%s", dir);
+    cfg.quiet = true;
+    cfg.shutdown_deadline_ms = 60000;
+    if (keep_everything) {
+        cfg.retention_files = 100000;
+        cfg.retention_bytes = UINT64_C(1) << 40;
+    }
+    return cfg;
+}
+
+uint64_t test_scaled(uint64_t full)
+{
+    const char *e = getenv("STORMLOG_STRESS_SCALE");
+    uint64_t pct = e ? strtoull(e, NULL, 10) : 100;
+    uint64_t n = full * pct / 100;
+    return n ? n : 1;
+}
+
 void test_session(sl_session_info *s, const char *session_id)
 {
     memset(s, 0, sizeof *s);

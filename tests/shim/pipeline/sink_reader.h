@@ -16,6 +16,14 @@ void tmp_dir(char path[4096], const char *tag);
 void rm_rf(const char *path);
 
 /* A session with fixed identity, rank 0 of 1, no job. */
+/* A pipeline config for tests: output under dir, quiet, and a 60 s shutdown
+ * deadline (these tests check exactness, not the deadline: on a loaded 2-core
+ * CI machine one fdatasync can outlast the 2 s default). keep_everything also
+ * turns retention off, for tests that count every event written. */
+sl_pipeline_config test_config(const char *dir, bool keep_everything);
+/* full * STORMLOG_STRESS_SCALE / 100 (at least 1): heavy tests run smaller
+ * under sanitizers. */
+uint64_t test_scaled(uint64_t full);
 void test_session(sl_session_info *s, const char *session_id);
 /* An allocation event on device 0 with a seq / producer in its metadata. */
 void test_event(sl_event *ev, int producer, int64_t seq);

@@ -24,18 +24,6 @@ static void teardown_root(void)
     rm_rf(root);
 }
 
-static sl_pipeline_config config_for(const char *dir)
-{
-    sl_pipeline_config cfg;
-    sl_pipeline_config_defaults(&cfg);
-    snprintf(cfg.output_dir, sizeof cfg.output_dir, "%s", dir);
-    cfg.quiet = true;
-    /* Exactness tests, not deadline tests: on a loaded 2-core CI machine
-     * (sanitizers, parallel ctest) an fdatasync can outlast the 2 s default. */
-    cfg.shutdown_deadline_ms = 60000;
-    return cfg;
-}
-
 typedef struct collected {
     size_t count;
     int64_t last_seq;
@@ -81,7 +69,7 @@ Test(pipeline_e2e, records_events_and_closes_the_session)
 {
     sl_session_info s;
     test_session(&s, "e2e-basic");
-    sl_pipeline_config cfg = config_for(root);
+    sl_pipeline_config cfg = test_config(root, false);
     cr_assert(sl_pipeline_start(&s, &cfg));
     cr_assert(sl_pipeline_running());
     const char *dir_in_use = sl_pipeline_sink_dir();
@@ -150,7 +138,7 @@ Test(pipeline_e2e, a_full_ring_drops_counts_and_reports)
 {
     sl_session_info s;
     test_session(&s, "e2e-drops");
-    sl_pipeline_config cfg = config_for(root);
+    sl_pipeline_config cfg = test_config(root, false);
     cfg.ring_capacity = 4;
     cr_assert(sl_pipeline_start(&s, &cfg));
     char dir[4096];
@@ -195,7 +183,7 @@ Test(pipeline_e2e, durable_emit_returns_after_the_line_is_on_disk)
 {
     sl_session_info s;
     test_session(&s, "e2e-durable");
-    sl_pipeline_config cfg = config_for(root);
+    sl_pipeline_config cfg = test_config(root, false);
     cfg.flush_every_events = 1000000; /* only the durable path flushes */
     cfg.flush_every_ms = 3600000;
     cr_assert(sl_pipeline_start(&s, &cfg));
@@ -230,7 +218,7 @@ Test(pipeline_e2e, time_based_flush_writes_a_trickle)
 {
     sl_session_info s;
     test_session(&s, "e2e-trickle");
-    sl_pipeline_config cfg = config_for(root);
+    sl_pipeline_config cfg = test_config(root, false);
     cfg.flush_every_ms = 100;
     cr_assert(sl_pipeline_start(&s, &cfg));
     char dir[4096];
@@ -264,7 +252,7 @@ Test(pipeline_e2e, a_fork_child_records_its_own_session_in_its_own_directory)
 {
     sl_session_info s;
     test_session(&s, "e2e-parent");
-    sl_pipeline_config cfg = config_for(root);
+    sl_pipeline_config cfg = test_config(root, false);
     cr_assert(sl_pipeline_start(&s, &cfg));
     char parent_dir[4096];
     snprintf(parent_dir, sizeof parent_dir, "%s", sl_pipeline_sink_dir());

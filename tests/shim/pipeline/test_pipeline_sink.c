@@ -67,18 +67,6 @@ static bool bool_member(json_object *o, const char *key)
     return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
 }
 
-static sl_pipeline_config config_for(const char *dir)
-{
-    sl_pipeline_config cfg;
-    sl_pipeline_config_defaults(&cfg);
-    snprintf(cfg.output_dir, sizeof cfg.output_dir, "%s", dir);
-    cfg.quiet = true;
-    /* Exactness tests, not deadline tests: on a loaded 2-core CI machine
-     * (sanitizers, parallel ctest) an fdatasync can outlast the 2 s default. */
-    cfg.shutdown_deadline_ms = 60000;
-    return cfg;
-}
-
 static void stop_event(sl_event *ev)
 {
     memset(ev, 0, sizeof *ev);
@@ -178,7 +166,7 @@ Test(sink, rollover_by_events_and_retention_by_files)
 {
     sl_session_info s;
     test_session(&s, "sink-roll");
-    sl_pipeline_config cfg = config_for(root);
+    sl_pipeline_config cfg = test_config(root, false);
     cfg.rollover_events = 4;
     cfg.retention_files = 3;
     cfg.flush_every_events = 3;
@@ -222,7 +210,7 @@ Test(sink, rollover_by_bytes_and_retention_by_bytes)
 {
     sl_session_info s;
     test_session(&s, "sink-bytes");
-    sl_pipeline_config cfg = config_for(root);
+    sl_pipeline_config cfg = test_config(root, false);
     cfg.rollover_bytes = 2000;
     cfg.retention_bytes = 5000;
     cr_assert(sl_pipeline_start(&s, &cfg));
@@ -340,7 +328,7 @@ Test(sink, a_second_process_in_the_same_directory_reopens_it)
      * the next one appends a new session with new segments. */
     sl_session_info s;
     test_session(&s, "first");
-    sl_pipeline_config cfg = config_for(root);
+    sl_pipeline_config cfg = test_config(root, false);
     pid_t pid = fork();
     if (pid == 0) {
         sl_session_info cs = s;
@@ -398,7 +386,7 @@ Test(sink, directories_are_private_and_named_by_job_rank_host_pid)
     s.rank = 3;
     s.world_size = 4;
     s.local_rank = 3;
-    sl_pipeline_config cfg = config_for(root);
+    sl_pipeline_config cfg = test_config(root, false);
     umask(022);
     cr_assert(sl_pipeline_start(&s, &cfg));
     char want[8192];
@@ -432,7 +420,7 @@ Test(sink, a_symlink_where_our_directory_goes_is_refused)
     cr_assert_eq(symlink(elsewhere, link), 0);
     sl_session_info s;
     test_session(&s, "symlink");
-    sl_pipeline_config cfg = config_for(root);
+    sl_pipeline_config cfg = test_config(root, false);
     cr_assert_not(sl_pipeline_start(&s, &cfg));
     cr_assert_not(sl_pipeline_running());
     cr_assert_null(sl_pipeline_sink_dir());

@@ -19,28 +19,6 @@ static char root[4096];
 static void setup_root(void) { tmp_dir(root, "stress"); }
 static void teardown_root(void) { rm_rf(root); }
 
-static uint64_t scaled(uint64_t full)
-{
-    const char *e = getenv("STORMLOG_STRESS_SCALE");
-    uint64_t pct = e ? strtoull(e, NULL, 10) : 100;
-    uint64_t n = full * pct / 100;
-    return n ? n : 1;
-}
-
-static sl_pipeline_config config_for(const char *dir)
-{
-    sl_pipeline_config cfg;
-    sl_pipeline_config_defaults(&cfg);
-    snprintf(cfg.output_dir, sizeof cfg.output_dir, "%s", dir);
-    cfg.quiet = true;
-    /* Exactness tests, not deadline tests: on a loaded 2-core CI machine
-     * (sanitizers, parallel ctest) an fdatasync can outlast the 2 s default. */
-    cfg.shutdown_deadline_ms = 60000;
-    cfg.retention_bytes = UINT64_C(1) << 40;
-    cfg.retention_files = 100000;
-    return cfg;
-}
-
 typedef struct tally {
     uint64_t per_producer;
     uint64_t refused[PRODUCERS];
@@ -99,14 +77,14 @@ Test(pipeline_stress, eight_producers_through_a_1024_slot_ring_to_disk)
 {
     sl_session_info s;
     test_session(&s, "stress");
-    sl_pipeline_config cfg = config_for(root);
+    sl_pipeline_config cfg = test_config(root, true);
     cfg.ring_capacity = 1024;
     cr_assert(sl_pipeline_start(&s, &cfg));
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", sl_pipeline_sink_dir());
 
     tally *t = calloc(1, sizeof *t);
-    t->per_producer = scaled(10000);
+    t->per_producer = test_scaled(10000);
     for (int i = 0; i < PRODUCERS; i++)
         t->last_seq[i] = -1;
     t->stop_dropped = -1;
@@ -161,7 +139,7 @@ Test(pipeline_stress, a_producer_dead_mid_emit_hangs_neither_the_writer_nor_the_
 {
     sl_session_info s;
     test_session(&s, "dead-producer");
-    sl_pipeline_config cfg = config_for(root);
+    sl_pipeline_config cfg = test_config(root, true);
     cfg.ring_capacity = 64;
     cfg.flush_every_events = 1;
     cr_assert(sl_pipeline_start(&s, &cfg));

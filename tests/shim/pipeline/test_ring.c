@@ -206,19 +206,11 @@ static void *consume(void *p)
     return NULL;
 }
 
-static uint64_t scaled(uint64_t full)
-{
-    const char *e = getenv("STORMLOG_STRESS_SCALE");
-    uint64_t pct = e ? strtoull(e, NULL, 10) : 100;
-    uint64_t n = full * pct / 100;
-    return n ? n : 1;
-}
-
 Test(ring, stress_eight_producers_one_consumer_1024_slots, .timeout = 600)
 {
     stress *s = calloc(1, sizeof *s);
     s->ring = sl_ring_create(1024);
-    s->per_producer = scaled(1000000);
+    s->per_producer = test_scaled(1000000);
     atomic_store(&s->producers_left, PRODUCERS);
     for (int i = 0; i < PRODUCERS; i++)
         s->last_seq[i] = -1;
