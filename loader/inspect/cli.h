@@ -60,6 +60,18 @@ cli_progress *cli_progress_start(const char *verb, const char *path);
 /* Clears the line and stops the thread. NULL is fine. */
 void cli_progress_stop(cli_progress *p);
 
+/* ---- parallel.c: independent items on every processor ---------------- */
+
+/* Online processors, 1..64: the loader's segment threads and the per-session
+ * work below. */
+unsigned cli_thread_count(void);
+/* One item; false stops the others from taking more (out of memory). */
+typedef bool (*cli_item_fn)(void *ctx, size_t index);
+/* Calls fn(ctx, i) for every i in [0, count), each once, on up to
+ * cli_thread_count() threads (the caller's among them); items must not share
+ * mutable state. false when an item failed (some may then not have run). */
+bool cli_parallel_for(size_t count, cli_item_fn fn, void *ctx);
+
 /* ---- cli_common.c ------------------------------------------------------ */
 
 /* Input options every reading subcommand takes. */

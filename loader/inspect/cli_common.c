@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <sys/stat.h>
 
 #include "cli.h"
@@ -45,8 +44,7 @@ stormlog_options *cli_input_options(const cli_input *in)
     /* Segments are parsed in parallel (json-c parsing is most of a load);
      * the result is the same as with one thread (tests/loader
      * loader_parallel_equivalence), only sooner. */
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    stormlog_options_set_threads(opts, cpus < 1 ? 1u : cpus > 8 ? 8u : (unsigned)cpus);
+    stormlog_options_set_threads(opts, cli_thread_count());
     return opts;
 }
 

@@ -164,6 +164,20 @@ static int write_report(const report_args *a, report_page *page)
     return 0;
 }
 
+/* The model of each session shown, built side by side (each reads its own
+ * session's events only). */
+typedef struct model_job {
+    report_page *page;
+    const summary_session **shown;
+} model_job;
+
+static bool build_one(void *arg, size_t i)
+{
+    model_job *job = arg;
+    return rp_session_build(&job->page->sessions[i], job->shown[i], job->page->columns,
+                            job->page->detailed[i]);
+}
+
 static int run_report(const report_args *a, const stormlog_recording *rec, summary_report *sum)
 {
     size_t n = sum->session_count;
@@ -198,13 +212,14 @@ static int run_report(const report_args *a, const stormlog_recording *rec, summa
     /* The pointer replay (the live-allocation tables) only for the
      * sessions drawn in full. */
     choose_details(&page, a, shown);
+    model_job job = {&page, shown};
+    if (!cli_parallel_for(page.count, build_one, &job)) {
+        rc = cli_report_message(&a->in, "report", "out of memory");
+        goto done;
+    }
     bool any_time = false;
     for (size_t i = 0; i < page.count; i++) {
-        rp_session *s = &page.sessions[i];
-        if (!rp_session_build(s, shown[i], page.columns, page.detailed[i])) {
-            rc = cli_report_message(&a->in, "report", "out of memory");
-            goto done;
-        }
+        const rp_session *s = &page.sessions[i];
         if (stormlog_session_event_count(s->session) == 0)
             continue;
         if (!any_time || s->t0 < page.job_t0)

@@ -275,6 +275,13 @@ static bool summarise_job(summary_report *r)
     return true;
 }
 
+static bool summarise_one(void *sessions, size_t i)
+{
+    summary_session *s = &((summary_session *)sessions)[i];
+    s->info = stormlog_session_summary_json(s->session);
+    return s->info && summarise_session(s);
+}
+
 bool summary_compute(const stormlog_recording *rec, summary_report *out)
 {
     memset(out, 0, sizeof *out);
@@ -283,13 +290,12 @@ bool summary_compute(const stormlog_recording *rec, summary_report *out)
     out->sessions = calloc(n ? n : 1, sizeof *out->sessions);
     if (!out->sessions)
         return false;
-    for (size_t i = 0; i < n; i++) {
-        summary_session *s = &out->sessions[out->session_count++];
-        s->session = stormlog_recording_session(rec, i);
-        s->info = stormlog_session_summary_json(s->session);
-        if (!s->info || !summarise_session(s))
-            return false;
-    }
+    out->session_count = n;
+    for (size_t i = 0; i < n; i++)
+        out->sessions[i].session = stormlog_recording_session(rec, i);
+    /* Each session's pass over its own events is independent of the others'. */
+    if (!cli_parallel_for(n, summarise_one, out->sessions))
+        return false;
     return summarise_job(out);
 }
 
