@@ -13,6 +13,7 @@
 #include "lifecycle.h"
 #include "ptr_table.h"
 #include "spinlock.h"
+#include "wallclock.h"
 
 /* Slot 0 is the host (-1), slots 1..SL_MAX_DEVICES devices 0..63, and the last
  * slot every device id outside that range (their counters are pooled). */
@@ -69,10 +70,10 @@ static inline int64_t clock_ns(clockid_t clock)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Event timestamps: the record's wall clock. */
+/* Event timestamps: the record's wall clock (wallclock.h: the TSC, scaled). */
 static inline int64_t now_ns(void)
 {
-    return clock_ns(CLOCK_REALTIME);
+    return sl_wallclock_ns();
 }
 
 /* "Is a refresh due" needs milliseconds, not nanoseconds: the coarse clock

@@ -59,6 +59,18 @@ static int64_t parse_int(const char *name, int64_t fallback, int64_t min, int64_
     return (int64_t)parsed;
 }
 
+/* "auto" (the default: the TSC where the kernel trusts it) or "system". */
+static bool parse_clock(const char *name)
+{
+    const char *v = getenv(name);
+    if (v == NULL || v[0] == '\0' || !strcmp(v, "auto"))
+        return false;
+    if (!strcmp(v, "system"))
+        return true;
+    sl_config_warn("%s=%s is not auto or system; using auto", name, v);
+    return false;
+}
+
 static void load_config(void)
 {
     int saved_errno = errno;
@@ -71,6 +83,7 @@ static void load_config(void)
     config.device_info_interval_ms = parse_int("STORMLOG_DEVICE_INFO_INTERVAL_MS", 1000, 0, INT32_MAX);
     config.peak_step_bytes = parse_int("STORMLOG_PEAK_STEP_BYTES", 64LL << 20, 0, INT64_MAX);
     config.durable_timeout_ms = (uint32_t)parse_int("STORMLOG_DURABLE_TIMEOUT_MS", 1000, 0, 60000);
+    config.system_clock = parse_clock("STORMLOG_CLOCK");
     const char *context = getenv("STORMLOG_CONTEXT");
     config.has_context = context != NULL;
     if (context != NULL)

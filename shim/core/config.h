@@ -22,6 +22,7 @@ typedef struct sl_shim_config {
     uint32_t durable_timeout_ms;    /* STORMLOG_DURABLE_TIMEOUT_MS: wait for an OOM record on disk, default 1000 */
     bool has_context;
     char context[128];              /* STORMLOG_CONTEXT: label on every event; default: the program on start */
+    bool system_clock;              /* STORMLOG_CLOCK=system: timestamps from clock_gettime, never the TSC */
     sl_pipeline_config pipeline;    /* output dir, ring, flush, rollover, retention */
 } sl_shim_config;
 

@@ -28,6 +28,7 @@
 #include "phase_stack.h"
 #include "pipeline.h"
 #include "resolve.h"
+#include "wallclock.h"
 #include "stormlog/schema/identity.h"
 
 enum session_state { STATE_IDLE = 0, STATE_STARTING, STATE_RUNNING, STATE_STOPPED, STATE_FAILED };
@@ -293,6 +294,7 @@ static void atfork_child(void)
     sl_pipeline_atfork_child();
     sl_account_atfork_child();
     sl_resolve_atfork_child();
+    sl_wallclock_atfork_child();
     pthread_mutex_init(&session_lock, NULL);
     cached_thread_id = 0;
     atomic_store(&owner_pid, getpid());

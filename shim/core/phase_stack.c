@@ -15,6 +15,7 @@
 
 #include "lifecycle.h"
 #include "pipeline.h"
+#include "wallclock.h"
 
 /* One thread's open phases. path holds the recorded levels joined by '/';
  * end[i] is where level i's text ends in it. */
@@ -103,13 +104,6 @@ static void append_level(char *buf, uint32_t *len, size_t cap, const char *name,
     *len = (uint32_t)at;
 }
 
-static int64_t wall_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* `call`: "push_pop" (the thread's stack) or "start_end" (a range that
  * may end on another thread). */
 static void emit_phase(sl_event_type type, const char *call, const char *path, uint64_t scope, uint64_t parent,
@@ -122,7 +116,7 @@ static void emit_phase(sl_event_type type, const char *call, const char *path, u
     ev.type = (uint8_t)type;
     ev.collector = SL_COLLECTOR_CUDA;
     ev.device_id = -1; /* a phase belongs to a thread, not to a device */
-    ev.timestamp_ns = wall_ns();
+    ev.timestamp_ns = sl_wallclock_ns(); /* the allocations' clock: phases and allocations interleave right */
     sl_event_set_context(&ev, path);
     sl_event_meta_int(&ev, "scope_id", (int64_t)scope);
     if (parent != 0)

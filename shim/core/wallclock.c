@@ -1,0 +1,282 @@
+/* The events' wall clock (wallclock.h).
+ *
+ * State: one anchor {tsc, ns, mult, limit}, published under a sequence
+ * counter (a seqlock): readers copy it and retry when the counter moved or
+ * was odd; one writer at a time, the thread whose compare-and-swap made the
+ * counter odd. Readers never wait on a writer: a reader that finds the
+ * anchor being written, or too old, reads clock_gettime itself, which is
+ * always right, only slower.
+ *
+ *   ns = anchor.ns + (tsc - anchor.tsc) * mult / 2^32
+ *
+ * mult is nanoseconds per TSC tick in 32.32 fixed point, measured between two
+ * anchors (first over the first 10 ms, then over each 100 ms renewal). A
+ * renewal whose measured rate differs from the current one by more than 0.1 %
+ * keeps the old rate: that is a stepped clock or a stopped machine (suspend,
+ * a paused VM), not the TSC's frequency changing, and the new anchor already
+ * carries the step. Between renewals the error is the clock's slew over 100 ms
+ * (NTP: at most 500 ppm, 50 us), under the spread of the events themselves. */
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "wallclock.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <x86intrin.h>
+#define SL_HAVE_TSC 1
+#else
+#define SL_HAVE_TSC 0
+#endif
+
+#define CALIBRATION_NS 10000000LL /* 10 ms: the first rate */
+#define RENEW_NS 100000000LL      /* 100 ms: the anchor's useful life */
+
+enum { MODE_UNDECIDED = 0, MODE_DECIDING, MODE_CALIBRATING, MODE_TSC, MODE_SYSTEM };
+
+static _Atomic int mode = MODE_UNDECIDED;
+
+static int64_t system_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+#if SL_HAVE_TSC
+
+/* The anchor. Fields are atomics only so that a reader racing a writer is
+ * well defined; the sequence counter is what makes a copy consistent. */
+static _Atomic uint32_t seq;
+static _Atomic uint64_t anchor_tsc;
+static _Atomic int64_t anchor_ns;
+static _Atomic uint64_t anchor_mult;  /* 0 while calibrating */
+static _Atomic uint64_t anchor_limit; /* ticks after which the anchor is renewed */
+
+typedef struct anchor {
+    uint64_t tsc;
+    int64_t ns;
+    uint64_t mult;
+    uint64_t limit;
+} anchor;
+
+/* A consistent copy, or false when a writer is at work. */
+static bool anchor_read(anchor *a)
+{
+    uint32_t before = atomic_load_explicit(&seq, memory_order_acquire);
+    if (before & 1u)
+        return false;
+    a->tsc = atomic_load_explicit(&anchor_tsc, memory_order_relaxed);
+    a->ns = atomic_load_explicit(&anchor_ns, memory_order_relaxed);
+    a->mult = atomic_load_explicit(&anchor_mult, memory_order_relaxed);
+    a->limit = atomic_load_explicit(&anchor_limit, memory_order_relaxed);
+    atomic_thread_fence(memory_order_acquire);
+    return atomic_load_explicit(&seq, memory_order_relaxed) == before;
+}
+
+/* Writes the anchor if no other thread is writing it; false otherwise. */
+static bool anchor_try_write(const anchor *expected_base, const anchor *next)
+{
+    uint32_t s = atomic_load_explicit(&seq, memory_order_relaxed);
+    if ((s & 1u) || !atomic_compare_exchange_strong_explicit(&seq, &s, s + 1, memory_order_acquire,
+                                                             memory_order_relaxed))
+        return false;
+    /* Another thread may have renewed it between our read and our claim. */
+    bool same = atomic_load_explicit(&anchor_tsc, memory_order_relaxed) == expected_base->tsc;
+    if (same) {
+        atomic_store_explicit(&anchor_tsc, next->tsc, memory_order_relaxed);
+        atomic_store_explicit(&anchor_ns, next->ns, memory_order_relaxed);
+        atomic_store_explicit(&anchor_mult, next->mult, memory_order_relaxed);
+        atomic_store_explicit(&anchor_limit, next->limit, memory_order_relaxed);
+    }
+    atomic_store_explicit(&seq, s + 2, memory_order_release);
+    return same;
+}
+
+/* The kernel keeps time with the TSC only when it found it invariant and
+ * synchronised across CPUs; we trust it exactly as far as the kernel does. */
+static bool kernel_clocksource_is_tsc(void)
+{
+    int fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    char buf[32] = {0};
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    return n >= 3 && strncmp(buf, "tsc", 3) == 0 && (n == 3 || buf[3] == '\n');
+}
+
+static bool tsc_invariant(void)
+{
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid(0x80000000u, &eax, &ebx, &ecx, &edx) || eax < 0x80000007u)
+        return false;
+    if (!__get_cpuid(0x80000007u, &eax, &ebx, &ecx, &edx))
+        return false;
+    return (edx & (1u << 8)) != 0;
+}
+
+/* A TSC reading paired with the system clock: the middle of the two TSC
+ * readings around clock_gettime. A thread preempted between them (common
+ * with more threads than cores) would pair times milliseconds apart and skew
+ * the rate or the offset of every reading that follows; so the pair is taken
+ * again when the readings are far apart, and given up (false) when they keep
+ * being. Far: more than max_gap ticks (about 5 us once the rate is known;
+ * before, 100,000 ticks, 2 to 30 us at today's TSC rates). */
+static bool pair_now(uint64_t max_gap, uint64_t *tsc, int64_t *ns)
+{
+    for (int attempt = 0; attempt < 4; attempt++) {
+        uint64_t t1 = __rdtsc();
+        int64_t wall = system_ns();
+        uint64_t t2 = __rdtsc();
+        if (t2 >= t1 && t2 - t1 <= max_gap) {
+            *tsc = t1 + (t2 - t1) / 2;
+            *ns = wall;
+            return true;
+        }
+    }
+    return false;
+}
+
+#define CALIBRATION_MAX_GAP 100000u
+#define PAIR_MAX_GAP_NS 5000u
+
+static uint64_t max_gap_for(const anchor *a)
+{
+    if (a->mult == 0)
+        return CALIBRATION_MAX_GAP;
+    return (uint64_t)(((unsigned __int128)PAIR_MAX_GAP_NS << 32) / a->mult);
+}
+
+static void decide(void)
+{
+    int expected = MODE_UNDECIDED;
+    if (!atomic_compare_exchange_strong(&mode, &expected, MODE_DECIDING))
+        return; /* another thread decides; until then, clock_gettime */
+    if (sl_config()->system_clock || !tsc_invariant() || !kernel_clocksource_is_tsc()) {
+        atomic_store(&mode, MODE_SYSTEM);
+        return;
+    }
+    anchor first = {0};
+    if (!pair_now(CALIBRATION_MAX_GAP, &first.tsc, &first.ns)) {
+        atomic_store(&mode, MODE_UNDECIDED); /* the next reading tries again */
+        return;
+    }
+    anchor base = {.tsc = atomic_load(&anchor_tsc)};
+    anchor_try_write(&base, &first);
+    atomic_store(&mode, MODE_CALIBRATING);
+}
+
+/* ns per tick, 32.32, from two pairs; 0 when the interval says nothing. */
+static uint64_t rate_between(const anchor *from, uint64_t tsc, int64_t ns)
+{
+    if (tsc <= from->tsc || ns <= from->ns)
+        return 0;
+    unsigned __int128 scaled = (unsigned __int128)(uint64_t)(ns - from->ns) << 32;
+    unsigned __int128 mult = scaled / (tsc - from->tsc);
+    /* A TSC between 50 MHz and 20 GHz, or the measurement is nonsense. */
+    if (mult < ((unsigned __int128)1 << 32) / 20 || mult > ((unsigned __int128)20 << 32))
+        return 0;
+    return (uint64_t)mult;
+}
+
+/* The slow path: the system clock, and a new anchor when one is due. */
+static int64_t renew(void)
+{
+    anchor a;
+    if (!anchor_read(&a))
+        return system_ns();
+    uint64_t tsc;
+    int64_t ns;
+    if (!pair_now(max_gap_for(&a), &tsc, &ns))
+        return system_ns();
+    int64_t elapsed = ns - a.ns;
+    anchor next = {.tsc = tsc, .ns = ns, .mult = a.mult, .limit = a.limit};
+    if (atomic_load_explicit(&mode, memory_order_relaxed) == MODE_CALIBRATING) {
+        if (elapsed < CALIBRATION_NS)
+            return ns;
+        next.mult = rate_between(&a, tsc, ns);
+        if (next.mult == 0) {
+            atomic_store(&mode, MODE_SYSTEM);
+            return ns;
+        }
+        next.limit = (uint64_t)(((unsigned __int128)RENEW_NS << 32) / next.mult);
+        if (anchor_try_write(&a, &next))
+            atomic_store(&mode, MODE_TSC);
+        return ns;
+    }
+    uint64_t measured = rate_between(&a, tsc, ns);
+    if (measured != 0 && elapsed >= RENEW_NS / 2) {
+        uint64_t diff = measured > a.mult ? measured - a.mult : a.mult - measured;
+        if (diff <= a.mult / 1000) {
+            next.mult = measured;
+            next.limit = (uint64_t)(((unsigned __int128)RENEW_NS << 32) / measured);
+        }
+    }
+    anchor_try_write(&a, &next);
+    return ns;
+}
+
+int64_t sl_wallclock_ns(void)
+{
+    int m = atomic_load_explicit(&mode, memory_order_relaxed);
+    if (__builtin_expect(m == MODE_TSC, 1)) {
+        uint64_t tsc = __rdtsc();
+        anchor a;
+        if (anchor_read(&a)) {
+            uint64_t ticks = tsc - a.tsc; /* huge when tsc < a.tsc: renewed below */
+            if (ticks < a.limit)
+                return a.ns + (int64_t)(((unsigned __int128)ticks * a.mult) >> 32);
+        }
+        return renew();
+    }
+    if (m == MODE_SYSTEM || m == MODE_DECIDING)
+        return system_ns();
+    if (m == MODE_UNDECIDED)
+        decide();
+    return renew();
+}
+
+void sl_wallclock_atfork_child(void)
+{
+    /* Only the forking thread exists now; nobody is writing. */
+    atomic_store(&seq, 0);
+    atomic_store(&anchor_tsc, 0);
+    atomic_store(&anchor_mult, 0);
+    if (atomic_load(&mode) != MODE_SYSTEM)
+        atomic_store(&mode, MODE_UNDECIDED);
+}
+
+#else /* no TSC clock on this architecture */
+
+int64_t sl_wallclock_ns(void)
+{
+    atomic_store_explicit(&mode, MODE_SYSTEM, memory_order_relaxed);
+    return system_ns();
+}
+
+void sl_wallclock_atfork_child(void)
+{
+}
+
+#endif
+
+const char *sl_wallclock_source(void)
+{
+    switch (atomic_load(&mode)) {
+    case MODE_TSC:
+        return "tsc";
+    case MODE_SYSTEM:
+        return "system";
+    case MODE_CALIBRATING:
+        return "calibrating";
+    default:
+        return "undecided";
+    }
+}
