@@ -223,7 +223,7 @@ static int64_t renew(void)
     return ns;
 }
 
-int64_t sl_wallclock_ns(void)
+static inline int64_t read_clock(void)
 {
     int m = atomic_load_explicit(&mode, memory_order_relaxed);
     if (__builtin_expect(m == MODE_TSC, 1)) {
@@ -255,7 +255,7 @@ void sl_wallclock_atfork_child(void)
 
 #else /* no TSC clock on this architecture */
 
-int64_t sl_wallclock_ns(void)
+static inline int64_t read_clock(void)
 {
     atomic_store_explicit(&mode, MODE_SYSTEM, memory_order_relaxed);
     return system_ns();
@@ -266,6 +266,25 @@ void sl_wallclock_atfork_child(void)
 }
 
 #endif
+
+/* A thread's readings never go back by less than a millisecond: a renewed
+ * anchor may land a fraction of a microsecond behind the extrapolation a
+ * thread just read, and a phase_enter must not sort after the allocation
+ * that followed it on the same thread. A bigger step back is the wall clock
+ * really being set back, and is passed on (accounting still keeps each
+ * device's events in order). */
+#define HOLD_BACK_NS 1000000LL
+static __thread int64_t thread_last_ns __attribute__((tls_model("initial-exec")));
+
+int64_t sl_wallclock_ns(void)
+{
+    int64_t now = read_clock();
+    int64_t last = thread_last_ns;
+    if (now < last && last - now < HOLD_BACK_NS)
+        now = last;
+    thread_last_ns = now;
+    return now;
+}
 
 const char *sl_wallclock_source(void)
 {

@@ -29,17 +29,19 @@ static int64_t realtime_ns(void)
 }
 
 /* Reads for `ms` milliseconds; returns the readings that fell outside their
- * bracket. */
+ * bracket or went back from the thread's previous reading (a renewed anchor
+ * must not make a thread's events sort out of order). */
 static long read_for(int ms)
 {
     long outside = 0;
-    int64_t end = realtime_ns() + (int64_t)ms * 1000000LL;
+    int64_t end = realtime_ns() + (int64_t)ms * 1000000LL, previous = 0;
     for (;;) {
         int64_t before = realtime_ns();
         int64_t ours = sl_wallclock_ns();
         int64_t after = realtime_ns();
-        if (ours < before - SLACK_NS || ours > after + SLACK_NS)
+        if (ours < before - SLACK_NS || ours > after + SLACK_NS || ours < previous)
             outside++;
+        previous = ours;
         if (after > end)
             return outside;
     }
