@@ -36,6 +36,11 @@ typedef struct CUmemAllocationProp_st {
     } allocFlags;
 } CUmemAllocationProp;
 #endif
+#ifndef SL_REAL_DRIVER_HEADERS_INCLUDED
+typedef unsigned int sl_cu_pointer_attr; /* enum CUpointer_attribute */
+#else
+typedef CUpointer_attribute sl_cu_pointer_attr;
+#endif
 #ifndef SL_REAL_CUDA_HEADERS_INCLUDED
 typedef unsigned int sl_cuda_driver_entry_point_query_result; /* enum cudaDriverEntryPointQueryResult */
 #else
@@ -46,6 +51,7 @@ typedef enum cudaDriverEntryPointQueryResult sl_cuda_driver_entry_point_query_re
 #define SL_CU_ERROR_OUT_OF_MEMORY 2
 #define SL_CU_ERROR_NOT_INITIALIZED 3
 #define SL_CU_MEM_LOCATION_TYPE_DEVICE 1
+#define SL_CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL 9
 /* cuGetProcAddress flags; cudaGetDriverEntryPoint's cudaEnable* have the same values. */
 #define SL_CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM 2
 
@@ -73,8 +79,10 @@ CUresult cuMemGetInfo_v2(size_t *free, size_t *total);
 CUresult cuGetProcAddress(const char *symbol, void **pfn, int cudaVersion, cuuint64_t flags);
 CUresult cuGetProcAddress_v2(const char *symbol, void **pfn, int cudaVersion, cuuint64_t flags,
                              CUdriverProcAddressQueryResult *symbolStatus);
-/* Called (never hooked): the device of the calling thread's context. */
+/* Called (never hooked): the device of the calling thread's context, and
+ * the device a stream-ordered allocation landed on. */
 CUresult cuCtxGetDevice(CUdevice *device);
+CUresult cuPointerGetAttribute(void *data, sl_cu_pointer_attr attribute, CUdeviceptr ptr);
 
 /* The runtime's way to the driver (CUDA 11.3+ / 12.5+), and their
  * per-thread-default-stream exports. */

@@ -28,6 +28,14 @@ struct cudaExtent {
     size_t depth;
 };
 typedef unsigned int sl_cuda_mem_pool_attr; /* enum cudaMemPoolAttr */
+/* The layout of CUDA 11 and later: every runtime that has the stream-ordered
+ * allocator (11.2+), the only callers, has it. */
+struct cudaPointerAttributes {
+    unsigned int type; /* enum cudaMemoryType */
+    int device;
+    void *devicePointer;
+    void *hostPointer;
+};
 #else
 typedef enum cudaMemPoolAttr sl_cuda_mem_pool_attr;
 #endif
@@ -61,6 +69,7 @@ cudaError_t cudaMallocFromPoolAsync_ptsz(void **ptr, size_t size, cudaMemPool_t 
 cudaError_t cudaGetDevice(int *device);
 cudaError_t cudaDeviceGetMemPool(cudaMemPool_t *memPool, int device);
 cudaError_t cudaMemPoolGetAttribute(cudaMemPool_t memPool, sl_cuda_mem_pool_attr attr, void *value);
+cudaError_t cudaPointerGetAttributes(struct cudaPointerAttributes *attributes, const void *ptr);
 
 /* ---- HIP ------------------------------------------------------------- */
 #ifndef SL_REAL_HIP_HEADERS_INCLUDED
@@ -69,8 +78,10 @@ typedef struct ihipStream_t *hipStream_t;
 typedef struct ihipMemPoolHandle_t *hipMemPool_t;
 typedef void *hipDeviceptr_t;
 typedef unsigned int sl_hip_mem_pool_attr; /* enum hipMemPoolAttr */
+typedef unsigned int sl_hip_pointer_attr;  /* enum hipPointer_attribute */
 #else
 typedef hipMemPoolAttr sl_hip_mem_pool_attr;
+typedef hipPointer_attribute sl_hip_pointer_attr;
 #endif
 
 #define SL_HIP_SUCCESS 0
@@ -78,6 +89,7 @@ typedef hipMemPoolAttr sl_hip_mem_pool_attr;
 #define SL_HIP_ERROR_NOT_INITIALIZED 3 /* hipErrorNotInitialized: returned when no runtime is loaded */
 #define SL_HIP_MEMPOOL_ATTR_RESERVED_CURRENT 5 /* hipMemPoolAttrReservedMemCurrent */
 #define SL_HIP_MEMPOOL_ATTR_USED_CURRENT 7     /* hipMemPoolAttrUsedMemCurrent */
+#define SL_HIP_POINTER_ATTR_DEVICE_ORDINAL 9   /* HIP_POINTER_ATTRIBUTE_DEVICE_ORDINAL */
 
 hipError_t hipMalloc(void **ptr, size_t size);
 hipError_t hipFree(void *ptr);
@@ -99,5 +111,6 @@ hipError_t hipMemGetInfo(size_t *free, size_t *total);
 hipError_t hipGetDevice(int *deviceId);
 hipError_t hipDeviceGetMemPool(hipMemPool_t *mem_pool, int device);
 hipError_t hipMemPoolGetAttribute(hipMemPool_t mem_pool, sl_hip_mem_pool_attr attr, void *value);
+hipError_t hipPointerGetAttribute(void *data, sl_hip_pointer_attr attribute, hipDeviceptr_t ptr);
 
 #endif

@@ -11,6 +11,7 @@
  * memory: device -1; a free: the device its allocation was charged to. */
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "accounting.h"
 #include "config.h"
@@ -38,6 +39,7 @@ SLOT(cudaFreeHost);
 SLOT(cudaMemGetInfo);
 SLOT(cudaGetDevice);
 SLOT(cudaDeviceGetMemPool);
+SLOT(cudaPointerGetAttributes);
 SLOT(cudaMemPoolGetAttribute);
 #undef SLOT
 
@@ -58,6 +60,22 @@ static int32_t current_device(void)
     if (get == NULL || get(&device) != SL_CUDA_SUCCESS)
         return 0; /* the runtime's default device */
     return device;
+}
+
+/* The device a stream-ordered allocation landed on. It comes from the
+ * stream's device (or the pool's), which need not be the current one: a
+ * program may allocate on a stream of device 1 while device 0 is current.
+ * The returned pointer knows; the current device is the fallback for a
+ * runtime that cannot say. (A fresh allocation's pointer is valid, so the
+ * query does not fail and leaves the runtime's last error alone.) */
+static int32_t allocation_device(const void *ptr)
+{
+    __typeof__(&cudaPointerGetAttributes) get = HELPER(cudaPointerGetAttributes);
+    struct cudaPointerAttributes attr;
+    memset(&attr, 0, sizeof attr);
+    if (ptr != NULL && get != NULL && get(&attr, ptr) == SL_CUDA_SUCCESS && attr.device >= 0)
+        return attr.device;
+    return current_device();
 }
 
 static void refresh_device_info(int32_t device, bool force)
@@ -96,10 +114,16 @@ static void record_alloc(sl_api api, cudaError_t rc, void *const *ptr, uint64_t 
     bool host = sl_api_table[api].kind == SL_KIND_HOST_ALLOC;
     int32_t device = host ? SL_HOST_DEVICE : current_device();
     if (rc == SL_CUDA_SUCCESS) {
-        refresh_device_info(device, false);
+        void *got = ptr != NULL ? *ptr : NULL;
+        int32_t current = device;
+        if (async)
+            device = allocation_device(got);
+        /* MemGetInfo answers for the current device only. */
+        if (device == current)
+            refresh_device_info(device, false);
         if (async)
             refresh_pool_slack(device, pool);
-        sl_account_alloc(api, device, ptr != NULL ? *ptr : NULL, size, stream);
+        sl_account_alloc(api, device, got, size, stream);
     } else {
         bool oom = rc == SL_CUDA_ERROR_MEMORY_ALLOCATION;
         if (oom)
@@ -117,7 +141,7 @@ static void record_free(sl_api api, cudaError_t rc, const sl_free_claim *claim, 
     bool host = api == SL_API_CUDA_FREE_HOST;
     if (rc == SL_CUDA_SUCCESS && claim->ptr != 0) {
         if (async)
-            refresh_pool_slack(current_device(), NULL);
+            refresh_pool_slack(claim->found ? claim->info.device_id : current_device(), NULL);
         if (!sl_account_free(api, claim, stream))
             sl_account_unmatched_free(api, host ? SL_HOST_DEVICE : current_device());
     } else if (rc != SL_CUDA_SUCCESS) {

@@ -28,6 +28,7 @@ __thread const char *sl_nested_driver_api __attribute__((tls_model("initial-exec
 #define SLOT(sym) static sl_real_slot real_##sym = SL_REAL_SLOT_INIT(sym, SL_RUNTIME_CUDA_DRIVER);
 SL_DRIVER_VARIANTS(SLOT)
 SLOT(cuCtxGetDevice)
+SLOT(cuPointerGetAttribute)
 #undef SLOT
 
 const sl_driver_variant sl_driver_variants[SL_DRV_COUNT] = {
@@ -72,6 +73,18 @@ static int32_t context_device(void)
     return device;
 }
 
+/* The device a stream-ordered allocation landed on: the stream's or the
+ * pool's, not necessarily the context's (hooks_cuda.c says more). */
+static int32_t allocation_device(CUdeviceptr ptr)
+{
+    __typeof__(&cuPointerGetAttribute) get = HELPER(cuPointerGetAttribute);
+    int device = -1;
+    if (ptr != 0 && get != NULL && get(&device, SL_CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL, ptr) == SL_CU_SUCCESS &&
+        device >= 0)
+        return device;
+    return context_device();
+}
+
 static void refresh_device_info(int32_t device, bool force)
 {
     if (device < 0 || (!force && !sl_account_device_info_due(device)))
@@ -82,15 +95,23 @@ static void refresh_device_info(int32_t device, bool force)
         sl_account_device_info(device, free_bytes, total_bytes);
 }
 
-/* Step 3 for allocations. device < -1: the context's device. MemGetInfo
- * answers for the context's device only, so it is asked only then. */
+/* Step 3 for allocations. device CONTEXT_DEVICE: the context's device;
+ * ALLOCATION_DEVICE (stream-ordered): where the pointer landed, else the
+ * context's. MemGetInfo answers for the context's device only, so it is asked
+ * only when that is the allocation's device. */
 #define CONTEXT_DEVICE (-2)
+#define ALLOCATION_DEVICE (-3)
 static void record_alloc(sl_api api, CUresult rc, void *ptr, uint64_t size, sl_stream_ref stream, int32_t device)
 {
     int saved_errno = errno;
-    bool on_context = device == CONTEXT_DEVICE;
-    if (on_context)
+    bool on_context = device == CONTEXT_DEVICE || device == ALLOCATION_DEVICE;
+    if (device == ALLOCATION_DEVICE && rc == SL_CU_SUCCESS) {
+        int32_t context = context_device();
+        device = allocation_device((CUdeviceptr)(uintptr_t)ptr);
+        on_context = device == context;
+    } else if (on_context) {
         device = sl_api_table[api].kind == SL_KIND_HOST_ALLOC ? SL_HOST_DEVICE : context_device();
+    }
     if (rc == SL_CU_SUCCESS) {
         if (on_context)
             refresh_device_info(device, false);
@@ -172,7 +193,7 @@ SL_EXPORT CUresult cuMemFree_v2(CUdeviceptr dptr)
         PROLOGUE(sym, api, dptr, bytesize, hStream);                                                   \
         CUresult rc = real(dptr, bytesize, hStream);                                                   \
         record_alloc(api, rc, rc == SL_CU_SUCCESS ? PTR(*dptr) : NULL, bytesize, SL_STREAM(hStream),   \
-                     CONTEXT_DEVICE);                                                                  \
+                     ALLOCATION_DEVICE);                                                               \
         return rc;                                                                                     \
     }
 ALLOC_ASYNC(cuMemAllocAsync, SL_API_CU_MEM_ALLOC_ASYNC)
@@ -184,7 +205,7 @@ ALLOC_ASYNC(cuMemAllocAsync_ptsz, SL_API_CU_MEM_ALLOC_ASYNC_PTSZ)
         PROLOGUE(sym, api, dptr, bytesize, pool, hStream);                                             \
         CUresult rc = real(dptr, bytesize, pool, hStream);                                             \
         record_alloc(api, rc, rc == SL_CU_SUCCESS ? PTR(*dptr) : NULL, bytesize, SL_STREAM(hStream),   \
-                     CONTEXT_DEVICE);                                                                  \
+                     ALLOCATION_DEVICE);                                                               \
         return rc;                                                                                     \
     }
 ALLOC_FROM_POOL(cuMemAllocFromPoolAsync, SL_API_CU_MEM_ALLOC_FROM_POOL_ASYNC)

@@ -34,6 +34,7 @@ SLOT(hipMemGetInfo);
 SLOT(hipGetDevice);
 SLOT(hipDeviceGetMemPool);
 SLOT(hipMemPoolGetAttribute);
+SLOT(hipPointerGetAttribute);
 #undef SLOT
 
 #define PROLOGUE(sym, ...)                                                    \
@@ -52,6 +53,19 @@ static int32_t current_device(void)
     if (get == NULL || get(&device) != SL_HIP_SUCCESS)
         return 0;
     return device;
+}
+
+/* The device a stream-ordered allocation landed on: the stream's or the
+ * pool's, not necessarily the current one (hooks_cuda.c says more). The
+ * attribute query has one layout on every ROCm that has these allocators. */
+static int32_t allocation_device(void *ptr)
+{
+    __typeof__(&hipPointerGetAttribute) get = HELPER(hipPointerGetAttribute);
+    int device = -1;
+    if (ptr != NULL && get != NULL && get(&device, SL_HIP_POINTER_ATTR_DEVICE_ORDINAL, ptr) == SL_HIP_SUCCESS &&
+        device >= 0)
+        return device;
+    return current_device();
 }
 
 static void refresh_device_info(int32_t device, bool force)
@@ -88,10 +102,16 @@ static void record_alloc(sl_api api, hipError_t rc, void *const *ptr, uint64_t s
     bool host = sl_api_table[api].kind == SL_KIND_HOST_ALLOC;
     int32_t device = host ? SL_HOST_DEVICE : current_device();
     if (rc == SL_HIP_SUCCESS) {
-        refresh_device_info(device, false);
+        void *got = ptr != NULL ? *ptr : NULL;
+        int32_t current = device;
+        if (async)
+            device = allocation_device(got);
+        /* MemGetInfo answers for the current device only. */
+        if (device == current)
+            refresh_device_info(device, false);
         if (async)
             refresh_pool_slack(device, pool);
-        sl_account_alloc(api, device, ptr != NULL ? *ptr : NULL, size, stream);
+        sl_account_alloc(api, device, got, size, stream);
     } else {
         bool oom = rc == SL_HIP_ERROR_OUT_OF_MEMORY;
         if (oom)
@@ -108,7 +128,7 @@ static void record_free(sl_api api, hipError_t rc, const sl_free_claim *claim, s
     bool host = api == SL_API_HIP_HOST_FREE || api == SL_API_HIP_FREE_HOST;
     if (rc == SL_HIP_SUCCESS && claim->ptr != 0) {
         if (async)
-            refresh_pool_slack(current_device(), NULL);
+            refresh_pool_slack(claim->found ? claim->info.device_id : current_device(), NULL);
         if (!sl_account_free(api, claim, stream))
             sl_account_unmatched_free(api, host ? SL_HOST_DEVICE : current_device());
     } else if (rc != SL_HIP_SUCCESS) {

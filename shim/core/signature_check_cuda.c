@@ -20,6 +20,10 @@ _Static_assert(sizeof(struct cudaPitchedPtr) == sizeof(void *) + 3 * sizeof(size
                "gpu_api.h's struct cudaPitchedPtr layout");
 _Static_assert(sizeof(struct cudaExtent) == 3 * sizeof(size_t) && offsetof(struct cudaExtent, depth) == 2 * sizeof(size_t),
                "gpu_api.h's struct cudaExtent layout");
+_Static_assert(offsetof(struct cudaPointerAttributes, device) == sizeof(unsigned int) &&
+                   offsetof(struct cudaPointerAttributes, devicePointer) == sizeof(void *) &&
+                   offsetof(struct cudaPointerAttributes, hostPointer) == 2 * sizeof(void *),
+               "gpu_api.h's struct cudaPointerAttributes layout");
 _Static_assert(cudaErrorMemoryAllocation == SL_CUDA_ERROR_MEMORY_ALLOCATION, "OOM code");
 _Static_assert(cudaErrorInitializationError == SL_CUDA_ERROR_INITIALIZATION, "not-initialised code");
 _Static_assert(cudaMemPoolAttrReservedMemCurrent == SL_CUDA_MEMPOOL_ATTR_RESERVED_CURRENT &&

@@ -16,3 +16,4 @@ _Static_assert(hipErrorNotInitialized == SL_HIP_ERROR_NOT_INITIALIZED, "not-init
 _Static_assert(hipMemPoolAttrReservedMemCurrent == SL_HIP_MEMPOOL_ATTR_RESERVED_CURRENT &&
                    hipMemPoolAttrUsedMemCurrent == SL_HIP_MEMPOOL_ATTR_USED_CURRENT,
                "pool attributes");
+_Static_assert(HIP_POINTER_ATTRIBUTE_DEVICE_ORDINAL == SL_HIP_POINTER_ATTR_DEVICE_ORDINAL, "pointer attribute");

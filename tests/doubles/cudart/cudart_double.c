@@ -6,6 +6,7 @@
  * Exported with the real signatures and symbol versions (libcudart.map).
  * cudaMallocManaged lives in cudart_managed.c on purpose.
  */
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cudart_api.h"
@@ -143,6 +144,31 @@ cudaError_t cudaMalloc3D(struct cudaPitchedPtr *pitchedDevPtr, struct cudaExtent
         pitchedDevPtr->ysize = extent.height;
     }
     return cudart_result(status);
+}
+
+/* ---- pointer queries ----------------------------------------------------- */
+
+/* Where an allocation lives. As CUDA 11 and later: a pointer the runtime
+ * does not know is cudaSuccess with type cudaMemoryTypeUnregistered (the
+ * double reports device -2 then). The double knows base addresses only. */
+cudaError_t cudaPointerGetAttributes(struct cudaPointerAttributes *attributes, const void *ptr)
+{
+    if (attributes == NULL)
+        return cudart_error(cudaErrorInvalidValue);
+    int device = 0;
+    if (stormlog_sim_ptr_device(ptr, &device) != SIM_OK) {
+        attributes->type = cudaMemoryTypeUnregistered;
+        attributes->device = -2;
+        attributes->devicePointer = NULL;
+        attributes->hostPointer = NULL;
+        return cudaSuccess;
+    }
+    bool host = device == SIM_HOST_DEVICE;
+    attributes->type = host ? cudaMemoryTypeHost : cudaMemoryTypeDevice;
+    attributes->device = host ? stormlog_sim_current_device() : device;
+    attributes->devicePointer = (void *)ptr;
+    attributes->hostPointer = host ? (void *)ptr : NULL;
+    return cudaSuccess;
 }
 #endif /* !STORMLOG_CUDART_VIA_DRIVER */
 

@@ -139,6 +139,24 @@ hipError_t hipFreeHost(void *ptr)
     return result(stormlog_sim_free(ptr, SIM_FREE_HOST));
 }
 
+/* ---- pointer queries ----------------------------------------------------- */
+
+/* The device an allocation was made on (base addresses only); the double
+ * simulates no other attribute. */
+hipError_t hipPointerGetAttribute(void *data, hipPointer_attribute attribute, hipDeviceptr_t ptr)
+{
+    if (data == NULL)
+        return result(SIM_INVALID_VALUE);
+    if (attribute != HIP_POINTER_ATTRIBUTE_DEVICE_ORDINAL)
+        return last_error = hipErrorNotSupported;
+    int device = 0;
+    sim_status status = stormlog_sim_ptr_device(ptr, &device);
+    if (status != SIM_OK)
+        return result(status);
+    *(int *)data = device;
+    return hipSuccess;
+}
+
 /* ---- devices, errors, streams ------------------------------------------ */
 
 hipError_t hipMemGetInfo(size_t *free, size_t *total)

@@ -25,6 +25,18 @@ typedef struct ihipStream_t *hipStream_t;
 typedef struct ihipMemPoolHandle_t *hipMemPool_t;
 typedef void *hipDeviceptr_t;
 
+typedef enum hipPointer_attribute {
+    HIP_POINTER_ATTRIBUTE_CONTEXT = 1,
+    HIP_POINTER_ATTRIBUTE_MEMORY_TYPE,
+    HIP_POINTER_ATTRIBUTE_DEVICE_POINTER,
+    HIP_POINTER_ATTRIBUTE_HOST_POINTER,
+    HIP_POINTER_ATTRIBUTE_P2P_TOKENS,
+    HIP_POINTER_ATTRIBUTE_SYNC_MEMOPS,
+    HIP_POINTER_ATTRIBUTE_BUFFER_ID,
+    HIP_POINTER_ATTRIBUTE_IS_MANAGED,
+    HIP_POINTER_ATTRIBUTE_DEVICE_ORDINAL
+} hipPointer_attribute;
+
 #define hipStreamPerThread ((hipStream_t)2)
 #define hipHostMallocDefault 0x0
 #define hipHostMallocPortable 0x1
@@ -92,6 +104,7 @@ hipError_t hipMallocHost(void **ptr, size_t size);
 hipError_t hipMemAllocHost(void **ptr, size_t size);
 hipError_t hipFreeHost(void *ptr);
 hipError_t hipMemGetInfo(size_t *free, size_t *total);
+hipError_t hipPointerGetAttribute(void *data, hipPointer_attribute attribute, hipDeviceptr_t ptr);
 hipError_t hipGetDevice(int *deviceId);
 hipError_t hipSetDevice(int deviceId);
 hipError_t hipGetDeviceCount(int *count);

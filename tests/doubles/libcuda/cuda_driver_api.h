@@ -64,6 +64,7 @@ typedef struct CUmemAllocationProp_st {
 #define SL_CU_GET_PROC_ADDRESS_VERSION_NOT_SUFFICIENT 2
 
 #define SL_CU_MEM_LOCATION_TYPE_DEVICE 1
+#define SL_CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL 9
 #define SL_CU_MEM_ALLOCATION_TYPE_PINNED 1
 #define SL_CU_MEM_ATTACH_GLOBAL 1
 #define SL_CU_MEM_ATTACH_HOST 2
@@ -83,6 +84,10 @@ CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev);
 CUresult cuCtxSetCurrent(CUcontext ctx);
 CUresult cuCtxGetCurrent(CUcontext *pctx);
 CUresult cuCtxGetDevice(CUdevice *device);
+CUresult cuStreamCreate(CUstream *phStream, unsigned int Flags);
+CUresult cuStreamDestroy_v2(CUstream hStream);
+/* attribute: enum CUpointer_attribute; the double answers DEVICE_ORDINAL. */
+CUresult cuPointerGetAttribute(void *data, unsigned int attribute, CUdeviceptr ptr);
 
 CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize);
 CUresult cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pPitch, size_t WidthInBytes, size_t Height,

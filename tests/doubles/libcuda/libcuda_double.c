@@ -165,6 +165,22 @@ CUresult cuCtxGetDevice(CUdevice *device)
     return SL_CUDA_SUCCESS_;
 }
 
+/* The device an allocation was made on, for any live allocation of the
+ * double (base addresses only); other attributes are not simulated. Like
+ * the driver, it needs no current context. */
+CUresult cuPointerGetAttribute(void *data, unsigned int attribute, CUdeviceptr ptr)
+{
+    if (data == NULL)
+        return SL_CU_ERROR_INVALID_VALUE;
+    if (attribute != SL_CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL)
+        return SL_CU_ERROR_NOT_SUPPORTED;
+    int device = 0;
+    if (stormlog_sim_ptr_device((const void *)(uintptr_t)ptr, &device) != SIM_OK)
+        return SL_CU_ERROR_INVALID_VALUE;
+    *(int *)data = device;
+    return SL_CUDA_SUCCESS_;
+}
+
 /* ---- device memory ------------------------------------------------------ */
 
 CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize)
@@ -237,6 +253,33 @@ CUresult cuMemFree_v2(CUdeviceptr dptr)
     if (rc != SL_CUDA_SUCCESS_)
         return rc;
     return cu_result(stormlog_sim_free((void *)(uintptr_t)dptr, SIM_FREE_DEVICE));
+}
+
+/* ---- streams ------------------------------------------------------------ */
+
+/* A stream belongs to the device of the context it was created in; the
+ * stream-ordered allocations made on it land there. */
+CUresult cuStreamCreate(CUstream *phStream, unsigned int Flags)
+{
+    (void)Flags;
+    int device = 0;
+    CUresult rc = context_device(&device);
+    if (rc != SL_CUDA_SUCCESS_)
+        return rc;
+    if (phStream == NULL)
+        return SL_CU_ERROR_INVALID_VALUE;
+    sim_stream *stream = NULL;
+    rc = cu_result(stormlog_sim_stream_create(device, &stream));
+    if (rc == SL_CUDA_SUCCESS_)
+        *phStream = (CUstream)stream;
+    return rc;
+}
+
+CUresult cuStreamDestroy_v2(CUstream hStream)
+{
+    if (!is_initialized())
+        return SL_CU_ERROR_NOT_INITIALIZED;
+    return cu_result(stormlog_sim_stream_destroy((sim_stream *)hStream));
 }
 
 /* ---- stream-ordered allocation ------------------------------------------ */

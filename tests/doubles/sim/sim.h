@@ -69,6 +69,11 @@ SIM_API sim_status stormlog_sim_host_alloc(uint64_t size, void **out);
  * back to its pool's reserve. */
 SIM_API sim_status stormlog_sim_free(void *ptr, unsigned accept);
 
+/* The device of the live allocation that starts at ptr (SIM_HOST_DEVICE for
+ * pinned host memory); SIM_INVALID_VALUE when ptr starts none. Like the
+ * runtimes' pointer queries, but base addresses only. */
+SIM_API sim_status stormlog_sim_ptr_device(const void *ptr, int *device);
+
 /* Pools: each device has a default pool; created pools live until destroyed
  * and until their last allocation is freed. */
 SIM_API sim_pool *stormlog_sim_default_pool(int device);

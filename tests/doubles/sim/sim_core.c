@@ -488,6 +488,15 @@ sim_status stormlog_sim_stream_destroy(sim_stream *stream)
     return SIM_OK;
 }
 
+sim_status stormlog_sim_ptr_device(const void *ptr, int *device)
+{
+    sim_record record;
+    if (ptr == NULL || device == NULL || !sim_ptrtable_find((uintptr_t)ptr, &record))
+        return SIM_INVALID_VALUE;
+    *device = record.device;
+    return SIM_OK;
+}
+
 int stormlog_sim_stream_device(const sim_stream *stream)
 {
     return is_special_stream(stream) ? current_device : stream->device;

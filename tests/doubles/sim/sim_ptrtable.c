@@ -130,6 +130,27 @@ static void remove_slot(shard *s, size_t hole)
     s->count--;
 }
 
+bool sim_ptrtable_find(uintptr_t addr, sim_record *out)
+{
+    uint64_t hash = mix(addr);
+    shard *s = shard_of(hash);
+    bool found = false;
+    pthread_mutex_lock(&s->lock);
+    if (s->capacity != 0) {
+        size_t slot = home_slot(s, hash);
+        while (s->slots[slot].addr != 0) {
+            if (s->slots[slot].addr == addr) {
+                *out = s->slots[slot];
+                found = true;
+                break;
+            }
+            slot = (slot + 1) & (s->capacity - 1);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return found;
+}
+
 sim_take_result sim_ptrtable_take(uintptr_t addr, unsigned accept, sim_record *out)
 {
     uint64_t hash = mix(addr);

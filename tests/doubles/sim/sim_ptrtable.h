@@ -31,6 +31,8 @@ void sim_ptrtable_init(void);
 void sim_ptrtable_clear(void (*visit)(const sim_record *record));
 /* false when the table could not grow (the allocation must be undone). */
 bool sim_ptrtable_insert(const sim_record *record);
+/* Copies the record of the live allocation starting at addr; false if none. */
+bool sim_ptrtable_find(uintptr_t addr, sim_record *out);
 /* Removes the record of addr if its kind is in accept, copying it to *out. */
 sim_take_result sim_ptrtable_take(uintptr_t addr, unsigned accept, sim_record *out);
 

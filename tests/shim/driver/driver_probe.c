@@ -72,6 +72,31 @@ static int route_plt(void)
         expect_free("cuMemFree_v2 (pool)", DEV, &s);
     }
 
+    /* Stream-ordered allocations land on the stream's or the pool's device,
+     * whatever the current context: here DEV's stream and pool, with the
+     * context of device 0 current. */
+    CUstream stream = NULL;
+    CHECK(cuStreamCreate(&stream, 0) == 0, "cuStreamCreate on device %d", DEV);
+    bind_context(0);
+    for (int v = 0; v < 2; v++) {
+        CUdeviceptr ptr = 0;
+        snapshot s = take(DEV);
+        CHECK(async_alloc[v](&ptr, 640, stream) == 0, "cuMemAllocAsync%s on another device's stream", v ? "_ptsz" : "");
+        expect_alloc("cuMemAllocAsync (stream of another device)", DEV, &s);
+        s = take(DEV);
+        CHECK(async_free[v](ptr, stream) == 0, "cuMemFreeAsync%s", v ? "_ptsz" : "");
+        expect_free("cuMemFreeAsync (stream of another device)", DEV, &s);
+        s = take(DEV);
+        CHECK(pool_alloc[v](&ptr, 1536, pool, NULL) == 0, "cuMemAllocFromPoolAsync%s, another device's pool",
+              v ? "_ptsz" : "");
+        expect_alloc("cuMemAllocFromPoolAsync (pool of another device)", DEV, &s);
+        s = take(DEV);
+        CHECK(async_free[v](ptr, NULL) == 0, "cuMemFreeAsync of a pool allocation");
+        expect_free("cuMemFreeAsync (pool of another device)", DEV, &s);
+    }
+    CHECK(cuStreamDestroy_v2(stream) == 0, "cuStreamDestroy_v2");
+    bind_context(DEV);
+
     void *host = NULL;
     snapshot s = take(-1);
     CHECK(cuMemHostAlloc(&host, 5000, SL_CU_MEMHOSTALLOC_PORTABLE) == 0, "cuMemHostAlloc");

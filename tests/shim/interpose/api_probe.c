@@ -157,6 +157,22 @@ static void probe_cuda(void)
              "cudaFree", rc = cudaFree(ptr));
         CHECK(cudaStreamDestroy(stream) == 0, "cudaStreamDestroy");
     }
+    /* A stream-ordered allocation lands on its stream's (or pool's) device,
+     * whichever device is current: the shim must charge that one. */
+    cudaStream_t stream1 = NULL;
+    cudaMemPool_t pool1 = NULL;
+    CHECK(cudaSetDevice(1) == 0 && cudaStreamCreate(&stream1) == 0 &&
+              cudaDeviceGetDefaultMemPool(&pool1, 1) == 0,
+          "a stream and the pool of device 1");
+    CHECK(cudaSetDevice(0) == 0, "cudaSetDevice(0)");
+    PAIR("cudaMallocAsync(stream of device 1, device 0 current)", 1, rc = cudaMallocAsync(&ptr, 3100, stream1),
+         "cudaFreeAsync", rc = cudaFreeAsync(ptr, stream1));
+    PAIR("cudaMallocAsync_ptsz(stream of device 1, device 0 current)", 1,
+         rc = cudaMallocAsync_ptsz(&ptr, 3101, stream1), "cudaFreeAsync_ptsz", rc = cudaFreeAsync_ptsz(ptr, stream1));
+    PAIR("cudaMallocFromPoolAsync(pool of device 1, device 0 current)", 1,
+         rc = cudaMallocFromPoolAsync(&ptr, 5100, pool1, NULL), "cudaFreeAsync", rc = cudaFreeAsync(ptr, NULL));
+    CHECK(cudaStreamDestroy(stream1) == 0, "cudaStreamDestroy");
+
     PAIR("cudaMallocHost", STORMLOG_DOUBLE_HOST, rc = cudaMallocHost(&ptr, 777), "cudaFreeHost",
          rc = cudaFreeHost(ptr));
     PAIR("cudaHostAlloc", STORMLOG_DOUBLE_HOST, rc = cudaHostAlloc(&ptr, 778, 0), "cudaFreeHost",
@@ -218,6 +234,18 @@ static void probe_hip(void)
              "hipFreeAsync", rc = hipFreeAsync(ptr, stream));
         CHECK(hipStreamDestroy(stream) == 0, "hipStreamDestroy");
     }
+    /* As for CUDA: the stream's or the pool's device, not the current one. */
+    hipStream_t stream1 = NULL;
+    hipMemPool_t pool1 = NULL;
+    CHECK(hipSetDevice(1) == 0 && hipStreamCreate(&stream1) == 0 && hipDeviceGetDefaultMemPool(&pool1, 1) == 0,
+          "a stream and the pool of device 1");
+    CHECK(hipSetDevice(0) == 0, "hipSetDevice(0)");
+    PAIR("hipMallocAsync(stream of device 1, device 0 current)", 1, rc = hipMallocAsync(&ptr, 6100, stream1),
+         "hipFreeAsync", rc = hipFreeAsync(ptr, stream1));
+    PAIR("hipMallocFromPoolAsync(pool of device 1, device 0 current)", 1,
+         rc = hipMallocFromPoolAsync(&ptr, 6101, pool1, NULL), "hipFreeAsync", rc = hipFreeAsync(ptr, NULL));
+    CHECK(hipStreamDestroy(stream1) == 0, "hipStreamDestroy");
+
     PAIR("hipHostMalloc", STORMLOG_DOUBLE_HOST, rc = hipHostMalloc(&ptr, 900, 0), "hipHostFree",
          rc = hipHostFree(ptr));
     PAIR("hipMallocHost", STORMLOG_DOUBLE_HOST, rc = hipMallocHost(&ptr, 901), "hipFreeHost",

@@ -221,8 +221,12 @@ def case_api_probe(ctx):
               "hipMallocHost", "hipFreeHost", "hipMemAllocHost"}
     expect(wanted <= apis, f"no events for {sorted(wanted - apis)}")
     allocs = [ev for ev in events if ev["event_type"] == "allocation"]
-    # Nested runtime calls (cudaMallocManaged on cudaMalloc) are counted once.
-    expect(len(allocs) == 2 * 8 + 2 + 2 * 7 + 3, f"{len(allocs)} allocation events")
+    # Nested runtime calls (cudaMallocManaged on cudaMalloc) are counted once;
+    # 3 + 2 stream-ordered allocations on device 1 while device 0 is current.
+    expect(len(allocs) == 2 * 8 + 3 + 2 + 2 * 7 + 2 + 3, f"{len(allocs)} allocation events")
+    cross = [ev for ev in allocs if ev["metadata"]["size"] in (3100, 3101, 5100, 6100, 6101)]
+    expect(len(cross) == 5 and all(ev["device_id"] == 1 for ev in cross),
+           f"stream-ordered allocations on device 1 recorded on {[ev['device_id'] for ev in cross]}")
     for ev in allocs:
         md = ev["metadata"]
         expect(md["size"] == ev["allocator_change_bytes"] > 0 and md["ptr"].startswith("0x") and "thread_id" in md,
