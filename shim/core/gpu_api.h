@@ -70,6 +70,8 @@ cudaError_t cudaGetDevice(int *device);
 cudaError_t cudaDeviceGetMemPool(cudaMemPool_t *memPool, int device);
 cudaError_t cudaMemPoolGetAttribute(cudaMemPool_t memPool, sl_cuda_mem_pool_attr attr, void *value);
 cudaError_t cudaPointerGetAttributes(struct cudaPointerAttributes *attributes, const void *ptr);
+cudaError_t cudaPeekAtLastError(void);
+cudaError_t cudaGetLastError(void);
 
 /* ---- HIP ------------------------------------------------------------- */
 #ifndef SL_REAL_HIP_HEADERS_INCLUDED
@@ -112,5 +114,7 @@ hipError_t hipGetDevice(int *deviceId);
 hipError_t hipDeviceGetMemPool(hipMemPool_t *mem_pool, int device);
 hipError_t hipMemPoolGetAttribute(hipMemPool_t mem_pool, sl_hip_mem_pool_attr attr, void *value);
 hipError_t hipPointerGetAttribute(void *data, sl_hip_pointer_attr attribute, hipDeviceptr_t ptr);
+hipError_t hipPeekAtLastError(void);
+hipError_t hipGetLastError(void);
 
 #endif

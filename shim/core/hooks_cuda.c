@@ -15,6 +15,7 @@
 
 #include "accounting.h"
 #include "config.h"
+#include "driver_api.h"
 #include "gpu_api.h"
 #include "guard.h"
 #include "resolve.h"
@@ -40,8 +41,13 @@ SLOT(cudaMemGetInfo);
 SLOT(cudaGetDevice);
 SLOT(cudaDeviceGetMemPool);
 SLOT(cudaPointerGetAttributes);
+SLOT(cudaPeekAtLastError);
+SLOT(cudaGetLastError);
 SLOT(cudaMemPoolGetAttribute);
 #undef SLOT
+/* The driver's pointer query: it keeps no error state (hooks_driver.c owns
+ * the driver hooks; this is only a helper). */
+static sl_real_slot real_cuPointerGetAttribute = SL_REAL_SLOT_INIT(cuPointerGetAttribute, SL_RUNTIME_CUDA_DRIVER);
 
 /* Step 1 and the pass-through half of step 2. */
 #define PROLOGUE(sym, ...)                                                    \
@@ -65,17 +71,36 @@ static int32_t current_device(void)
 /* The device a stream-ordered allocation landed on. It comes from the
  * stream's device (or the pool's), which need not be the current one: a
  * program may allocate on a stream of device 1 while device 0 is current.
- * The returned pointer knows; the current device is the fallback for a
- * runtime that cannot say. (A fresh allocation's pointer is valid, so the
- * query does not fail and leaves the runtime's last error alone.) */
+ * The returned pointer knows. The driver is asked first: a failed driver
+ * query leaves no trace, while a failed runtime query would become the error
+ * the program's next cudaGetLastError() returns (PyTorch checks it after
+ * every kernel launch). So the runtime is asked only when the driver cannot
+ * be reached and no error of the program's is pending, and an error of ours
+ * is cleared. Where neither can say: the current device. */
 static int32_t allocation_device(const void *ptr)
 {
+    if (ptr == NULL)
+        return current_device();
+    __typeof__(&cuPointerGetAttribute) drv = HELPER(cuPointerGetAttribute);
+    if (drv != NULL) {
+        int device = -1;
+        if (drv(&device, SL_CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL, (CUdeviceptr)(uintptr_t)ptr) == SL_CU_SUCCESS &&
+            device >= 0)
+            return device;
+        return current_device();
+    }
     __typeof__(&cudaPointerGetAttributes) get = HELPER(cudaPointerGetAttributes);
+    __typeof__(&cudaPeekAtLastError) peek = HELPER(cudaPeekAtLastError);
+    __typeof__(&cudaGetLastError) take = HELPER(cudaGetLastError);
+    if (get == NULL || peek == NULL || take == NULL || peek() != SL_CUDA_SUCCESS)
+        return current_device();
     struct cudaPointerAttributes attr;
     memset(&attr, 0, sizeof attr);
-    if (ptr != NULL && get != NULL && get(&attr, ptr) == SL_CUDA_SUCCESS && attr.device >= 0)
-        return attr.device;
-    return current_device();
+    if (get(&attr, ptr) != SL_CUDA_SUCCESS) {
+        take();
+        return current_device();
+    }
+    return attr.device >= 0 ? attr.device : current_device();
 }
 
 static void refresh_device_info(int32_t device, bool force)

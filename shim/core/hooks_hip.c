@@ -35,6 +35,8 @@ SLOT(hipGetDevice);
 SLOT(hipDeviceGetMemPool);
 SLOT(hipMemPoolGetAttribute);
 SLOT(hipPointerGetAttribute);
+SLOT(hipPeekAtLastError);
+SLOT(hipGetLastError);
 #undef SLOT
 
 #define PROLOGUE(sym, ...)                                                    \
@@ -57,15 +59,22 @@ static int32_t current_device(void)
 
 /* The device a stream-ordered allocation landed on: the stream's or the
  * pool's, not necessarily the current one (hooks_cuda.c says more). The
- * attribute query has one layout on every ROCm that has these allocators. */
+ * attribute query has one layout on every ROCm that has these allocators.
+ * A failed query would become the program's next hipGetLastError(): ask only
+ * when no error of the program's is pending, and clear one of ours. */
 static int32_t allocation_device(void *ptr)
 {
     __typeof__(&hipPointerGetAttribute) get = HELPER(hipPointerGetAttribute);
+    __typeof__(&hipPeekAtLastError) peek = HELPER(hipPeekAtLastError);
+    __typeof__(&hipGetLastError) take = HELPER(hipGetLastError);
+    if (ptr == NULL || get == NULL || peek == NULL || take == NULL || peek() != SL_HIP_SUCCESS)
+        return current_device();
     int device = -1;
-    if (ptr != NULL && get != NULL && get(&device, SL_HIP_POINTER_ATTR_DEVICE_ORDINAL, ptr) == SL_HIP_SUCCESS &&
-        device >= 0)
-        return device;
-    return current_device();
+    if (get(&device, SL_HIP_POINTER_ATTR_DEVICE_ORDINAL, ptr) != SL_HIP_SUCCESS) {
+        take();
+        return current_device();
+    }
+    return device >= 0 ? device : current_device();
 }
 
 static void refresh_device_info(int32_t device, bool force)

@@ -153,7 +153,7 @@ cudaError_t cudaMalloc3D(struct cudaPitchedPtr *pitchedDevPtr, struct cudaExtent
  * double reports device -2 then). The double knows base addresses only. */
 cudaError_t cudaPointerGetAttributes(struct cudaPointerAttributes *attributes, const void *ptr)
 {
-    if (attributes == NULL)
+    if (attributes == NULL || stormlog_sim_pointer_queries_fail())
         return cudart_error(cudaErrorInvalidValue);
     int device = 0;
     if (stormlog_sim_ptr_device(ptr, &device) != SIM_OK) {
@@ -245,6 +245,11 @@ cudaError_t cudaGetLastError(void)
     cudaError_t error = last_error;
     last_error = cudaSuccess;
     return error;
+}
+
+cudaError_t cudaPeekAtLastError(void)
+{
+    return last_error;
 }
 
 cudaError_t cudaDeviceSynchronize(void)

@@ -145,7 +145,7 @@ hipError_t hipFreeHost(void *ptr)
  * simulates no other attribute. */
 hipError_t hipPointerGetAttribute(void *data, hipPointer_attribute attribute, hipDeviceptr_t ptr)
 {
-    if (data == NULL)
+    if (data == NULL || stormlog_sim_pointer_queries_fail())
         return result(SIM_INVALID_VALUE);
     if (attribute != HIP_POINTER_ATTRIBUTE_DEVICE_ORDINAL)
         return last_error = hipErrorNotSupported;
@@ -203,6 +203,11 @@ hipError_t hipGetLastError(void)
     hipError_t error = last_error;
     last_error = hipSuccess;
     return error;
+}
+
+hipError_t hipPeekAtLastError(void)
+{
+    return last_error;
 }
 
 hipError_t hipDeviceSynchronize(void)

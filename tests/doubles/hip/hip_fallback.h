@@ -110,6 +110,7 @@ hipError_t hipSetDevice(int deviceId);
 hipError_t hipGetDeviceCount(int *count);
 const char *hipGetErrorString(hipError_t hipError);
 hipError_t hipGetLastError(void);
+hipError_t hipPeekAtLastError(void);
 hipError_t hipDeviceSynchronize(void);
 hipError_t hipStreamCreate(hipStream_t *stream);
 hipError_t hipStreamDestroy(hipStream_t stream);

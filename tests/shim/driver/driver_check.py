@@ -244,9 +244,12 @@ def case_nested(ctx):
     check_runtime_won(events, "nested")
     pairs = {(ev["metadata"]["api"], ev["metadata"]["driver_api"]) for ev in events if ev["event_type"] == "allocation"}
     want = {("cudaMalloc", "cuMemAlloc_v2"), ("cudaMallocManaged", "cuMemAlloc_v2"),
-            ("cudaMallocAsync_ptsz", "cuMemAllocAsync_ptsz"), ("cudaMallocPitch", "cuMemAllocPitch_v2"),
-            ("cudaMallocHost", "cuMemAllocHost_v2")}
+            ("cudaMallocAsync_ptsz", "cuMemAllocAsync_ptsz"), ("cudaMallocAsync", "cuMemAllocAsync"),
+            ("cudaMallocPitch", "cuMemAllocPitch_v2"), ("cudaMallocHost", "cuMemAllocHost_v2")}
     expect(pairs == want, f"nested: (api, driver_api) {sorted(pairs)}, want {sorted(want)}")
+    # On a stream of device 1 with device 0 current: recorded on device 1.
+    cross = [ev for ev in events if ev["event_type"] == "allocation" and ev["metadata"]["api"] == "cudaMallocAsync"]
+    expect(len(cross) == 1 and cross[0]["device_id"] == 1, f"nested: cudaMallocAsync events {cross}")
 
 
 def case_entrypoint(ctx):

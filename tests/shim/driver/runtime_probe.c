@@ -41,6 +41,21 @@ static int route_nested(void)
     CHECK(cudaFreeAsync_ptsz(p, cudaStreamPerThread) == cudaSuccess, "cudaFreeAsync_ptsz");
     expect_free("cudaFreeAsync_ptsz -> cuMemFreeAsync_ptsz", DEV, &s);
 
+    /* On a stream of DEV while device 0 is current: the allocation lands on
+     * DEV, and the shim (asking the driver where) charges DEV. */
+    cudaStream_t stream = NULL;
+    CHECK(cudaStreamCreate(&stream) == cudaSuccess, "cudaStreamCreate on device %d", DEV);
+    CHECK(cudaSetDevice(0) == cudaSuccess, "cudaSetDevice(0)");
+    s = take(DEV);
+    CHECK(cudaMallocAsync(&p, 900, stream) == cudaSuccess, "cudaMallocAsync on another device's stream");
+    expect_alloc("cudaMallocAsync (stream of another device) -> cuMemAllocAsync", DEV, &s);
+    s = take(DEV);
+    CHECK(cudaFreeAsync(p, stream) == cudaSuccess, "cudaFreeAsync");
+    expect_free("cudaFreeAsync (stream of another device)", DEV, &s);
+    CHECK(cudaGetLastError() == cudaSuccess, "an error left behind");
+    CHECK(cudaStreamDestroy(stream) == cudaSuccess, "cudaStreamDestroy");
+    CHECK(cudaSetDevice(DEV) == cudaSuccess, "cudaSetDevice");
+
     size_t pitch = 0;
     s = take(DEV);
     CHECK(cudaMallocPitch(&p, &pitch, 100, 4) == cudaSuccess, "cudaMallocPitch");

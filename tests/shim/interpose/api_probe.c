@@ -8,6 +8,10 @@
  * transcripts: the shim changes no return value, out-parameter or errno.
  *
  *   api_probe counting|bare   ("bare": no shim expected; only the transcript)
+ *   api_probe errors          run with STORMLOG_DOUBLE_FAIL_POINTER_QUERIES=1:
+ *                             stream-ordered allocations on another device's
+ *                             stream leave the runtime's last error as the
+ *                             program left it (none, or its own pending one)
  *   api_probe race PAIRS      8 threads of tight cudaMalloc/cudaFree pairs of
  *                             one size: the double hands the address just freed
  *                             by one thread to the next caller, the race in
@@ -299,6 +303,48 @@ static int race(long pairs)
     return failures == 0 ? 0 : 1;
 }
 
+/* ---- errors ----------------------------------------------------------------- */
+
+/* The shim may ask the runtime where an allocation landed; with the double's
+ * pointer queries failing, whatever the shim asked must not show in the
+ * program's own error state. */
+static void probe_last_errors(void)
+{
+    cudaStream_t stream = NULL;
+    CHECK(cudaSetDevice(1) == 0 && cudaStreamCreate(&stream) == 0, "a stream on device 1");
+    CHECK(cudaSetDevice(0) == 0, "cudaSetDevice(0)");
+    void *ptr = NULL;
+    unsigned rc = cudaMallocAsync(&ptr, 4100, stream);
+    unsigned last = cudaGetLastError();
+    transcript("cudaMallocAsync then cudaGetLastError", rc, 0, NULL, last);
+    CHECK(rc == 0 && last == 0, "cudaMallocAsync: rc %u, then the last error %u (none expected)", rc, last);
+    CHECK(cudaFreeAsync(ptr, stream) == 0, "cudaFreeAsync");
+    /* A pending error of the program's survives our bookkeeping. */
+    unsigned pending = cudaSetDevice(99);
+    rc = cudaMallocAsync(&ptr, 4101, stream);
+    last = cudaGetLastError();
+    transcript("cudaSetDevice(99), cudaMallocAsync, cudaGetLastError", rc, 0, NULL, last);
+    CHECK(pending != 0 && rc == 0 && last == pending, "the program's pending error %u became %u", pending, last);
+    CHECK(cudaFreeAsync(ptr, stream) == 0 && cudaGetLastError() == 0, "cudaFreeAsync");
+    CHECK(cudaStreamDestroy(stream) == 0, "cudaStreamDestroy");
+
+    hipStream_t hstream = NULL;
+    CHECK(hipSetDevice(1) == 0 && hipStreamCreate(&hstream) == 0, "a HIP stream on device 1");
+    CHECK(hipSetDevice(0) == 0, "hipSetDevice(0)");
+    rc = hipMallocAsync(&ptr, 6200, hstream);
+    last = hipGetLastError();
+    transcript("hipMallocAsync then hipGetLastError", rc, 0, NULL, last);
+    CHECK(rc == 0 && last == 0, "hipMallocAsync: rc %u, then the last error %u (none expected)", rc, last);
+    CHECK(hipFreeAsync(ptr, hstream) == 0, "hipFreeAsync");
+    pending = hipSetDevice(99);
+    rc = hipMallocAsync(&ptr, 6201, hstream);
+    last = hipGetLastError();
+    transcript("hipSetDevice(99), hipMallocAsync, hipGetLastError", rc, 0, NULL, last);
+    CHECK(pending != 0 && rc == 0 && last == pending, "the program's pending HIP error %u became %u", pending, last);
+    CHECK(hipFreeAsync(ptr, hstream) == 0 && hipGetLastError() == 0, "hipFreeAsync");
+    CHECK(hipStreamDestroy(hstream) == 0, "hipStreamDestroy");
+}
+
 int main(int argc, char **argv)
 {
     bool counting = argc > 1 && strcmp(argv[1], "counting") == 0;
@@ -309,6 +355,11 @@ int main(int argc, char **argv)
     }
     if (argc > 2 && strcmp(argv[1], "race") == 0)
         return race(atol(argv[2]));
+    if (argc > 1 && strcmp(argv[1], "errors") == 0) {
+        probe_last_errors();
+        printf("api_probe: %d failures\n", failures);
+        return failures == 0 ? 0 : 1;
+    }
     if (!counting)
         shim_counters = NULL;
     probe_cuda();

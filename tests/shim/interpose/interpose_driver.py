@@ -248,6 +248,22 @@ def case_api_probe(ctx):
     expect(stop["metadata"]["exit_path"] == "exit", "exit path")
 
 
+def case_last_errors(ctx):
+    """The runtime's pointer queries fail: the shim's bookkeeping leaves the program's last error as it was."""
+    probe = ctx.prog("api_probe")
+    env = {"STORMLOG_DOUBLE_FAIL_POINTER_QUERIES": "1"}
+    bare = ctx.run([probe, "errors"], ctx.out_dir("bare"), preload=False, extra=env)
+    shim = ctx.run([probe, "errors"], ctx.out_dir("errors"), extra=env)
+    transcript = lambda text: [l for l in text.splitlines() if " rc=" in l]
+    expect(transcript(bare.stdout) == transcript(shim.stdout) and len(transcript(shim.stdout)) == 4,
+           f"transcripts differ:\n{bare.stdout}\n---\n{shim.stdout}")
+    events, _ = only_session(ctx, ctx.out_dir("errors"))
+    allocs = [ev for ev in events if ev["event_type"] == "allocation"]
+    # Nobody could say where they landed: the current device is the fallback.
+    expect(len(allocs) == 4 and all(ev["device_id"] == 0 for ev in allocs),
+           f"allocations on devices {[ev['device_id'] for ev in allocs]}")
+
+
 def case_free_race(ctx):
     """8 threads free and reallocate one address back and forth: every event valid, sums exact."""
     out = ctx.out_dir("race")
