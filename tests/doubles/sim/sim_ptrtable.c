@@ -6,6 +6,7 @@
 #include "sim_ptrtable.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,25 +131,27 @@ static void remove_slot(shard *s, size_t hole)
     s->count--;
 }
 
+/* The slot holding addr in its (locked) shard, or SIZE_MAX. */
+static size_t slot_of(const shard *s, uint64_t hash, uintptr_t addr)
+{
+    if (s->capacity == 0)
+        return SIZE_MAX;
+    for (size_t slot = home_slot(s, hash); s->slots[slot].addr != 0; slot = (slot + 1) & (s->capacity - 1))
+        if (s->slots[slot].addr == addr)
+            return slot;
+    return SIZE_MAX;
+}
+
 bool sim_ptrtable_find(uintptr_t addr, sim_record *out)
 {
     uint64_t hash = mix(addr);
     shard *s = shard_of(hash);
-    bool found = false;
     pthread_mutex_lock(&s->lock);
-    if (s->capacity != 0) {
-        size_t slot = home_slot(s, hash);
-        while (s->slots[slot].addr != 0) {
-            if (s->slots[slot].addr == addr) {
-                *out = s->slots[slot];
-                found = true;
-                break;
-            }
-            slot = (slot + 1) & (s->capacity - 1);
-        }
-    }
+    size_t slot = slot_of(s, hash, addr);
+    if (slot != SIZE_MAX)
+        *out = s->slots[slot];
     pthread_mutex_unlock(&s->lock);
-    return found;
+    return slot != SIZE_MAX;
 }
 
 sim_take_result sim_ptrtable_take(uintptr_t addr, unsigned accept, sim_record *out)
@@ -157,21 +160,13 @@ sim_take_result sim_ptrtable_take(uintptr_t addr, unsigned accept, sim_record *o
     shard *s = shard_of(hash);
     sim_take_result result = SIM_TAKE_UNKNOWN;
     pthread_mutex_lock(&s->lock);
-    if (s->capacity != 0) {
-        size_t slot = home_slot(s, hash);
-        while (s->slots[slot].addr != 0) {
-            if (s->slots[slot].addr == addr) {
-                if ((s->slots[slot].kind & accept) == 0) {
-                    result = SIM_TAKE_WRONG_KIND;
-                } else {
-                    *out = s->slots[slot];
-                    remove_slot(s, slot);
-                    result = SIM_TAKE_OK;
-                }
-                break;
-            }
-            slot = (slot + 1) & (s->capacity - 1);
-        }
+    size_t slot = slot_of(s, hash, addr);
+    if (slot != SIZE_MAX && (s->slots[slot].kind & accept) == 0) {
+        result = SIM_TAKE_WRONG_KIND;
+    } else if (slot != SIZE_MAX) {
+        *out = s->slots[slot];
+        remove_slot(s, slot);
+        result = SIM_TAKE_OK;
     }
     pthread_mutex_unlock(&s->lock);
     return result;
