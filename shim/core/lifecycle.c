@@ -139,6 +139,37 @@ static const char *identity_getenv(const char *name, void *ctx)
     return getenv(name);
 }
 
+/* MPICH's Hydra and Intel MPI name a process's rank only as PMI_RANK /
+ * PMI_SIZE (and MPI_LOCALRANKID). telemetry-v3.md's groups do not read them,
+ * so every rank of such a job would record as rank 0 of 1. The shim goes
+ * further, without changing what the spec decides: where none of the spec's
+ * groups is complete, those three are read as RANK / WORLD_SIZE / LOCAL_RANK,
+ * through the same parsing and checks. */
+static bool spec_rank_group_present(void)
+{
+    static const char *const groups[][2] = {
+        {"RANK", "WORLD_SIZE"},
+        {"OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"},
+        {"SLURM_PROCID", "SLURM_NTASKS"},
+    };
+    for (size_t i = 0; i < sizeof groups / sizeof *groups; i++)
+        if (getenv(groups[i][0]) != NULL && getenv(groups[i][1]) != NULL)
+            return true;
+    return false;
+}
+
+static const char *pmi_identity_getenv(const char *name, void *ctx)
+{
+    (void)ctx;
+    if (strcmp(name, "RANK") == 0)
+        return getenv("PMI_RANK");
+    if (strcmp(name, "WORLD_SIZE") == 0)
+        return getenv("PMI_SIZE");
+    if (strcmp(name, "LOCAL_RANK") == 0)
+        return getenv("MPI_LOCALRANKID");
+    return getenv(name); /* the job id variables */
+}
+
 /* rank/local_rank/world_size/job_id by the rules of telemetry-v3.md; a bad
  * environment leaves the defaults (with one stderr line). */
 static void resolve_identity(sl_session_info *s)
@@ -161,9 +192,12 @@ static void resolve_identity(sl_session_info *s)
         job_len--;
     if (job_len > 0)
         explicit_values[SL_ID_JOB_ID] = sl_value_strn(job, job_len);
+    sl_getenv_fn from_env = identity_getenv;
+    if (!spec_rank_group_present() && getenv("PMI_RANK") != NULL && getenv("PMI_SIZE") != NULL)
+        from_env = pmi_identity_getenv;
     sl_identity id;
     sl_error err;
-    if (!sl_identity_resolve(explicit_values, NULL, identity_getenv, NULL, &id, &err)) {
+    if (!sl_identity_resolve(explicit_values, NULL, from_env, NULL, &id, &err)) {
         sl_config_warn("distributed identity from the environment ignored: %s", err.message);
         return;
     }

@@ -339,6 +339,22 @@ def case_identity(ctx):
     for ev in events:
         expect((ev["rank"], ev["local_rank"], ev["world_size"], ev["job_id"]) == (3, 1, 4, "job-42"),
                f"identity {ev['rank']} {ev['local_rank']} {ev['world_size']} {ev['job_id']}")
+    # MPICH / Intel MPI: PMI_RANK / PMI_SIZE / MPI_LOCALRANKID where no group
+    # of the spec is complete; a complete group of the spec still wins.
+    out = ctx.out_dir("pmi")
+    ctx.run([probe, "counting"], out, extra={"PMI_RANK": "5", "PMI_SIZE": "8", "MPI_LOCALRANKID": "1"})
+    events, _ = only_session(ctx, out)
+    expect(all((ev["rank"], ev["local_rank"], ev["world_size"]) == (5, 1, 8) for ev in events),
+           f"PMI identity {events[0]['rank']} {events[0]['local_rank']} {events[0]['world_size']}")
+    out = ctx.out_dir("pmi-and-slurm")
+    ctx.run([probe, "counting"], out, extra={"PMI_RANK": "5", "PMI_SIZE": "8", "SLURM_PROCID": "2",
+                                             "SLURM_NTASKS": "4"})
+    events, _ = only_session(ctx, out)
+    expect(all((ev["rank"], ev["world_size"]) == (2, 4) for ev in events), "the spec's Slurm group comes first")
+    out = ctx.out_dir("bad-pmi")
+    proc = ctx.run([probe, "counting"], out, extra={"PMI_RANK": "9", "PMI_SIZE": "8"})
+    expect(sum("rank must be < world_size" in l for l in proc.stderr.splitlines()) == 1,
+           f"stderr for PMI_RANK >= PMI_SIZE: {proc.stderr!r}")
     out = ctx.out_dir("bad-rank")
     proc = ctx.run([probe, "counting"], out, extra={"RANK": "seven", "WORLD_SIZE": "4"})
     lines = [l for l in proc.stderr.splitlines() if "rank must be an integer" in l]
