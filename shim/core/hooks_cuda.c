@@ -59,12 +59,38 @@ static sl_real_slot real_cuPointerGetAttribute = SL_REAL_SLOT_INIT(cuPointerGetA
 
 #define HELPER(sym) ((__typeof__(&sym))sl_resolve_helper(&real_##sym))
 
+/* The runtime keeps the thread's last error, which the program reads with
+ * cudaGetLastError() (PyTorch checks it after every kernel launch), and
+ * every failed runtime call sets it. The queries the shim makes behind the
+ * program's back must not leave an error there that the program did not
+ * cause: query_begin() notes whether one was pending, query_failed() clears
+ * the one our query left when none was. With one already pending, a failed
+ * query of ours would replace it, which cannot be undone: optional queries
+ * are then skipped, and only an OOM's own MemGetInfo takes that risk. */
+static bool query_begin(void)
+{
+    __typeof__(&cudaPeekAtLastError) peek = HELPER(cudaPeekAtLastError);
+    return peek != NULL && peek() != SL_CUDA_SUCCESS;
+}
+
+static void query_failed(bool was_pending)
+{
+    __typeof__(&cudaGetLastError) take = HELPER(cudaGetLastError);
+    if (!was_pending && take != NULL)
+        take();
+}
+
 static int32_t current_device(void)
 {
     int device = 0;
     __typeof__(&cudaGetDevice) get = HELPER(cudaGetDevice);
-    if (get == NULL || get(&device) != SL_CUDA_SUCCESS)
+    if (get == NULL)
+        return 0;
+    bool pending = query_begin();
+    if (get(&device) != SL_CUDA_SUCCESS) {
+        query_failed(pending);
         return 0; /* the runtime's default device */
+    }
     return device;
 }
 
@@ -90,14 +116,15 @@ static int32_t allocation_device(const void *ptr)
         return current_device();
     }
     __typeof__(&cudaPointerGetAttributes) get = HELPER(cudaPointerGetAttributes);
-    __typeof__(&cudaPeekAtLastError) peek = HELPER(cudaPeekAtLastError);
-    __typeof__(&cudaGetLastError) take = HELPER(cudaGetLastError);
-    if (get == NULL || peek == NULL || take == NULL || peek() != SL_CUDA_SUCCESS)
+    /* Not with an error of the program's pending: it is the one case a
+     * failed query could not be undone, and the current device is a fair
+     * answer. */
+    if (get == NULL || HELPER(cudaPeekAtLastError) == NULL || query_begin())
         return current_device();
     struct cudaPointerAttributes attr;
     memset(&attr, 0, sizeof attr);
     if (get(&attr, ptr) != SL_CUDA_SUCCESS) {
-        take();
+        query_failed(false);
         return current_device();
     }
     return attr.device >= 0 ? attr.device : current_device();
@@ -108,9 +135,18 @@ static void refresh_device_info(int32_t device, bool force)
     if (device < 0 || (!force && !sl_account_device_info_due(device)))
         return;
     __typeof__(&cudaMemGetInfo) get_info = HELPER(cudaMemGetInfo);
+    if (get_info == NULL)
+        return;
     size_t free_bytes = 0, total_bytes = 0;
-    if (get_info != NULL && get_info(&free_bytes, &total_bytes) == SL_CUDA_SUCCESS)
+    /* With an error of the program's pending, only the OOM's own refresh
+     * (force) is worth the risk of replacing it. */
+    bool pending = query_begin();
+    if (pending && !force)
+        return;
+    if (get_info(&free_bytes, &total_bytes) == SL_CUDA_SUCCESS)
         sl_account_device_info(device, free_bytes, total_bytes);
+    else
+        query_failed(pending);
 }
 
 /* What the device's memory pool keeps beyond its use (async APIs only). */
@@ -119,15 +155,24 @@ static void refresh_pool_slack(int32_t device, cudaMemPool_t pool)
     __typeof__(&cudaMemPoolGetAttribute) get_attr = HELPER(cudaMemPoolGetAttribute);
     if (get_attr == NULL)
         return;
+    if (query_begin())
+        return; /* an error of the program's pending: our query must not replace it */
+    bool pending = false;
     if (pool == NULL) {
         __typeof__(&cudaDeviceGetMemPool) get_pool = HELPER(cudaDeviceGetMemPool);
-        if (get_pool == NULL || get_pool(&pool, device) != SL_CUDA_SUCCESS || pool == NULL)
+        if (get_pool == NULL)
             return;
+        if (get_pool(&pool, device) != SL_CUDA_SUCCESS || pool == NULL) {
+            query_failed(pending);
+            return;
+        }
     }
     uint64_t reserved = 0, used = 0;
     if (get_attr(pool, SL_CUDA_MEMPOOL_ATTR_RESERVED_CURRENT, &reserved) != SL_CUDA_SUCCESS ||
-        get_attr(pool, SL_CUDA_MEMPOOL_ATTR_USED_CURRENT, &used) != SL_CUDA_SUCCESS)
+        get_attr(pool, SL_CUDA_MEMPOOL_ATTR_USED_CURRENT, &used) != SL_CUDA_SUCCESS) {
+        query_failed(pending);
         return;
+    }
     sl_account_pool_slack(device, (uint64_t)(uintptr_t)pool, reserved > used ? (int64_t)(reserved - used) : 0);
 }
 

@@ -48,12 +48,32 @@ SLOT(hipGetLastError);
 
 #define HELPER(sym) ((__typeof__(&sym))sl_resolve_helper(&real_##sym))
 
+/* The program's last error (hipGetLastError) must not show a query of
+ * ours: hooks_cuda.c explains query_begin / query_failed. */
+static bool query_begin(void)
+{
+    __typeof__(&hipPeekAtLastError) peek = HELPER(hipPeekAtLastError);
+    return peek != NULL && peek() != SL_HIP_SUCCESS;
+}
+
+static void query_failed(bool was_pending)
+{
+    __typeof__(&hipGetLastError) take = HELPER(hipGetLastError);
+    if (!was_pending && take != NULL)
+        take();
+}
+
 static int32_t current_device(void)
 {
     int device = 0;
     __typeof__(&hipGetDevice) get = HELPER(hipGetDevice);
-    if (get == NULL || get(&device) != SL_HIP_SUCCESS)
+    if (get == NULL)
         return 0;
+    bool pending = query_begin();
+    if (get(&device) != SL_HIP_SUCCESS) {
+        query_failed(pending);
+        return 0;
+    }
     return device;
 }
 
@@ -65,13 +85,11 @@ static int32_t current_device(void)
 static int32_t allocation_device(void *ptr)
 {
     __typeof__(&hipPointerGetAttribute) get = HELPER(hipPointerGetAttribute);
-    __typeof__(&hipPeekAtLastError) peek = HELPER(hipPeekAtLastError);
-    __typeof__(&hipGetLastError) take = HELPER(hipGetLastError);
-    if (ptr == NULL || get == NULL || peek == NULL || take == NULL || peek() != SL_HIP_SUCCESS)
+    if (ptr == NULL || get == NULL || HELPER(hipPeekAtLastError) == NULL || query_begin())
         return current_device();
     int device = -1;
     if (get(&device, SL_HIP_POINTER_ATTR_DEVICE_ORDINAL, ptr) != SL_HIP_SUCCESS) {
-        take();
+        query_failed(false);
         return current_device();
     }
     return device >= 0 ? device : current_device();
@@ -82,9 +100,18 @@ static void refresh_device_info(int32_t device, bool force)
     if (device < 0 || (!force && !sl_account_device_info_due(device)))
         return;
     __typeof__(&hipMemGetInfo) get_info = HELPER(hipMemGetInfo);
+    if (get_info == NULL)
+        return;
     size_t free_bytes = 0, total_bytes = 0;
-    if (get_info != NULL && get_info(&free_bytes, &total_bytes) == SL_HIP_SUCCESS)
+    /* With an error of the program's pending, only the OOM's own refresh
+     * (force) is worth the risk of replacing it. */
+    bool pending = query_begin();
+    if (pending && !force)
+        return;
+    if (get_info(&free_bytes, &total_bytes) == SL_HIP_SUCCESS)
         sl_account_device_info(device, free_bytes, total_bytes);
+    else
+        query_failed(pending);
 }
 
 static void refresh_pool_slack(int32_t device, hipMemPool_t pool)
@@ -92,15 +119,24 @@ static void refresh_pool_slack(int32_t device, hipMemPool_t pool)
     __typeof__(&hipMemPoolGetAttribute) get_attr = HELPER(hipMemPoolGetAttribute);
     if (get_attr == NULL)
         return;
+    if (query_begin())
+        return; /* an error of the program's pending: our query must not replace it */
+    bool pending = false;
     if (pool == NULL) {
         __typeof__(&hipDeviceGetMemPool) get_pool = HELPER(hipDeviceGetMemPool);
-        if (get_pool == NULL || get_pool(&pool, device) != SL_HIP_SUCCESS || pool == NULL)
+        if (get_pool == NULL)
             return;
+        if (get_pool(&pool, device) != SL_HIP_SUCCESS || pool == NULL) {
+            query_failed(pending);
+            return;
+        }
     }
     uint64_t reserved = 0, used = 0;
     if (get_attr(pool, SL_HIP_MEMPOOL_ATTR_RESERVED_CURRENT, &reserved) != SL_HIP_SUCCESS ||
-        get_attr(pool, SL_HIP_MEMPOOL_ATTR_USED_CURRENT, &used) != SL_HIP_SUCCESS)
+        get_attr(pool, SL_HIP_MEMPOOL_ATTR_USED_CURRENT, &used) != SL_HIP_SUCCESS) {
+        query_failed(pending);
         return;
+    }
     sl_account_pool_slack(device, (uint64_t)(uintptr_t)pool, reserved > used ? (int64_t)(reserved - used) : 0);
 }
 

@@ -153,7 +153,7 @@ cudaError_t cudaMalloc3D(struct cudaPitchedPtr *pitchedDevPtr, struct cudaExtent
  * double reports device -2 then). The double knows base addresses only. */
 cudaError_t cudaPointerGetAttributes(struct cudaPointerAttributes *attributes, const void *ptr)
 {
-    if (attributes == NULL || stormlog_sim_pointer_queries_fail())
+    if (attributes == NULL || stormlog_sim_queries_fail())
         return cudart_error(cudaErrorInvalidValue);
     int device = 0;
     if (stormlog_sim_ptr_device(ptr, &device) != SIM_OK) {
@@ -202,6 +202,8 @@ cudaError_t cudaFreeHost(void *ptr)
 #ifndef STORMLOG_CUDART_VIA_DRIVER
 cudaError_t cudaMemGetInfo(size_t *free, size_t *total)
 {
+    if (stormlog_sim_queries_fail())
+        return cudart_error(cudaErrorInvalidValue);
     return cudart_result(stormlog_sim_mem_info(stormlog_sim_current_device(), free, total));
 }
 #endif /* !STORMLOG_CUDART_VIA_DRIVER */

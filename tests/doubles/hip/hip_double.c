@@ -145,7 +145,7 @@ hipError_t hipFreeHost(void *ptr)
  * simulates no other attribute. */
 hipError_t hipPointerGetAttribute(void *data, hipPointer_attribute attribute, hipDeviceptr_t ptr)
 {
-    if (data == NULL || stormlog_sim_pointer_queries_fail())
+    if (data == NULL || stormlog_sim_queries_fail())
         return result(SIM_INVALID_VALUE);
     if (attribute != HIP_POINTER_ATTRIBUTE_DEVICE_ORDINAL)
         return last_error = hipErrorNotSupported;
@@ -161,6 +161,8 @@ hipError_t hipPointerGetAttribute(void *data, hipPointer_attribute attribute, hi
 
 hipError_t hipMemGetInfo(size_t *free, size_t *total)
 {
+    if (stormlog_sim_queries_fail())
+        return result(SIM_INVALID_VALUE);
     return result(stormlog_sim_mem_info(current(), free, total));
 }
 

@@ -170,7 +170,7 @@ CUresult cuCtxGetDevice(CUdevice *device)
  * the driver, it needs no current context. */
 CUresult cuPointerGetAttribute(void *data, unsigned int attribute, CUdeviceptr ptr)
 {
-    if (data == NULL || stormlog_sim_pointer_queries_fail())
+    if (data == NULL || stormlog_sim_queries_fail())
         return SL_CU_ERROR_INVALID_VALUE;
     if (attribute != SL_CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL)
         return SL_CU_ERROR_NOT_SUPPORTED;
@@ -605,6 +605,8 @@ CUresult cuMemFreeHost(void *p)
 
 CUresult cuMemGetInfo_v2(size_t *free, size_t *total)
 {
+    if (stormlog_sim_queries_fail())
+        return SL_CU_ERROR_INVALID_VALUE;
     int device = 0;
     CUresult rc = context_device(&device);
     if (rc != SL_CUDA_SUCCESS_)

@@ -74,9 +74,10 @@ SIM_API sim_status stormlog_sim_free(void *ptr, unsigned accept);
  * pinned host memory); SIM_INVALID_VALUE when ptr starts none. Like the
  * runtimes' pointer queries, but base addresses only. */
 SIM_API sim_status stormlog_sim_ptr_device(const void *ptr, int *device);
-/* STORMLOG_DOUBLE_FAIL_POINTER_QUERIES=1: the runtimes' pointer queries fail
- * with their invalid-value error, whatever the pointer. */
-SIM_API bool stormlog_sim_pointer_queries_fail(void);
+/* STORMLOG_DOUBLE_FAIL_QUERIES=1: the runtimes' queries a profiler makes
+ * behind the program's back (MemGetInfo, the pointer queries) fail with
+ * their invalid-value error. */
+SIM_API bool stormlog_sim_queries_fail(void);
 
 /* Pools: each device has a default pool; created pools live until destroyed
  * and until their last allocation is freed. */

@@ -99,8 +99,8 @@ void sim_config_from_env(sim_config *config)
         config->fail_device = (int)number;
     }
 
-    if (read_long("STORMLOG_DOUBLE_FAIL_POINTER_QUERIES", 0, 1, &number))
-        config->fail_pointer_queries = number == 1;
+    if (read_long("STORMLOG_DOUBLE_FAIL_QUERIES", 0, 1, &number))
+        config->fail_queries = number == 1;
 
     const char *truth = getenv("STORMLOG_DOUBLE_TRUTH");
     if (truth != NULL && truth[0] != '\0') {

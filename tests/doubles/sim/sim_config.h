@@ -35,7 +35,7 @@ typedef struct sim_config {
     uint64_t fail_every;       /* 0: off */
     bool fail_device_set;
     int fail_device;
-    bool fail_pointer_queries; /* every pointer query fails (the shim must clean up after itself) */
+    bool fail_queries; /* MemGetInfo and pointer queries fail (the shim must clean up after itself) */
     char truth_path[4096];     /* empty: none */
 } sim_config;
 

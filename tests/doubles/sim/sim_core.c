@@ -488,10 +488,10 @@ sim_status stormlog_sim_stream_destroy(sim_stream *stream)
     return SIM_OK;
 }
 
-bool stormlog_sim_pointer_queries_fail(void)
+bool stormlog_sim_queries_fail(void)
 {
     sim_ensure_init();
-    return sim_g.config.fail_pointer_queries;
+    return sim_g.config.fail_queries;
 }
 
 sim_status stormlog_sim_ptr_device(const void *ptr, int *device)

@@ -8,10 +8,11 @@
  * transcripts: the shim changes no return value, out-parameter or errno.
  *
  *   api_probe counting|bare   ("bare": no shim expected; only the transcript)
- *   api_probe errors          run with STORMLOG_DOUBLE_FAIL_POINTER_QUERIES=1:
- *                             stream-ordered allocations on another device's
- *                             stream leave the runtime's last error as the
- *                             program left it (none, or its own pending one)
+ *   api_probe errors          run with STORMLOG_DOUBLE_FAIL_QUERIES=1 (the
+ *                             MemGetInfo and pointer queries the shim makes
+ *                             fail): stream-ordered allocations on another
+ *                             device's stream leave the runtime's last error
+ *                             as the program left it (none, or its own)
  *   api_probe race PAIRS      8 threads of tight cudaMalloc/cudaFree pairs of
  *                             one size: the double hands the address just freed
  *                             by one thread to the next caller, the race in
@@ -305,9 +306,9 @@ static int race(long pairs)
 
 /* ---- errors ----------------------------------------------------------------- */
 
-/* The shim may ask the runtime where an allocation landed; with the double's
- * pointer queries failing, whatever the shim asked must not show in the
- * program's own error state. */
+/* The shim asks the runtime where an allocation landed and how full the
+ * device is; with the double's queries failing, nothing the shim asked may
+ * show in the program's own error state. */
 static void probe_last_errors(void)
 {
     cudaStream_t stream = NULL;

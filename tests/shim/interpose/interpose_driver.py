@@ -249,9 +249,9 @@ def case_api_probe(ctx):
 
 
 def case_last_errors(ctx):
-    """The runtime's pointer queries fail: the shim's bookkeeping leaves the program's last error as it was."""
+    """The runtime's MemGetInfo and pointer queries fail: the shim's bookkeeping leaves the program's last error as it was."""
     probe = ctx.prog("api_probe")
-    env = {"STORMLOG_DOUBLE_FAIL_POINTER_QUERIES": "1"}
+    env = {"STORMLOG_DOUBLE_FAIL_QUERIES": "1"}
     bare = ctx.run([probe, "errors"], ctx.out_dir("bare"), preload=False, extra=env)
     shim = ctx.run([probe, "errors"], ctx.out_dir("errors"), extra=env)
     transcript = lambda text: [l for l in text.splitlines() if " rc=" in l]
