@@ -80,17 +80,15 @@ static void query_failed(bool was_pending)
         take();
 }
 
+/* On every allocation's path, so without the peek: cudaGetDevice fails only when
+ * the runtime itself cannot start, and then with the error the program's own
+ * call has just left (35 here, without a driver), so its state is unchanged. */
 static int32_t current_device(void)
 {
     int device = 0;
     __typeof__(&cudaGetDevice) get = HELPER(cudaGetDevice);
-    if (get == NULL)
-        return 0;
-    bool pending = query_begin();
-    if (get(&device) != SL_CUDA_SUCCESS) {
-        query_failed(pending);
+    if (get == NULL || get(&device) != SL_CUDA_SUCCESS)
         return 0; /* the runtime's default device */
-    }
     return device;
 }
 

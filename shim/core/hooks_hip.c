@@ -63,17 +63,15 @@ static void query_failed(bool was_pending)
         take();
 }
 
+/* On every allocation's path, so without the peek: hipGetDevice fails only when
+ * the runtime itself cannot start, and then with the error the program's own
+ * call has just left (101 here, without a GPU), so its state is unchanged. */
 static int32_t current_device(void)
 {
     int device = 0;
     __typeof__(&hipGetDevice) get = HELPER(hipGetDevice);
-    if (get == NULL)
+    if (get == NULL || get(&device) != SL_HIP_SUCCESS)
         return 0;
-    bool pending = query_begin();
-    if (get(&device) != SL_HIP_SUCCESS) {
-        query_failed(pending);
-        return 0;
-    }
     return device;
 }
 
