@@ -1,6 +1,7 @@
-/* The small helpers of event.h: names of the enums and appending metadata.
- * They run on application threads inside hooks, so they never allocate and
- * never call into libc beyond memcpy/strlen. */
+/* The small helpers of event.h: names of the enums and the context label
+ * (the metadata setters are inline in event.h). They run on application
+ * threads inside hooks, so they never allocate and never call into libc
+ * beyond memcpy/strnlen. */
 #include "event.h"
 
 #include <string.h>
@@ -32,55 +33,6 @@ const char *sl_event_type_name(sl_event_type t)
 const char *sl_collector_name(sl_collector c)
 {
     return (unsigned)c < SL_COLLECTOR_COUNT ? collector_names[c] : NULL;
-}
-
-static sl_event_meta *meta_append(sl_event *ev, const char *key, sl_meta_kind kind)
-{
-    if (ev->meta_count >= SL_EVENT_META_MAX || key == NULL)
-        return NULL;
-    sl_event_meta *m = &ev->meta[ev->meta_count++];
-    m->key = key;
-    m->kind = (uint8_t)kind;
-    return m;
-}
-
-bool sl_event_meta_int(sl_event *ev, const char *key, int64_t v)
-{
-    sl_event_meta *m = meta_append(ev, key, SL_META_INT);
-    if (m)
-        m->v.i = v;
-    return m != NULL;
-}
-
-bool sl_event_meta_hex(sl_event *ev, const char *key, uint64_t v)
-{
-    sl_event_meta *m = meta_append(ev, key, SL_META_UINT_HEX);
-    if (m)
-        m->v.u = v;
-    return m != NULL;
-}
-
-bool sl_event_meta_str(sl_event *ev, const char *key, const char *static_str)
-{
-    if (static_str == NULL)
-        return sl_event_meta_null(ev, key);
-    sl_event_meta *m = meta_append(ev, key, SL_META_STATIC_STR);
-    if (m)
-        m->v.s = static_str;
-    return m != NULL;
-}
-
-bool sl_event_meta_bool(sl_event *ev, const char *key, bool v)
-{
-    sl_event_meta *m = meta_append(ev, key, SL_META_BOOL);
-    if (m)
-        m->v.b = v;
-    return m != NULL;
-}
-
-bool sl_event_meta_null(sl_event *ev, const char *key)
-{
-    return meta_append(ev, key, SL_META_NULL) != NULL;
 }
 
 /* Cut at SL_EVENT_CONTEXT_MAX - 1 bytes, then back off over UTF-8
