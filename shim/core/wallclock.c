@@ -13,8 +13,9 @@
  * anchors (first over the first 10 ms, then over each 100 ms renewal). A
  * renewal whose measured rate differs from the current one by more than 0.1 %
  * keeps the old rate: that is a stepped clock or a stopped machine (suspend,
- * a paused VM), not the TSC's frequency changing, and the new anchor already
- * carries the step. Between renewals the error is the clock's slew over 100 ms
+ * a paused VM), and the new anchor already carries the step. Only when two
+ * renewals in a row measure the same new rate is it taken (the TSC's rate
+ * really changed: a VM moved to another host). Between renewals the error is the clock's slew over 100 ms
  * (NTP: at most 500 ppm, 50 us), under the spread of the events themselves. */
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -42,12 +43,18 @@ enum { MODE_UNDECIDED = 0, MODE_DECIDING, MODE_CALIBRATING, MODE_TSC, MODE_SYSTE
 
 static _Atomic int mode = MODE_UNDECIDED;
 
+/* The three things read from the machine. A test that includes this file
+ * with SL_WALLCLOCK_FAKE_SOURCES defined supplies its own, to drive the clock
+ * through steps, pauses and rate changes (tests/shim/interpose/
+ * test_wallclock_logic.c). */
+#ifndef SL_WALLCLOCK_FAKE_SOURCES
 static int64_t system_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
+#endif
 
 #if SL_HAVE_TSC
 
@@ -99,6 +106,12 @@ static bool anchor_try_write(const anchor *expected_base, const anchor *next)
     return same;
 }
 
+#ifndef SL_WALLCLOCK_FAKE_SOURCES
+static inline uint64_t read_tsc(void)
+{
+    return __rdtsc();
+}
+
 /* The kernel keeps time with the TSC only when it found it invariant and
  * synchronised across CPUs; we trust it exactly as far as the kernel does. */
 static bool kernel_clocksource_is_tsc(void)
@@ -122,6 +135,12 @@ static bool tsc_invariant(void)
     return (edx & (1u << 8)) != 0;
 }
 
+static bool tsc_usable(void)
+{
+    return tsc_invariant() && kernel_clocksource_is_tsc();
+}
+#endif
+
 /* A TSC reading paired with the system clock: the middle of the two TSC
  * readings around clock_gettime. A thread preempted between them (common
  * with more threads than cores) would pair times milliseconds apart and skew
@@ -132,9 +151,9 @@ static bool tsc_invariant(void)
 static bool pair_now(uint64_t max_gap, uint64_t *tsc, int64_t *ns)
 {
     for (int attempt = 0; attempt < 4; attempt++) {
-        uint64_t t1 = __rdtsc();
+        uint64_t t1 = read_tsc();
         int64_t wall = system_ns();
-        uint64_t t2 = __rdtsc();
+        uint64_t t2 = read_tsc();
         if (t2 >= t1 && t2 - t1 <= max_gap) {
             *tsc = t1 + (t2 - t1) / 2;
             *ns = wall;
@@ -159,7 +178,7 @@ static void decide(void)
     int expected = MODE_UNDECIDED;
     if (!atomic_compare_exchange_strong(&mode, &expected, MODE_DECIDING))
         return; /* another thread decides; until then, clock_gettime */
-    if (sl_config()->system_clock || !tsc_invariant() || !kernel_clocksource_is_tsc()) {
+    if (sl_config()->system_clock || !tsc_usable()) {
         atomic_store(&mode, MODE_SYSTEM);
         return;
     }
@@ -184,6 +203,15 @@ static uint64_t rate_between(const anchor *from, uint64_t tsc, int64_t ns)
     if (mult < ((unsigned __int128)1 << 32) / 20 || mult > ((unsigned __int128)20 << 32))
         return 0;
     return (uint64_t)mult;
+}
+
+/* A renewal's rate that did not match the anchor's (0: none pending). */
+static _Atomic uint64_t rejected_mult;
+
+static bool close_rates(uint64_t a, uint64_t b)
+{
+    uint64_t diff = a > b ? a - b : b - a;
+    return diff <= b / 1000;
 }
 
 /* The slow path: the system clock, and a new anchor when one is due. */
@@ -213,10 +241,16 @@ static int64_t renew(void)
     }
     uint64_t measured = rate_between(&a, tsc, ns);
     if (measured != 0 && elapsed >= RENEW_NS / 2) {
-        uint64_t diff = measured > a.mult ? measured - a.mult : a.mult - measured;
-        if (diff <= a.mult / 1000) {
+        /* Within 0.1 %: the clock's slew, followed. Beyond: a stepped clock
+         * or a paused machine, ignored once; but the same new rate measured
+         * twice running is the TSC's rate really having changed (a VM moved
+         * to another host), and is taken. */
+        uint64_t previous = atomic_exchange_explicit(&rejected_mult, 0, memory_order_relaxed);
+        if (close_rates(measured, a.mult) || (previous != 0 && close_rates(measured, previous))) {
             next.mult = measured;
             next.limit = (uint64_t)(((unsigned __int128)RENEW_NS << 32) / measured);
+        } else {
+            atomic_store_explicit(&rejected_mult, measured, memory_order_relaxed);
         }
     }
     anchor_try_write(&a, &next);
@@ -227,7 +261,7 @@ static inline int64_t read_clock(void)
 {
     int m = atomic_load_explicit(&mode, memory_order_relaxed);
     if (__builtin_expect(m == MODE_TSC, 1)) {
-        uint64_t tsc = __rdtsc();
+        uint64_t tsc = read_tsc();
         anchor a;
         if (anchor_read(&a)) {
             uint64_t ticks = tsc - a.tsc; /* huge when tsc < a.tsc: renewed below */
@@ -249,6 +283,7 @@ void sl_wallclock_atfork_child(void)
     atomic_store(&seq, 0);
     atomic_store(&anchor_tsc, 0);
     atomic_store(&anchor_mult, 0);
+    atomic_store(&rejected_mult, 0);
     if (atomic_load(&mode) != MODE_SYSTEM)
         atomic_store(&mode, MODE_UNDECIDED);
 }
