@@ -155,20 +155,19 @@ static void refresh_pool_slack(int32_t device, cudaMemPool_t pool)
         return;
     if (query_begin())
         return; /* an error of the program's pending: our query must not replace it */
-    bool pending = false;
     if (pool == NULL) {
         __typeof__(&cudaDeviceGetMemPool) get_pool = HELPER(cudaDeviceGetMemPool);
         if (get_pool == NULL)
             return;
         if (get_pool(&pool, device) != SL_CUDA_SUCCESS || pool == NULL) {
-            query_failed(pending);
+            query_failed(false);
             return;
         }
     }
     uint64_t reserved = 0, used = 0;
     if (get_attr(pool, SL_CUDA_MEMPOOL_ATTR_RESERVED_CURRENT, &reserved) != SL_CUDA_SUCCESS ||
         get_attr(pool, SL_CUDA_MEMPOOL_ATTR_USED_CURRENT, &used) != SL_CUDA_SUCCESS) {
-        query_failed(pending);
+        query_failed(false);
         return;
     }
     sl_account_pool_slack(device, (uint64_t)(uintptr_t)pool, reserved > used ? (int64_t)(reserved - used) : 0);
