@@ -19,7 +19,7 @@
  * clock itself may); accounting keeps each device's events in order. */
 int64_t sl_wallclock_ns(void) __attribute__((visibility("hidden")));
 
-/* Which clock is in use: "tsc", "system", or "calibrating" (the first 10 ms,
+/* Which clock is in use: "tsc", "system", or "calibrating" (the first 20 ms,
  * read from the system clock). For tests and the stop summary. */
 const char *sl_wallclock_source(void) __attribute__((visibility("hidden")));
 

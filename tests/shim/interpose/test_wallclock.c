@@ -22,7 +22,7 @@
 /* The drift the design allows between renewals is 50 us (500 ppm over
  * 100 ms); a machine busy with other tests may also preempt us between the
  * three readings, which only widens the bracket. 1 ms leaves room for a
- * rate measured over a noisy first 10 ms. */
+ * rate measured over a noisy first 20 ms. */
 #define SLACK_NS 1000000LL
 
 static int64_t realtime_ns(void)
