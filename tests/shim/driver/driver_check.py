@@ -10,7 +10,6 @@ sink_check, one session, running sums, and the API names the events carry.
 
 Reuses the session checks of ../interpose/interpose_driver.py. Exit status:
 0 pass, 1 fail, 77 skipped (with a reason)."""
-import argparse
 import importlib.util
 import json
 import os
@@ -388,33 +387,10 @@ def case_real_cudart(ctx):
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("case", choices=sorted(CASES))
-    parser.add_argument("--shim", required=True)
-    parser.add_argument("--sink-check", required=True)
-    parser.add_argument("--preload-prefix", default="")
-    parser.add_argument("--sanitizer", default="")
-    parser.add_argument("--prog", action="append", default=[])
-    parser.add_argument("--scale", type=int, default=100000)
+def driver_arguments(parser):
     parser.add_argument("--libcuda-dir", required=True)
     parser.add_argument("--cudart-drv-dir", required=True)
-    args = parser.parse_args()
-    ctx = Ctx(args)
-    try:
-        status = CASES[args.case](ctx) or 0
-    except Failure as failure:
-        print(f"FAIL {args.case}: {failure}")
-        status = 1
-    finally:
-        if os.environ.get("STORMLOG_TEST_KEEP"):
-            print(f"kept {ctx.tmp}")
-        else:
-            shutil.rmtree(ctx.tmp, ignore_errors=True)
-    if status == 0:
-        print(f"PASS {args.case}")
-    return status
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(base.run_case(CASES, Ctx, driver_arguments))

@@ -565,9 +565,13 @@ def case_fork(ctx):
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
-def main():
+def run_case(cases, context_class, add_arguments=None):
+    """The command line every process-level driver shares (this one and
+    ../driver/driver_check.py): CASE plus the common options, and those
+    add_arguments(parser) adds; runs the case in a scratch directory that is
+    removed afterwards unless --keep or STORMLOG_TEST_KEEP."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("case", choices=sorted(CASES))
+    parser.add_argument("case", choices=sorted(cases))
     parser.add_argument("--shim", required=True)
     parser.add_argument("--sink-check", required=True)
     parser.add_argument("--preload-prefix", default="")
@@ -575,10 +579,12 @@ def main():
     parser.add_argument("--prog", action="append", default=[])
     parser.add_argument("--scale", type=int, default=100000)
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    if add_arguments:
+        add_arguments(parser)
     args = parser.parse_args()
-    ctx = Context(args)
+    ctx = context_class(args)
     try:
-        status = CASES[args.case](ctx) or 0
+        status = cases[args.case](ctx) or 0
     except Failure as failure:
         print(f"FAIL {args.case}: {failure}")
         status = 1
@@ -593,4 +599,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_case(CASES, Context))
