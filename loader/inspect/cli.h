@@ -35,6 +35,20 @@ const char *cli_duration(int64_t ns, char out[CLI_FIGURE_MAX]);
 /* 2023-11-14T22:13:20.123Z (UTC, milliseconds). */
 const char *cli_timestamp(int64_t ns, char out[CLI_FIGURE_MAX]);
 
+/* ---- safe_text.c: text a recording cannot use to drive the terminal --- */
+
+/* Every text output goes through these: control characters (C0, DEL, C1)
+ * and bytes that are not UTF-8 are written as visible escapes (\x1b,
+ * \u009b). cli_printf and cli_safe_write keep line breaks and tabs (the
+ * format's own); cli_safe_text escapes them too (one table cell, one value)
+ * and returns a malloc'd copy, NULL when out of memory. */
+int cli_printf(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_safe_write(FILE *out, const char *s, size_t n);
+char *cli_safe_text(const char *s, bool keep_breaks);
+/* JSON text as the encoder made it, plus \u escapes for DEL and C1, which
+ * json-c leaves raw (the same string to any JSON parser). */
+void cli_write_json(FILE *out, const char *s, size_t n);
+
 /* ---- table.c: columns sized to their widest cell ---------------------- */
 
 typedef struct cli_table cli_table;

@@ -90,7 +90,7 @@ static const char *unreadable_dir(const char *path)
 int cli_report_error(const cli_input *in, const char *command, const stormlog_error *err)
 {
     const char *message = err ? stormlog_error_message(err) : "out of memory";
-    fprintf(stderr, "stormlog-inspect %s: %s: %s", command, in->path ? in->path : "-", message);
+    cli_printf(stderr, "stormlog-inspect %s: %s: %s", command, in->path ? in->path : "-", message);
     if (err) {
         /* The message often names the file already (JSONL errors do); the
          * location is added when it says more than the path given. */
@@ -100,11 +100,11 @@ int cli_report_error(const cli_input *in, const char *command, const stormlog_er
         if (file_is_new || line > 0 || index >= 0) {
             fputs(" (", stderr);
             if (file_is_new)
-                fprintf(stderr, "file %s%s", file, line > 0 || index >= 0 ? ", " : "");
+                cli_printf(stderr, "file %s%s", file, line > 0 || index >= 0 ? ", " : "");
             if (line > 0)
-                fprintf(stderr, "line %ld", line);
+                cli_printf(stderr, "line %ld", line);
             else if (index >= 0)
-                fprintf(stderr, "index %ld", index);
+                cli_printf(stderr, "index %ld", index);
             fputc(')', stderr);
         }
     }
@@ -112,7 +112,7 @@ int cli_report_error(const cli_input *in, const char *command, const stormlog_er
      * with nothing in it; say which it was. */
     const char *why = unreadable_dir(in->path);
     if (why)
-        fprintf(stderr, "; cannot read the directory: %s", why);
+        cli_printf(stderr, "; cannot read the directory: %s", why);
     fputc('\n', stderr);
     if (in->json)
         print_error_json(in, message, err);
@@ -121,7 +121,7 @@ int cli_report_error(const cli_input *in, const char *command, const stormlog_er
 
 int cli_report_message(const cli_input *in, const char *command, const char *message)
 {
-    fprintf(stderr, "stormlog-inspect %s: %s: %s\n", command, in->path ? in->path : "-", message);
+    cli_printf(stderr, "stormlog-inspect %s: %s: %s\n", command, in->path ? in->path : "-", message);
     if (in->json)
         print_error_json(in, message, NULL);
     return CLI_EXIT_PROBLEM;
@@ -146,7 +146,7 @@ stormlog_recording *cli_load(const cli_input *in, const char *command)
         return NULL;
     }
     for (size_t i = 0; i < stormlog_recording_warning_count(rec); i++)
-        fprintf(stderr, "stormlog-inspect %s: warning: %s\n", command, stormlog_recording_warning(rec, i));
+        cli_printf(stderr, "stormlog-inspect %s: warning: %s\n", command, stormlog_recording_warning(rec, i));
     return rec;
 }
 
@@ -157,7 +157,7 @@ bool cli_print_json(json_object *obj)
         obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
     if (!text)
         return false;
-    fwrite(text, 1, len, stdout);
+    cli_write_json(stdout, text, len);
     fputc('\n', stdout);
     return !ferror(stdout);
 }

@@ -245,7 +245,7 @@ int inspect_cmd_convert(int argc, char **argv)
         json_object_put(doc);
         return printed ? 0 : CLI_EXIT_PROBLEM;
     }
-    printf("%s -> %s: %zu session%s, %" PRIu64 " events, %zu segment%s\n", in.path, to, sessions,
+    cli_printf(stdout, "%s -> %s: %zu session%s, %" PRIu64 " events, %zu segment%s\n", in.path, to, sessions,
            sessions == 1 ? "" : "s", c.events, segments, segments == 1 ? "" : "s");
     return 0;
 }

@@ -48,18 +48,20 @@ static bool matches(const event_filter *f, const stormlog_event *ev)
     return true;
 }
 
-/* RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. */
+/* RFC 4180: a field with a comma, quote or line break is quoted, quotes
+ * doubled; control characters other than \n and \t are escaped (cli_safe_write). */
 static void csv_field(const char *s, size_t len)
 {
     if (strcspn(s, ",\"\r\n") >= len) {
-        fwrite(s, 1, len, stdout);
+        cli_safe_write(stdout, s, len);
         return;
     }
     putchar('"');
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '"')
-            putchar('"');
-        putchar(s[i]);
+    for (size_t from = 0, i = 0; i <= len; i++) {
+        if (i == len || s[i] == '"') {
+            cli_safe_write(stdout, s + from, i - from + (i < len));
+            from = i;
+        }
     }
     putchar('"');
 }
@@ -185,7 +187,7 @@ int inspect_cmd_events(int argc, char **argv)
             size_t len;
             const char *text =
                 json_object_to_json_string_length(doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-            fwrite(text, 1, len, stdout);
+            cli_write_json(stdout, text, len);
             putchar('\n');
         }
         json_object_put(doc);
@@ -195,7 +197,7 @@ int inspect_cmd_events(int argc, char **argv)
     }
     cli_progress_stop(progress);
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "stormlog-inspect events: writing the events failed: %s\n", strerror(errno));
+        cli_printf(stderr, "stormlog-inspect events: writing the events failed: %s\n", strerror(errno));
         rc = CLI_EXIT_PROBLEM;
     }
     if (got < 0) {
@@ -204,7 +206,7 @@ int inspect_cmd_events(int argc, char **argv)
     } else if (rc == 0 && matched == 0 && filter.session) {
         /* Not an error (a session may have no events), but a typo would
          * otherwise look like an empty session. */
-        fprintf(stderr, "stormlog-inspect events: %s: no events of session %s\n", in.path, filter.session);
+        cli_printf(stderr, "stormlog-inspect events: %s: no events of session %s\n", in.path, filter.session);
     }
     stormlog_stream_close(stream);
     return rc;

@@ -85,7 +85,7 @@ int inspect_cmd_export(int argc, char **argv)
     if (!in.path || !format)
         return cli_usage(export_help, false);
     if (strcmp(format, "perfetto") != 0) {
-        fprintf(stderr, "stormlog-inspect export: unknown format '%s' (known: perfetto)\n", format);
+        cli_printf(stderr, "stormlog-inspect export: unknown format '%s' (known: perfetto)\n", format);
         return CLI_EXIT_USAGE;
     }
     stormlog_recording *rec = cli_load(&in, "export");

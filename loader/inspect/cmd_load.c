@@ -9,11 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "inspect.h"
 
 static int load_usage(void)
 {
-    fprintf(stderr,
+    cli_printf(stderr,
             "usage: stormlog-inspect load PATH [--permissive-legacy 0|1] [--events-key K] [--threads N]\n"
             "       stormlog-inspect load --record-file FILE [--permissive-legacy 0|1]\n");
     return INSPECT_EXIT_USAGE;
@@ -32,7 +33,7 @@ static int print_recording(const stormlog_recording *rec)
         for (size_t k = 0; k < stormlog_session_event_count(s); k++) {
             json_object *ev = stormlog_event_json(stormlog_session_event(s, k));
             if (!ev) {
-                fprintf(stderr, "stormlog-inspect: out of memory\n");
+                cli_printf(stderr, "stormlog-inspect: out of memory\n");
                 return INSPECT_EXIT_ERROR;
             }
             if (k)
@@ -52,7 +53,7 @@ static int print_recording(const stormlog_recording *rec)
     json_object_put(id);
     fputs("}\n", stdout);
     for (size_t i = 0; i < stormlog_recording_warning_count(rec); i++)
-        fprintf(stderr, "stormlog-inspect: warning: %s\n", stormlog_recording_warning(rec, i));
+        cli_printf(stderr, "stormlog-inspect: warning: %s\n", stormlog_recording_warning(rec, i));
     return fflush(stdout) == 0 ? 0 : INSPECT_EXIT_ERROR;
 }
 
@@ -92,7 +93,7 @@ int inspect_cmd_load(int argc, char **argv)
 
     stormlog_options *opts = stormlog_options_new();
     if (!opts || stormlog_options_set_events_key(opts, events_key) != STORMLOG_OK) {
-        fprintf(stderr, "stormlog-inspect: out of memory\n");
+        cli_printf(stderr, "stormlog-inspect: out of memory\n");
         stormlog_options_free(opts);
         return INSPECT_EXIT_ERROR;
     }

@@ -95,7 +95,7 @@ static int print_table(const stormlog_recording *rec)
     if (ok) {
         cli_table_print(t, stdout, 0);
         size_t n = stormlog_recording_session_count(rec);
-        printf("%zu session%s, %zu events%s\n", n, n == 1 ? "" : "s", stormlog_recording_event_count(rec),
+        cli_printf(stdout, "%zu session%s, %zu events%s\n", n, n == 1 ? "" : "s", stormlog_recording_event_count(rec),
                def ? "; * = default session" : "");
     }
     cli_table_free(t);

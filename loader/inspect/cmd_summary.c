@@ -140,14 +140,14 @@ static bool print_session(const summary_report *r, const summary_session *s)
 {
     char job[128], host[128], pid[32], rank[32], world[32];
     json_object *info = s->info;
-    printf("session %s%s\n", stormlog_session_id(s->session), s->session == r->default_session ? " (default)" : "");
-    printf("  job %s, rank %s of %s, host %s, pid %s, %s, %zu event%s\n", info_text(info, "job_id", job, sizeof job),
+    cli_printf(stdout, "session %s%s\n", stormlog_session_id(s->session), s->session == r->default_session ? " (default)" : "");
+    cli_printf(stdout, "  job %s, rank %s of %s, host %s, pid %s, %s, %zu event%s\n", info_text(info, "job_id", job, sizeof job),
            info_text(info, "rank", rank, sizeof rank), info_text(info, "world_size", world, sizeof world),
            info_text(info, "host", host, sizeof host), info_text(info, "pid", pid, sizeof pid),
            stormlog_session_status(s->session), stormlog_session_event_count(s->session),
            stormlog_session_event_count(s->session) == 1 ? "" : "s");
     if (s->device_count == 0) {
-        printf("  no events\n");
+        cli_printf(stdout, "  no events\n");
         return true;
     }
     cli_table *t = cli_table_new(10);
@@ -188,27 +188,27 @@ static bool print_session(const summary_report *r, const summary_session *s)
         for (size_t k = 0; k < d->oom_kept; k++) {
             char req[CLI_FIGURE_MAX], rel[CLI_FIGURE_MAX];
             if (d->ooms[k].has_requested)
-                printf("  OOM on device %" PRId64 ": %s%srequested %s (%" PRId64 " bytes) at +%s\n", d->device_id,
+                cli_printf(stdout, "  OOM on device %" PRId64 ": %s%srequested %s (%" PRId64 " bytes) at +%s\n", d->device_id,
                        d->ooms[k].api, d->ooms[k].api[0] ? " " : "", cli_bytes(d->ooms[k].requested_bytes, req),
                        d->ooms[k].requested_bytes, cli_duration(d->ooms[k].timestamp_ns - start, rel));
             else
-                printf("  OOM on device %" PRId64 ": %s%ssize unknown, at +%s\n", d->device_id, d->ooms[k].api,
+                cli_printf(stdout, "  OOM on device %" PRId64 ": %s%ssize unknown, at +%s\n", d->device_id, d->ooms[k].api,
                        d->ooms[k].api[0] ? " " : "", cli_duration(d->ooms[k].timestamp_ns - start, rel));
         }
         if (d->oom_count > d->oom_kept)
-            printf("  ... and %" PRIu64 " more OOM errors on device %" PRId64 "\n", d->oom_count - d->oom_kept,
+            cli_printf(stdout, "  ... and %" PRIu64 " more OOM errors on device %" PRId64 "\n", d->oom_count - d->oom_kept,
                    d->device_id);
     }
     if (s->has_dropped_total)
-        printf("  dropped events: %" PRId64 "\n", s->dropped_total);
-    printf("  counts from: %s\n", s->from_stop_summary ? "the shim's stop summary" : "the events");
+        cli_printf(stdout, "  dropped events: %" PRId64 "\n", s->dropped_total);
+    cli_printf(stdout, "  counts from: %s\n", s->from_stop_summary ? "the shim's stop summary" : "the events");
     return ok;
 }
 
 static bool print_job(const summary_job *job)
 {
     char med[CLI_FIGURE_MAX];
-    printf("job %s: %zu ranks, median peak %s\n", job->mixed_job_ids ? "(mixed ids)" : job->job_id ? job->job_id : "-",
+    cli_printf(stdout, "job %s: %zu ranks, median peak %s\n", job->mixed_job_ids ? "(mixed ids)" : job->job_id ? job->job_id : "-",
            job->rank_count, cli_bytes(job->median_peak_bytes, med));
     cli_table *t = cli_table_new(6);
     if (!t)
@@ -238,12 +238,12 @@ static bool print_job(const summary_job *job)
     const summary_rank *h = &job->ranks[job->highest], *f = &job->ranks[job->furthest];
     char hp[CLI_FIGURE_MAX], fp[CLI_FIGURE_MAX], fd[CLI_FIGURE_MAX], when[CLI_FIGURE_MAX];
     if (h->has_device)
-        printf("  highest peak: rank %" PRId64 ", device %" PRId64 ", %s (%" PRId64 " bytes)%s%s\n", h->rank,
+        cli_printf(stdout, "  highest peak: rank %" PRId64 ", device %" PRId64 ", %s (%" PRId64 " bytes)%s%s\n", h->rank,
                h->device_id, cli_bytes(h->peak_bytes, hp), h->peak_bytes, h->has_peak_time ? " at " : "",
                h->has_peak_time ? cli_timestamp(h->peak_timestamp_ns, when) : "");
     else
-        printf("  highest peak: no rank used a GPU device\n");
-    printf("  furthest from median: rank %" PRId64 ", %s (%s)\n", f->rank, cli_bytes(f->peak_bytes, fp),
+        cli_printf(stdout, "  highest peak: no rank used a GPU device\n");
+    cli_printf(stdout, "  furthest from median: rank %" PRId64 ", %s (%s)\n", f->rank, cli_bytes(f->peak_bytes, fp),
            cli_bytes_signed(f->peak_bytes - job->median_peak_bytes, fd));
     return ok;
 }
@@ -252,7 +252,7 @@ static int print_text(const summary_report *r)
 {
     bool ok = true;
     if (r->session_count == 0)
-        printf("no sessions\n");
+        cli_printf(stdout, "no sessions\n");
     for (size_t i = 0; ok && i < r->session_count; i++) {
         if (i)
             putchar('\n');

@@ -57,11 +57,11 @@ static void problem(validation *v, const char *file, long line, long index, cons
         return;
     }
     if (line > 0)
-        printf("%s:%ld: %s\n", file, line, message);
+        cli_printf(stdout, "%s:%ld: %s\n", file, line, message);
     else if (index >= 0)
-        printf("%s: index %ld: %s\n", file, index, message);
+        cli_printf(stdout, "%s: index %ld: %s\n", file, index, message);
     else
-        printf("%s: %s\n", file ? file : v->in->path, message);
+        cli_printf(stdout, "%s: %s\n", file ? file : v->in->path, message);
 }
 
 static void check_record(validation *v, json_object *record, const char *file, long line, long index)
@@ -491,7 +491,7 @@ int inspect_cmd_validate(int argc, char **argv)
             rc = CLI_EXIT_PROBLEM;
         json_object_put(doc);
     } else if (v.problems == 0) {
-        printf("%s: valid, %llu events\n", in.path, (unsigned long long)events);
+        cli_printf(stdout, "%s: valid, %llu events\n", in.path, (unsigned long long)events);
     } else {
         for (size_t i = 0; v.list && i < json_object_array_length(v.list); i++) {
             json_object *p = json_object_array_get_idx(v.list, i), *f, *l, *x, *m;
@@ -501,13 +501,13 @@ int inspect_cmd_validate(int argc, char **argv)
             json_object_object_get_ex(p, "message", &m);
             const char *file = f ? json_object_get_string(f) : in.path;
             if (l)
-                printf("%s:%lld: %s\n", file, (long long)json_object_get_int64(l), json_object_get_string(m));
+                cli_printf(stdout, "%s:%lld: %s\n", file, (long long)json_object_get_int64(l), json_object_get_string(m));
             else if (x)
-                printf("%s: index %lld: %s\n", file, (long long)json_object_get_int64(x), json_object_get_string(m));
+                cli_printf(stdout, "%s: index %lld: %s\n", file, (long long)json_object_get_int64(x), json_object_get_string(m));
             else
-                printf("%s: %s\n", file, json_object_get_string(m));
+                cli_printf(stdout, "%s: %s\n", file, json_object_get_string(m));
         }
-        fprintf(stderr, "stormlog-inspect validate: %s: %llu problem%s\n", in.path, (unsigned long long)v.problems,
+        cli_printf(stderr, "stormlog-inspect validate: %s: %llu problem%s\n", in.path, (unsigned long long)v.problems,
                 v.problems == 1 ? "" : "s");
     }
     json_object_put(v.list);

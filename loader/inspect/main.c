@@ -30,7 +30,7 @@ void inspect_print_json(FILE *out, json_object *obj)
     size_t len = 0;
     const char *text = json_object_to_json_string_length(
         obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-    fwrite(text, 1, len, out);
+    cli_write_json(out, text, len);
 }
 
 int inspect_report_error(const stormlog_error *err)
@@ -41,14 +41,14 @@ int inspect_report_error(const stormlog_error *err)
     fputc('\n', stdout);
     json_object_put(doc);
     const char *file = stormlog_error_file(err);
-    fprintf(stderr, "stormlog-inspect: %s: %s", stormlog_status_name(stormlog_error_code(err)),
+    cli_printf(stderr, "stormlog-inspect: %s: %s", stormlog_status_name(stormlog_error_code(err)),
             stormlog_error_message(err));
     if (file)
-        fprintf(stderr, " [file %s", file);
+        cli_printf(stderr, " [file %s", file);
     if (file && stormlog_error_line(err) > 0)
-        fprintf(stderr, ", line %ld", stormlog_error_line(err));
+        cli_printf(stderr, ", line %ld", stormlog_error_line(err));
     if (stormlog_error_index(err) >= 0)
-        fprintf(stderr, "%s index %ld", file ? "," : " [", stormlog_error_index(err));
+        cli_printf(stderr, "%s index %ld", file ? "," : " [", stormlog_error_index(err));
     if (file || stormlog_error_index(err) >= 0)
         fputc(']', stderr);
     fputc('\n', stderr);
@@ -64,6 +64,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "stormlog-inspect: unknown command '%s'\n", argv[1]);
+    cli_printf(stderr, "stormlog-inspect: unknown command '%s'\n", argv[1]);
     return usage(stderr);
 }

@@ -31,8 +31,10 @@ static void json_string(FILE *out, const char *s)
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
         if (*p == '"' || *p == '\\')
             fprintf(out, "\\%c", *p);
-        else if (*p < 0x20)
+        else if (*p < 0x20 || *p == 0x7f)
             fprintf(out, "\\u%04x", *p);
+        else if (*p == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0) /* C1: a terminal would act on it */
+            fprintf(out, "\\u%04x", *++p);
         else
             fputc(*p, out);
     }

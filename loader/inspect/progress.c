@@ -30,7 +30,7 @@ struct cli_progress {
     bool stop;          /* under lock */
     bool shown;         /* owned by the thread until joined */
     const char *verb;
-    const char *path;
+    char *path; /* escaped for the terminal */
     uint64_t total_bytes;
     uint64_t rchar_at_start;
     long delay_ms;
@@ -150,7 +150,11 @@ cli_progress *cli_progress_start(const char *verb, const char *path)
     if (!p)
         return NULL;
     p->verb = verb;
-    p->path = path;
+    p->path = cli_safe_text(path, false);
+    if (!p->path) {
+        free(p);
+        return NULL;
+    }
     p->delay_ms = PROGRESS_DEFAULT_DELAY_MS;
     const char *delay = getenv("STORMLOG_INSPECT_PROGRESS_DELAY_MS");
     if (delay && *delay) {
@@ -167,6 +171,7 @@ cli_progress *cli_progress_start(const char *verb, const char *path)
     if (pthread_create(&p->thread, NULL, watch, p) != 0) {
         pthread_cond_destroy(&p->wake);
         pthread_mutex_destroy(&p->lock);
+        free(p->path);
         free(p);
         return NULL;
     }
@@ -189,5 +194,6 @@ void cli_progress_stop(cli_progress *p)
     }
     pthread_cond_destroy(&p->wake);
     pthread_mutex_destroy(&p->lock);
+    free(p->path);
     free(p);
 }

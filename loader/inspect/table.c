@@ -1,6 +1,7 @@
 /* Text tables: cells are collected first so that every column is as wide as
  * its widest cell. Widths count bytes, which is what a terminal shows for
- * the ASCII our tables hold (host names and ids are printed as given). */
+ * the ASCII our tables hold (host names and ids are printed as given,
+ * control characters escaped by cli_safe_text). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,7 +33,8 @@ bool cli_table_row(cli_table *t, const char *const *cells)
     }
     char **row = t->cells + t->rows * t->columns;
     for (size_t c = 0; c < t->columns; c++) {
-        row[c] = strdup(cells[c] ? cells[c] : "");
+        /* Escaped on the way in, so that widths count what is printed. */
+        row[c] = cli_safe_text(cells[c] ? cells[c] : "", false);
         if (!row[c]) {
             while (c-- > 0)
                 free(row[c]);
