@@ -10,10 +10,12 @@
 
 #include "internal.h"
 
+/* errno is err afterwards: callers tell a vanished file (ENOENT) apart. */
 static bool os_error(sl_fail_info *f, int err, const char *path)
 {
     sl_failf(f, STORMLOG_E_IO, "[Errno %d] %s: '%s'", err, strerror(err), path);
     sl_fail_where(f, path, 0, -1);
+    errno = err;
     return false;
 }
 

@@ -192,6 +192,8 @@ typedef struct sl_manifest {
     size_t session_count;
     sl_manifest_segment *segments;
     size_t segment_count;
+    char **unsafe_names;  /* segment filenames ignored: not plain names (validate reports them) */
+    size_t unsafe_count;
 } sl_manifest;
 
 /* read_telemetry_sink_manifest: NULL when absent or unreadable (never an error). */
@@ -250,6 +252,7 @@ struct stormlog_recording {
     size_t default_index;      /* SIZE_MAX when there is no session */
     char **warnings;
     size_t warning_count;
+    size_t vanished_segments;  /* deleted between listing and opening: skipped */
 };
 
 /* Status names in priority order: completed 0, interrupted 1, incomplete 2, running 3. */

@@ -22,8 +22,10 @@ bool sl_jsonl_open(sl_jsonl_reader *r, const char *path, size_t max_line_bytes,
     r->path = path;
     r->max_line_bytes = max_line_bytes;
     r->fd = sl_open_regular(path, allow_symlink, f);
-    if (r->fd < 0)
+    if (r->fd < 0) {
+        r->vanished = errno == ENOENT;
         return false;
+    }
     r->cap = JSONL_CHUNK;
     r->buf = malloc(r->cap);
     r->tok = sl_json_tokener_new();
@@ -163,9 +165,11 @@ int sl_jsonl_next(sl_jsonl_reader *r, const sl_convert_ctx *ctx, stormlog_event 
             if (last && json_tokener_get_error(r->tok) != json_tokener_error_depth) {
                 /* A torn final write: dropped, as upstream does. */
                 r->done = true;
+                r->torn_line = r->line_no;
                 return 0;
             }
             r->done = true;
+            r->line_error = true;
             if (json_tokener_get_error(r->tok) == json_tokener_error_depth)
                 sl_failf(f, STORMLOG_E_LIMIT,
                          "Telemetry record in %s at line %ld is nested deeper than %d levels",
@@ -179,6 +183,7 @@ int sl_jsonl_next(sl_jsonl_reader *r, const sl_convert_ctx *ctx, stormlog_event 
         if (!obj || json_object_get_type(obj) != json_type_object) {
             json_object_put(obj);
             r->done = true;
+            r->line_error = true;
             sl_failf(f, STORMLOG_E_FORMAT, "Telemetry record in %s at line %ld must be an object",
                      r->path, r->line_no);
             sl_fail_where(f, r->path, r->line_no, -1);
@@ -191,9 +196,19 @@ int sl_jsonl_next(sl_jsonl_reader *r, const sl_convert_ctx *ctx, stormlog_event 
         json_object_put(obj);
         if (!ok) {
             r->done = true;
+            r->line_error = f->code != STORMLOG_E_NO_MEMORY;
             sl_fail_where(f, r->path, r->line_no, -1);
             return -1;
         }
         return 1;
     }
+}
+
+bool sl_jsonl_skip_bad_line(sl_jsonl_reader *r)
+{
+    if (!r->line_error)
+        return false;
+    r->line_error = false;
+    r->done = false;
+    return true;
 }

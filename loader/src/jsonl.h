@@ -12,6 +12,9 @@ typedef struct sl_jsonl_reader {
     size_t max_line_bytes;
     long line_no;
     bool eof, done;
+    bool vanished;         /* open failed because the file no longer exists */
+    bool line_error;       /* the last -1 was about one line, now behind us */
+    long torn_line;        /* > 0: that last line had no break and did not parse: dropped */
     json_tokener *tok;
 } sl_jsonl_reader;
 
@@ -21,5 +24,8 @@ SL_HIDDEN bool sl_jsonl_open(sl_jsonl_reader *r, const char *path, size_t max_li
 SL_HIDDEN int sl_jsonl_next(sl_jsonl_reader *r, const sl_convert_ctx *ctx, stormlog_event *ev,
                             sl_fail_info *f);
 SL_HIDDEN void sl_jsonl_close(sl_jsonl_reader *r);
+/* After -1: go on with the next line when the error was about one line
+ * (validation lists every problem); false when reading cannot go on. */
+SL_HIDDEN bool sl_jsonl_skip_bad_line(sl_jsonl_reader *r);
 
 #endif

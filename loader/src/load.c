@@ -49,14 +49,35 @@ typedef struct segment_result {
     sl_event_list events;
     sl_arena arena;
     sl_fail_info *fail; /* malloc'd only when the segment failed */
+    bool vanished;
 } segment_result;
 
+/* A segment of a sink that is gone by the time it is opened (retention of a
+ * live writer pruned it after the listing) is skipped and counted, never an
+ * error. A file named as the input itself is another matter: it fails. */
+bool sl_segment_vanished(const sl_plan_segment *seg, const sl_jsonl_reader *r)
+{
+    return r->vanished && !seg->allow_symlink;
+}
+
+void sl_warn_vanished(sl_plan *plan, const sl_plan_segment *seg)
+{
+    sl_plan_warn(plan, "skipped %s: " SL_VANISHED_TEXT, seg->path);
+}
+
+void (*sl_test_after_plan)(const sl_plan *plan);
+
 static bool read_segment(const sl_plan_segment *seg, const stormlog_options *opts,
-                         sl_event_list *events, sl_arena *arena, sl_fail_info *f)
+                         sl_event_list *events, sl_arena *arena, bool *vanished, sl_fail_info *f)
 {
     sl_jsonl_reader r;
-    if (!sl_jsonl_open(&r, seg->path, opts->max_line_bytes, seg->allow_symlink, f))
-        return false;
+    if (!sl_jsonl_open(&r, seg->path, opts->max_line_bytes, seg->allow_symlink, f)) {
+        if (!sl_segment_vanished(seg, &r))
+            return false;
+        sl_fail_init(f);
+        *vanished = true;
+        return true;
+    }
     sl_event_alloc al = {.arena = arena};
     sl_convert_ctx ctx = {opts->permissive_legacy, seg->default_id, &al, NULL, 0};
     bool ok = true;
@@ -97,7 +118,7 @@ static void *segment_worker(void *arg)
         sl_arena_init(&res->arena);
         sl_fail_info f;
         sl_fail_init(&f);
-        if (!read_segment(&pc->plan->segments[i], pc->opts, &res->events, &res->arena, &f)) {
+        if (!read_segment(&pc->plan->segments[i], pc->opts, &res->events, &res->arena, &res->vanished, &f)) {
             res->fail = malloc(sizeof *res->fail);
             if (res->fail)
                 *res->fail = f;
@@ -109,7 +130,7 @@ static void *segment_worker(void *arg)
     return NULL;
 }
 
-static bool read_segments_parallel(stormlog_recording *rec, const sl_plan *plan,
+static bool read_segments_parallel(stormlog_recording *rec, sl_plan *plan,
                                    const stormlog_options *opts, unsigned threads, sl_fail_info *f)
 {
     parallel_ctx pc = {.plan = plan, .opts = opts};
@@ -142,6 +163,10 @@ static bool read_segments_parallel(stormlog_recording *rec, const sl_plan *plan,
                 *f = *res->fail;
             ok = false;
         }
+        if (ok && res->vanished) {
+            rec->vanished_segments++;
+            sl_warn_vanished(plan, &plan->segments[i]);
+        }
         if (ok) {
             for (sl_event_block *b = res->events.head; b; b = b->next)
                 for (size_t k = 0; k < b->count; k++)
@@ -159,7 +184,7 @@ static bool read_segments_parallel(stormlog_recording *rec, const sl_plan *plan,
     return ok;
 }
 
-static bool read_segments(stormlog_recording *rec, const sl_plan *plan,
+static bool read_segments(stormlog_recording *rec, sl_plan *plan,
                           const stormlog_options *opts, sl_fail_info *f)
 {
     unsigned threads = opts->threads;
@@ -168,10 +193,13 @@ static bool read_segments(stormlog_recording *rec, const sl_plan *plan,
     if (threads > 1)
         return read_segments_parallel(rec, plan, opts, threads, f);
     for (size_t i = 0; i < plan->segment_count; i++) {
-        size_t before = rec->events.count;
-        if (!read_segment(&plan->segments[i], opts, &rec->events, &rec->arena, f))
+        bool vanished = false;
+        if (!read_segment(&plan->segments[i], opts, &rec->events, &rec->arena, &vanished, f))
             return false;
-        (void)before;
+        if (vanished) {
+            rec->vanished_segments++;
+            sl_warn_vanished(plan, &plan->segments[i]);
+        }
     }
     uint64_t seq = 0;
     for (sl_event_block *b = rec->events.head; b; b = b->next)
@@ -209,6 +237,8 @@ stormlog_status stormlog_load(const char *path, const stormlog_options *opts,
     rec->default_index = SIZE_MAX;
     sl_plan plan;
     bool ok = sl_plan_build(path, opts, &plan, &f);
+    if (ok && sl_test_after_plan)
+        sl_test_after_plan(&plan);
     if (ok)
         ok = plan.is_json ? read_json(rec, &plan, opts, &f) : read_segments(rec, &plan, opts, &f);
     if (ok) {

@@ -241,8 +241,13 @@ sl_manifest *sl_manifest_read(const char *manifest_path)
                 continue;
             const char *s = json_object_get_string(name);
             size_t sn = (size_t)json_object_get_string_len(name);
-            if (!plain_name(s, sn))
+            if (!plain_name(s, sn)) {
+                if (!m->unsafe_names)
+                    m->unsafe_names = calloc(n, sizeof *m->unsafe_names);
+                if (m->unsafe_names && (m->unsafe_names[m->unsafe_count] = strndup(s, sn)))
+                    m->unsafe_count++;
                 continue;
+            }
             sl_manifest_segment *seg = &m->segments[m->segment_count];
             seg->filename = strndup(s, sn);
             seg->session_id = NULL;
@@ -273,6 +278,9 @@ void sl_manifest_free(sl_manifest *m)
         free(m->segments[i].filename);
         free(m->segments[i].session_id);
     }
+    for (size_t i = 0; i < m->unsafe_count; i++)
+        free(m->unsafe_names[i]);
+    free(m->unsafe_names);
     free(m->sessions);
     free(m->segments);
     free(m);

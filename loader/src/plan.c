@@ -106,8 +106,7 @@ static bool oom(sl_fail_info *f)
     return sl_failf(f, STORMLOG_E_NO_MEMORY, "out of memory");
 }
 
-static bool plan_warn(sl_plan *plan, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static bool plan_warn(sl_plan *plan, const char *fmt, ...)
+bool sl_plan_warn(sl_plan *plan, const char *fmt, ...)
 {
     char **grown = realloc(plan->warnings, (plan->warning_count + 1) * sizeof *grown);
     if (!grown)
@@ -122,6 +121,34 @@ static bool plan_warn(sl_plan *plan, const char *fmt, ...)
         return false;
     plan->warnings[plan->warning_count++] = msg;
     return true;
+}
+
+static void add_note(sl_plan *plan, sl_plan_note_kind kind, const char *dir, const char *name,
+                     const char *message)
+{
+    sl_plan_note *grown = realloc(plan->notes, (plan->note_count + 1) * sizeof *grown);
+    if (!grown)
+        return;
+    plan->notes = grown;
+    sl_plan_note *n = &plan->notes[plan->note_count];
+    n->kind = kind;
+    n->message = strdup(message);
+    n->file = join(dir, name);
+    if (n->message && n->file)
+        plan->note_count++;
+    else {
+        free(n->message);
+        free(n->file);
+    }
+}
+
+#define NOT_REGULAR "not a regular file (symlinks are not followed)"
+
+/* A segment skipped for what it is: one warning for load, one note for validate. */
+static void skip_not_regular(sl_plan *plan, const char *dir, const char *name)
+{
+    sl_plan_warn(plan, "skipped %s/%s: " NOT_REGULAR, dir, name);
+    add_note(plan, SL_NOTE_NOT_REGULAR, dir, name, NOT_REGULAR ": skipped");
 }
 
 static uint32_t add_label(sl_plan *plan, const char *label)
@@ -225,8 +252,23 @@ static const char *hint_for(const sl_manifest *m, const char *name)
     return hint;
 }
 
+static bool listed_in(const sl_manifest *m, const char *name)
+{
+    for (size_t i = 0; m && i < m->segment_count; i++)
+        if (strcmp(m->segments[i].filename, name) == 0)
+            return true;
+    return false;
+}
+
 static bool plan_sink(sl_plan *plan, const sink_spec *sink, sl_fail_info *f)
 {
+    for (size_t i = 0; sink->manifest && i < sink->manifest->unsafe_count; i++) {
+        char *msg = NULL;
+        if (asprintf(&msg, "segment filename '%s' is not a plain file name: ignored",
+                     sink->manifest->unsafe_names[i]) >= 0)
+            add_note(plan, SL_NOTE_UNSAFE_NAME, sink->display_dir, "manifest.json", msg);
+        free(msg);
+    }
     int dirfd = open(sink->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dirfd < 0) {
         sl_failf(f, STORMLOG_E_IO, "[Errno %d] %s: '%s'", errno, strerror(errno), sink->display_dir);
@@ -241,11 +283,13 @@ static bool plan_sink(sl_plan *plan, const sink_spec *sink, sl_fail_info *f)
     for (size_t i = 0; ok && sink->manifest && i < sink->manifest->segment_count; i++) {
         const char *name = sink->manifest->segments[i].filename;
         entry_kind k = classify(dirfd, name);
-        if (k == ENTRY_MISSING)
+        if (k == ENTRY_MISSING) {
+            add_note(plan, SL_NOTE_MISSING, sink->display_dir, name,
+                     "listed in the manifest but not found: skipped");
             continue;
+        }
         if (k == ENTRY_OTHER) {
-            plan_warn(plan, "skipped %s/%s: not a regular file (symlinks are not followed)",
-                      sink->display_dir, name);
+            skip_not_regular(plan, sink->display_dir, name);
             continue;
         }
         ok = add_name(&names, &count, &cap, name);
@@ -268,8 +312,9 @@ static bool plan_sink(sl_plan *plan, const sink_spec *sink, sl_fail_info *f)
             continue;
         entry_kind k = classify(dirfd, de->d_name);
         if (k == ENTRY_OTHER) {
-            plan_warn(plan, "skipped %s/%s: not a regular file (symlinks are not followed)",
-                      sink->display_dir, de->d_name);
+            /* A listed one was reported above already. */
+            if (!listed_in(sink->manifest, de->d_name))
+                skip_not_regular(plan, sink->display_dir, de->d_name);
             continue;
         }
         if (k == ENTRY_MISSING)
@@ -560,6 +605,11 @@ void sl_plan_free(sl_plan *plan)
     for (size_t i = 0; i < plan->warning_count; i++)
         free(plan->warnings[i]);
     free(plan->warnings);
+    for (size_t i = 0; i < plan->note_count; i++) {
+        free(plan->notes[i].file);
+        free(plan->notes[i].message);
+    }
+    free(plan->notes);
     free(plan->json_path);
     free(plan->json_default_id);
     memset(plan, 0, sizeof *plan);

@@ -123,3 +123,8 @@ const stormlog_event *stormlog_session_event(const stormlog_session *s, size_t i
 {
     return s && i < s->event_count ? s->events[i] : NULL;
 }
+
+size_t stormlog_recording_vanished_segment_count(const stormlog_recording *rec)
+{
+    return rec ? rec->vanished_segments : 0;
+}

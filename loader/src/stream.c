@@ -22,6 +22,7 @@ struct stormlog_stream {
     sl_event_alloc alloc;
     stormlog_event ev;
     bool done;
+    size_t vanished_segments;
 };
 
 stormlog_status stormlog_stream_open(const char *path, const stormlog_options *opts,
@@ -97,8 +98,14 @@ static int next_jsonl(stormlog_stream *s, sl_fail_info *f)
             if (s->segment >= s->plan.segment_count)
                 return 0;
             const sl_plan_segment *seg = &s->plan.segments[s->segment];
-            if (!sl_jsonl_open(&s->reader, seg->path, s->opts.max_line_bytes, seg->allow_symlink, f))
-                return -1;
+            if (!sl_jsonl_open(&s->reader, seg->path, s->opts.max_line_bytes, seg->allow_symlink, f)) {
+                if (!sl_segment_vanished(seg, &s->reader))
+                    return -1;
+                sl_fail_init(f);
+                s->vanished_segments++;
+                s->segment++;
+                continue;
+            }
             s->reader_open = true;
         }
         const sl_plan_segment *seg = &s->plan.segments[s->segment];
@@ -149,4 +156,9 @@ void stormlog_stream_close(stormlog_stream *s)
     sl_arena_free(&s->arena);
     free(s->opts.events_key);
     free(s);
+}
+
+size_t stormlog_stream_vanished_segment_count(const stormlog_stream *s)
+{
+    return s ? s->vanished_segments : 0;
 }

@@ -126,6 +126,9 @@ STORMLOG_API size_t stormlog_recording_event_count(const stormlog_recording *rec
 /* Non-fatal notes about the input (e.g. a skipped segment that is a FIFO). Borrowed. */
 STORMLOG_API size_t stormlog_recording_warning_count(const stormlog_recording *rec);
 STORMLOG_API const char *stormlog_recording_warning(const stormlog_recording *rec, size_t i);
+/* Segments of a sink that disappeared between listing and opening (a live
+ * writer's retention pruned them): skipped, each with a warning, never an error. */
+STORMLOG_API size_t stormlog_recording_vanished_segment_count(const stormlog_recording *rec);
 
 /* ---- a session --------------------------------------------------------- */
 
@@ -225,6 +228,44 @@ STORMLOG_API stormlog_status stormlog_stream_open(const char *path, const storml
 STORMLOG_API int stormlog_stream_next(stormlog_stream *stream, const stormlog_event **ev,
                                       stormlog_error **err);
 STORMLOG_API void stormlog_stream_close(stormlog_stream *stream);
+/* Segments skipped so far because they disappeared before they were opened. */
+STORMLOG_API size_t stormlog_stream_vanished_segment_count(const stormlog_stream *stream);
+
+/* ---- checking: every problem, in bounded memory ------------------------ */
+
+typedef enum {
+    STORMLOG_FINDING_ERROR,   /* stormlog_load refuses the input because of it */
+    STORMLOG_FINDING_WARNING, /* the input loads, but this part of it is not read */
+} stormlog_finding_severity;
+
+typedef struct stormlog_finding {
+    stormlog_finding_severity severity;
+    /* A stable tag: "record" (a line or element refused), "file" (a file or
+     * document that cannot be read), "torn-line" (a last line without a line
+     * break that does not parse: what a crash or a live writer leaves),
+     * "missing-segment" (listed in the manifest, absent), "not-regular" (a
+     * FIFO, device or symlink where a segment is), "unsafe-name" (a manifest
+     * filename that would leave the directory), "vanished-segment" (deleted
+     * while being read). */
+    const char *kind;
+    const char *file;    /* NULL when none */
+    long line;           /* 1-based; 0 when none */
+    long index;          /* JSON array index; -1 when none */
+    const char *message; /* the loader's message for errors */
+} stormlog_finding;
+
+/* Called for each finding, in reading order; the strings are borrowed for
+ * the call only. */
+typedef void (*stormlog_finding_fn)(void *ctx, const stormlog_finding *finding);
+
+/* Reads PATH as stormlog_load does, keeping nothing, and reports every
+ * problem instead of stopping at the first; the first error reported is the
+ * one stormlog_load fails with. *events (optional) counts the records that
+ * convert. STORMLOG_OK when the input was read through, findings or not;
+ * otherwise (the path cannot be read at all) the error, and no findings. */
+STORMLOG_API stormlog_status stormlog_check(const char *path, const stormlog_options *opts,
+                                            stormlog_finding_fn on_finding, void *ctx,
+                                            uint64_t *events, stormlog_error **err);
 
 /* ---- stable legacy ids -------------------------------------------------- */
 
