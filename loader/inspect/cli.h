@@ -115,6 +115,8 @@ stormlog_recording *cli_load(const cli_input *in, const char *command);
  * (file F, line N)"; with --json also {"error":..., "path":...} on stdout.
  * Returns CLI_EXIT_PROBLEM. */
 int cli_report_error(const cli_input *in, const char *command, const stormlog_error *err);
+/* "stormlog-inspect CMD: warning: message" on stderr (the loader's warnings). */
+void cli_warn(const char *command, const char *message);
 /* The same for a message of our own. */
 int cli_report_message(const cli_input *in, const char *command, const char *message);
 

@@ -127,6 +127,11 @@ int cli_report_message(const cli_input *in, const char *command, const char *mes
     return CLI_EXIT_PROBLEM;
 }
 
+void cli_warn(const char *command, const char *message)
+{
+    cli_printf(stderr, "stormlog-inspect %s: warning: %s\n", command, message);
+}
+
 stormlog_recording *cli_load(const cli_input *in, const char *command)
 {
     stormlog_options *opts = cli_input_options(in);
@@ -146,7 +151,7 @@ stormlog_recording *cli_load(const cli_input *in, const char *command)
         return NULL;
     }
     for (size_t i = 0; i < stormlog_recording_warning_count(rec); i++)
-        cli_printf(stderr, "stormlog-inspect %s: warning: %s\n", command, stormlog_recording_warning(rec, i));
+        cli_warn(command, stormlog_recording_warning(rec, i));
     return rec;
 }
 

@@ -196,6 +196,8 @@ int inspect_cmd_events(int argc, char **argv)
             break;
     }
     cli_progress_stop(progress);
+    for (size_t i = 0; i < stormlog_stream_warning_count(stream); i++)
+        cli_warn("events", stormlog_stream_warning(stream, i));
     if (fflush(stdout) != 0 || ferror(stdout)) {
         cli_printf(stderr, "stormlog-inspect events: writing the events failed: %s\n", strerror(errno));
         rc = CLI_EXIT_PROBLEM;

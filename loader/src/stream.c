@@ -103,6 +103,7 @@ static int next_jsonl(stormlog_stream *s, sl_fail_info *f)
                     return -1;
                 sl_fail_init(f);
                 s->vanished_segments++;
+                sl_warn_vanished(&s->plan, seg);
                 s->segment++;
                 continue;
             }
@@ -161,4 +162,14 @@ void stormlog_stream_close(stormlog_stream *s)
 size_t stormlog_stream_vanished_segment_count(const stormlog_stream *s)
 {
     return s ? s->vanished_segments : 0;
+}
+
+size_t stormlog_stream_warning_count(const stormlog_stream *s)
+{
+    return s ? s->plan.warning_count : 0;
+}
+
+const char *stormlog_stream_warning(const stormlog_stream *s, size_t i)
+{
+    return s && i < s->plan.warning_count ? s->plan.warnings[i] : NULL;
 }

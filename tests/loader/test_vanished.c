@@ -95,6 +95,8 @@ Test(vanished, stream_skips_and_counts_it)
     cr_expect_eq(rc, 0, "%s", err ? stormlog_error_message(err) : "");
     cr_expect_eq(n, 8);
     cr_expect_eq(stormlog_stream_vanished_segment_count(st), 1);
+    cr_assert_eq(stormlog_stream_warning_count(st), 1);
+    cr_expect(strstr(stormlog_stream_warning(st, 0), "segment-000002.jsonl: it disappeared") != NULL);
     stormlog_stream_close(st);
     stormlog_error_free(err);
     free(path);

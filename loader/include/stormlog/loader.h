@@ -230,6 +230,10 @@ STORMLOG_API int stormlog_stream_next(stormlog_stream *stream, const stormlog_ev
 STORMLOG_API void stormlog_stream_close(stormlog_stream *stream);
 /* Segments skipped so far because they disappeared before they were opened. */
 STORMLOG_API size_t stormlog_stream_vanished_segment_count(const stormlog_stream *stream);
+/* Warnings so far, as stormlog_recording_warning's (skipped and vanished
+ * segments). Borrowed until the stream is closed. */
+STORMLOG_API size_t stormlog_stream_warning_count(const stormlog_stream *stream);
+STORMLOG_API const char *stormlog_stream_warning(const stormlog_stream *stream, size_t i);
 
 /* ---- checking: every problem, in bounded memory ------------------------ */
 
