@@ -21,11 +21,16 @@ void html_text_n(FILE *out, const char *text, size_t len)
         case '"': fputs("&quot;", out); break;
         case '\'': fputs("&#39;", out); break;
         default:
-            /* Control bytes (NUL included: JSON allows it in strings) are
-             * not text a page can show. */
-            if (c < 0x20 && c != '\t' && c != '\n')
+            /* Control bytes (NUL included: JSON allows it in strings), DEL
+             * and C1 (U+0080-U+009F) are not text a page can show, and
+             * would reach a terminal that prints the page (-o -). */
+            if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
                 fputs("&#xFFFD;", out);
-            else
+            else if (c == 0xc2 && i + 1 < len && (unsigned char)text[i + 1] >= 0x80 &&
+                     (unsigned char)text[i + 1] < 0xa0) {
+                fputs("&#xFFFD;", out);
+                i++;
+            } else
                 fputc(c, out);
         }
     }

@@ -75,7 +75,7 @@ def t_terminal_escapes():
             ["summary", sink], ["summary", "--json", sink],
             ["events", sink], ["events", "--format", "csv", sink],
             ["validate", sink], ["validate", bad], ["validate", "--json", bad],
-            ["load", sink], ["export", sink, "--format", "perfetto"],
+            ["load", sink], ["export", sink, "--format", "perfetto"], ["report", sink, "-o", "-"],
             ["summary", bad], ["sessions", named], ["validate", named],
             ["summary", os.path.join(tmp, "missing\x1b]52;c;eA==\x07")],
         ]
