@@ -8,6 +8,7 @@
 
 #include "internal.h"
 #include "pytext.h"
+#include "stormlog/schema/sink_names.h"
 
 /* Python int(str): surrounding whitespace, a sign, decimal digits (any
  * script) with single underscores between them. */
@@ -183,14 +184,6 @@ static bool parse_session(json_object *raw, sl_manifest_session *out)
     return true;
 }
 
-/* A name inside the directory: no separator, not "." or "..", not empty. */
-static bool plain_name(const char *s, size_t n)
-{
-    if (n == 0 || memchr(s, '/', n) || memchr(s, '\0', n))
-        return false;
-    return !(n == 1 && s[0] == '.') && !(n == 2 && s[0] == '.' && s[1] == '.');
-}
-
 sl_manifest *sl_manifest_read(const char *manifest_path)
 {
     sl_fail_info f;
@@ -241,7 +234,7 @@ sl_manifest *sl_manifest_read(const char *manifest_path)
                 continue;
             const char *s = json_object_get_string(name);
             size_t sn = (size_t)json_object_get_string_len(name);
-            if (!plain_name(s, sn)) {
+            if (!sl_sink_is_plain_name(s, sn)) {
                 if (!m->unsafe_names)
                     m->unsafe_names = calloc(n, sizeof *m->unsafe_names);
                 if (m->unsafe_names && (m->unsafe_names[m->unsafe_count] = strndup(s, sn)))

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "plan.h"
+#include "stormlog/schema/sink_names.h"
 
 #define MAX_SEGMENTS_PER_SINK 1000000
 #define MAX_SINKS 100000
@@ -186,12 +187,6 @@ static bool add_segment(sl_plan *plan, char *path, const char *default_id, uint3
     return true;
 }
 
-static bool is_segment_name(const char *name)
-{
-    size_t n = strlen(name);
-    return n >= 14 && strncmp(name, "segment-", 8) == 0 && strcmp(name + n - 6, ".jsonl") == 0;
-}
-
 /* One entry of a sink directory by name. */
 typedef struct name_entry {
     char *name;
@@ -303,7 +298,7 @@ static bool plan_sink(sl_plan *plan, const sink_spec *sink, sl_fail_info *f)
         struct dirent *de = readdir(d);
         if (!de)
             break;
-        if (!is_segment_name(de->d_name))
+        if (!sl_sink_is_segment_name(de->d_name))
             continue;
         bool seen = false;
         for (size_t i = 0; i < listed && !seen; i++)
@@ -399,7 +394,7 @@ static bool looks_like_sink(const char *dir)
     bool found = false;
     struct dirent *de;
     while (!found && (de = readdir(d)))
-        found = is_segment_name(de->d_name);
+        found = sl_sink_is_segment_name(de->d_name);
     closedir(d);
     return found;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "stormlog/schema/sink_names.h"
 
 #define SEGMENT_PREFIX "segment-"
 #define SEGMENT_SUFFIX ".jsonl"
@@ -94,16 +95,16 @@ static uint64_t segment_index(const char *name)
     return v;
 }
 
+/* The naming rules are the schema core's, shared with the loader. */
 static bool is_segment_name(const char *name)
 {
-    size_t n = strlen(name), p = strlen(SEGMENT_PREFIX), s = strlen(SEGMENT_SUFFIX);
-    return n >= p + s && strncmp(name, SEGMENT_PREFIX, p) == 0 && strcmp(name + n - s, SEGMENT_SUFFIX) == 0;
+    return sl_sink_is_segment_name(name);
 }
 
 /* A plain file name: what we may open relative to the directory. */
 static bool is_plain_name(const char *name)
 {
-    return name[0] != '\0' && strchr(name, '/') == NULL && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+    return sl_sink_is_plain_name(name, strlen(name));
 }
 
 /* Cuts bytes after the last '\n' (a torn write) when cut is set, and counts
