@@ -116,6 +116,14 @@ SL_HIDDEN void sl_options_defaults(stormlog_options *o);
 SL_HIDDEN json_object *sl_json_parse(json_tokener *tok, const char *bytes, size_t len,
                                      const char **why, size_t *where);
 SL_HIDDEN json_tokener *sl_json_tokener_new(void);
+/* The manifest is read, never re-encoded: it may nest as deep as Python's
+ * decoder reads before its recursion limit (about 990 levels; deeper, the
+ * reference crashes). A deeper manifest is unreadable, as upstream's is. */
+#define SL_MANIFEST_DEPTH 1000
+SL_HIDDEN json_tokener *sl_json_tokener_new_depth(int depth);
+/* Strict UTF-8 as Python's decoder reads it (no overlong forms, no encoded
+ * surrogates, nothing above U+10FFFF). */
+SL_HIDDEN bool sl_utf8_valid(const char *s, size_t len);
 
 /* Big integers: json-c saturates integers outside int64/uint64. bigint.c
  * re-reads the text when a parsed tree holds a saturated value and puts back
@@ -177,7 +185,7 @@ typedef struct sl_manifest_session {
     json_object *summary; /* the normalised summary as a json-c object (11 keys) */
     char *session_id;
     int status_rank;      /* index into the status table */
-    int64_t started, ended;
+    sl_wint started, ended; /* clamped to 128 bits: what ordering needs */
     bool has_ended;
 } sl_manifest_session;
 
@@ -187,7 +195,7 @@ typedef struct sl_manifest_segment {
 } sl_manifest_segment;
 
 typedef struct sl_manifest {
-    int64_t schema_version;
+    sl_wint schema_version;
     sl_manifest_session *sessions;
     size_t session_count;
     sl_manifest_segment *segments;
@@ -199,8 +207,6 @@ typedef struct sl_manifest {
 /* read_telemetry_sink_manifest: NULL when absent or unreadable (never an error). */
 SL_HIDDEN sl_manifest *sl_manifest_read(const char *manifest_path);
 SL_HIDDEN void sl_manifest_free(sl_manifest *m);
-/* Python int() of a manifest value; false where int() raises. */
-SL_HIDDEN bool sl_py_int(json_object *v, int64_t *out);
 
 /* Open a file for reading without following a final symlink, and only when
  * it is a regular file. -1 with f set otherwise. */

@@ -8,7 +8,12 @@
 
 json_tokener *sl_json_tokener_new(void)
 {
-    json_tokener *tok = json_tokener_new_ex(SL_JSON_DEPTH);
+    return sl_json_tokener_new_depth(SL_JSON_DEPTH);
+}
+
+json_tokener *sl_json_tokener_new_depth(int depth)
+{
+    json_tokener *tok = json_tokener_new_ex(depth);
     /* UTF-8 is checked by text_check() below, faster than json-c's per-byte check. */
     if (tok)
         json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
@@ -51,30 +56,108 @@ static size_t utf8_invalid_at(const unsigned char *s, size_t len, size_t i)
     return len;
 }
 
-/* Python refuses a NUL byte anywhere in JSON text (json-c would stop there as
- * if the text ended) and any invalid UTF-8. Eight bytes at a time: the
- * common all-ASCII, NUL-free line costs one pass of word operations. */
+/* Control characters as Python's decoder sees them: inside a string every
+ * byte below 0x20 is an error (json-c lets them through, so an invalid file
+ * would load); outside strings only space, \t, \n and \r separate tokens
+ * (json-c would stop at a NUL as if the text ended). Returns the offset of
+ * the first offending byte, or len. */
+static size_t control_at(const unsigned char *s, size_t len)
+{
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = s[i];
+        if (in_string) {
+            if (c == '\\')
+                i++; /* the escaped byte is json-c's to judge */
+            else if (c == '"')
+                in_string = false;
+            else if (c < 0x20)
+                return i;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+            return i;
+        }
+    }
+    return len;
+}
+
+/* json-c reads "1.", "1.e5" and "-01" as numbers; Python's grammar wants a
+ * digit after the point and no leading zero. Returns the offset of the
+ * first such literal outside strings, or len. Most lines hold no candidate
+ * at all ('.' followed by a digit, or no "-0" followed by a digit), so the
+ * string-aware scan runs only when one is there. */
+static bool digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static size_t lax_number_at(const unsigned char *s, size_t len)
+{
+    bool candidate = false;
+    for (const unsigned char *p = s; !candidate && (p = memchr(p, '.', (size_t)(s + len - p)));
+         p++)
+        candidate = p + 1 == s + len || !digit(p[1]);
+    for (const unsigned char *p = s; !candidate && (p = memchr(p, '-', (size_t)(s + len - p)));
+         p++)
+        candidate = p + 2 < s + len && p[1] == '0' && digit(p[2]) &&
+                    (p == s || (p[-1] != 'e' && p[-1] != 'E'));
+    if (!candidate)
+        return len;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = s[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '.' && i > 0 && digit(s[i - 1]) && (i + 1 == len || !digit(s[i + 1]))) {
+            return i;
+        } else if (c == '-' && i + 2 < len && s[i + 1] == '0' && digit(s[i + 2]) &&
+                   (i == 0 || (s[i - 1] != 'e' && s[i - 1] != 'E'))) { /* not an exponent's sign */
+            return i;
+        }
+    }
+    return len;
+}
+
+/* NUL, raw control characters and invalid UTF-8, all of which Python
+ * refuses. Eight bytes at a time: a line with no byte below 0x20 and none
+ * above 0x7F (the common JSONL record) costs one pass of word operations. */
 static const char *text_check(const char *bytes, size_t len, size_t *where)
 {
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    const uint64_t spaces = 0x2020202020202020ull, highs = 0x8080808080808080ull;
     const unsigned char *s = (const unsigned char *)bytes;
     size_t i = 0;
-    bool ascii = true;
+    bool ascii = true, controls = false;
     for (; i + 8 <= len; i += 8) {
         uint64_t x;
         memcpy(&x, s + i, 8);
-        if (((x - ones) & ~x & highs) != 0) /* a zero byte in the word */
-            break;
+        if (((x - spaces) & ~x & highs) != 0) /* a byte below 0x20 in the word */
+            controls = true;
         if (x & highs)
             ascii = false;
     }
     for (; i < len; i++) {
-        if (s[i] == 0) {
-            *where = i;
-            return "NUL byte in JSON text";
-        }
+        if (s[i] < 0x20)
+            controls = true;
         if (s[i] & 0x80)
             ascii = false;
+    }
+    if (controls) {
+        size_t bad = control_at(s, len);
+        if (bad < len) {
+            *where = bad;
+            return s[bad] == 0 ? "NUL byte in JSON text" : "invalid control character";
+        }
+    }
+    size_t lax = lax_number_at(s, len);
+    if (lax < len) {
+        *where = lax;
+        return "number not in JSON's grammar";
     }
     if (!ascii) {
         size_t bad = utf8_invalid_at(s, len, 0);
@@ -84,6 +167,11 @@ static const char *text_check(const char *bytes, size_t len, size_t *where)
         }
     }
     return NULL;
+}
+
+bool sl_utf8_valid(const char *s, size_t len)
+{
+    return utf8_invalid_at((const unsigned char *)s, len, 0) == len;
 }
 
 /* Python's json whitespace: space, tab, LF, CR. */

@@ -1,9 +1,11 @@
 /* JSONL in bounded memory (telemetry.py _load_jsonl_events): the file is read
  * in chunks and cut into lines the way Python's universal-newline text mode
- * and splitlines() cut it for \n, \r\n and \r; blank lines are skipped; a
- * line that does not parse is an error unless it is the last line and has no
- * line break (a torn write, dropped); a parsed non-object is an error. Line
- * numbers count every line, blank ones included. */
+ * and str.splitlines() cut it: at \n, \r\n and \r, and at the breaks only
+ * splitlines() knows (\v, \f, \x1c-\x1e, U+0085, U+2028, U+2029), which end
+ * a line even inside a JSON string and stay at its end; blank lines are
+ * skipped; a line that does not parse is an error unless it is the last line
+ * and has no \n (a torn write, dropped); a parsed non-object is an error.
+ * Line numbers count every line, blank ones included. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,41 +91,49 @@ static bool refill(sl_jsonl_reader *r, sl_fail_info *f)
     }
 }
 
-/* The next line: [*line, *line + *n), *terminated when a break ended it.
- * false at the end of the file. */
-static int next_line(sl_jsonl_reader *r, const char **line, size_t *n, bool *terminated,
+/* How a line ended, as Python's text mode and str.splitlines() see it. */
+typedef enum {
+    LINE_UNTERMINATED, /* the end of the file */
+    LINE_NEWLINE,      /* \n, \r\n or \r: a "\n" once universal newlines are applied */
+    LINE_PY_BREAK      /* \v \f \x1c-\x1e U+0085 U+2028 U+2029: kept by keepends, which
+                          json.loads then refuses as trailing text */
+} line_end;
+
+/* The next line: [*line, *line + *n), and how it ended. 0 at the end of the
+ * file, -1 on a read error. */
+static int next_line(sl_jsonl_reader *r, const char **line, size_t *n, line_end *end,
                      sl_fail_info *f)
 {
     for (;;) {
         const char *p = r->buf + r->start;
         size_t avail = r->len - r->start;
-        const char *nl = memchr(p, '\n', avail);
-        size_t scan = nl ? (size_t)(nl - p) : avail;
-        const char *cr = memchr(p, '\r', scan);
-        if (cr) {
-            size_t at = (size_t)(cr - p);
+        size_t blen = 0;
+        size_t at = sl_py_line_break(p, avail, &blen);
+        if (at < avail && p[at] == '\r') {
             if (at + 1 < avail || r->eof) {
                 /* \r\n is one break, a lone \r is a break of its own. */
-                bool crlf = at + 1 < avail && cr[1] == '\n';
+                bool crlf = at + 1 < avail && p[at + 1] == '\n';
                 *line = p;
                 *n = at;
-                *terminated = true;
+                *end = LINE_NEWLINE;
                 r->start += at + (crlf ? 2 : 1);
                 return 1;
             }
             /* A \r at the end of the buffer: its \n may be in the next read. */
-        } else if (nl) {
+        } else if (at < avail && (p[at] == '\n' || at + blen < avail || r->eof)) {
+            /* (After a Python-only break, read on first: whether anything
+             * follows decides if this is the last line.) */
             *line = p;
-            *n = scan;
-            *terminated = true;
-            r->start += scan + 1;
+            *n = at;
+            *end = p[at] == '\n' ? LINE_NEWLINE : LINE_PY_BREAK;
+            r->start += at + blen;
             return 1;
-        } else if (r->eof) {
+        } else if (at == avail && r->eof) {
             if (avail == 0)
                 return 0;
             *line = p;
             *n = avail;
-            *terminated = false;
+            *end = LINE_UNTERMINATED;
             r->start = r->len;
             return 1;
         }
@@ -148,8 +158,8 @@ int sl_jsonl_next(sl_jsonl_reader *r, const sl_convert_ctx *ctx, stormlog_event 
     for (;;) {
         const char *line;
         size_t n;
-        bool terminated;
-        int got = next_line(r, &line, &n, &terminated, f);
+        line_end end;
+        int got = next_line(r, &line, &n, &end, f);
         if (got <= 0) {
             r->done = true;
             return got;
@@ -157,11 +167,26 @@ int sl_jsonl_next(sl_jsonl_reader *r, const sl_convert_ctx *ctx, stormlog_event 
         r->line_no++;
         if (is_blank_line(line, n))
             continue;
-        const char *why;
+        const char *why = NULL;
         size_t where;
-        json_object *obj = sl_json_parse(r->tok, line, n, &why, &where);
+        json_object *obj = NULL;
+        if (end == LINE_PY_BREAK) {
+            /* json.loads(line) sees the break character after the value. */
+            json_tokener_reset(r->tok);
+            why = "line ends in a character JSON does not count as whitespace";
+        } else {
+            obj = sl_json_parse(r->tok, line, n, &why, &where);
+        }
         if (why) {
-            bool last = !terminated && r->start == r->len && r->eof;
+            bool last = end != LINE_NEWLINE && r->start == r->len && r->eof;
+            if (last && !sl_utf8_valid(line, n)) {
+                /* Python decodes the whole file before splitting it. */
+                r->done = true;
+                sl_failf(f, STORMLOG_E_PARSE, "Telemetry file %s is not valid UTF-8 (line %ld)",
+                         r->path, r->line_no);
+                sl_fail_where(f, r->path, r->line_no, -1);
+                return -1;
+            }
             if (last && json_tokener_get_error(r->tok) != json_tokener_error_depth) {
                 /* A torn final write: dropped, as upstream does. */
                 r->done = true;

@@ -3,16 +3,29 @@
  * skipped, numbers go through Python's int(). Beyond upstream: a segment
  * filename that is not a plain file name is ignored, never followed. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 #include "pytext.h"
+#include "sessions.h"
 #include "stormlog/schema/sink_names.h"
 
-/* Python int(str): surrounding whitespace, a sign, decimal digits (any
- * script) with single underscores between them. */
-static bool py_int_text(const char *s, size_t n, int64_t *out)
+/* Python's int() on a manifest value, exactly: the decimal digits (malloc'd,
+ * no leading zeros, "-" for negatives) and the value clamped to 128 bits for
+ * ordering. false where int() raises (the entry is then skipped or the
+ * default taken). Python keeps any size, so nothing here may wrap or drop
+ * a value that merely exceeds 64 bits. */
+typedef struct py_int {
+    sl_wint clamped;
+    char *digits;
+} py_int;
+
+/* int(str): surrounding whitespace, a sign, decimal digits of any script
+ * with single underscores between them, at most 4300 digits (Python's
+ * int_max_str_digits; more is a ValueError). */
+static char *py_int_text(const char *s, size_t n)
 {
     sl_py_strip(&s, &n);
     size_t i = 0;
@@ -21,14 +34,18 @@ static bool py_int_text(const char *s, size_t n, int64_t *out)
         neg = s[i] == '-';
         i++;
     }
-    if (i == n)
-        return false;
-    unsigned __int128 acc = 0;
+    char *out = malloc(n + 2);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    if (neg)
+        out[o++] = '-';
+    size_t ndigits = 0;
     bool prev_digit = false;
     while (i < n) {
         if (s[i] == '_') {
             if (!prev_digit || i + 1 == n)
-                return false;
+                goto bad;
             prev_digit = false;
             i++;
             continue;
@@ -37,54 +54,86 @@ static bool py_int_text(const char *s, size_t n, int64_t *out)
         uint32_t cp = sl_utf8_decode(s + i, n - i, &adv);
         int d = sl_unicode_isdigit(cp) == 1 ? sl_unicode_decimal_value(cp) : -1;
         if (d < 0)
-            return false;
-        acc = acc * 10 + (unsigned)d;
-        if (acc > (unsigned __int128)INT64_MAX + 1)
-            return false;
+            goto bad;
+        ndigits++;
+        if (!(d == 0 && o == (size_t)neg)) /* no leading zeros */
+            out[o++] = (char)('0' + d);
         prev_digit = true;
         i += adv;
     }
-    if (!prev_digit)
-        return false;
-    if (!neg && acc > (unsigned __int128)INT64_MAX)
-        return false;
-    *out = neg ? (int64_t)(-(__int128)acc) : (int64_t)acc;
-    return true;
+    if (!prev_digit || ndigits > 4300)
+        goto bad;
+    if (o == (size_t)neg) /* all zeros: "0", never "-0" */
+        o = 0, out[o++] = '0';
+    out[o] = '\0';
+    return out;
+bad:
+    free(out);
+    return NULL;
 }
 
-bool sl_py_int(json_object *v, int64_t *out)
+static bool py_int_of(json_object *v, py_int *out)
 {
+    out->digits = NULL;
     if (!v)
         return false;
-    if (sl_bigint_digits(v))
-        return false; /* beyond int64: not representable here */
+    const char *big = sl_bigint_digits(v);
+    char buf[48];
     switch (json_object_get_type(v)) {
     case json_type_boolean:
-        *out = json_object_get_boolean(v) ? 1 : 0;
-        return true;
+        out->digits = strdup(json_object_get_boolean(v) ? "1" : "0");
+        break;
     case json_type_int: {
         bool is_int;
         sl_wint w;
-        if (!sl_json_get_wint(v, &is_int, &w) || w > INT64_MAX)
-            return false;
-        *out = (int64_t)w;
-        return true;
+        if (big)
+            out->digits = strdup(big);
+        else if (sl_json_get_wint(v, &is_int, &w) && sl_wint_format(w, buf))
+            out->digits = strdup(buf);
+        break;
     }
     case json_type_double: {
         double d = json_object_get_double(v);
-        if (!isfinite(d))
+        if (!isfinite(d)) /* int(nan) is a ValueError, int(inf) an OverflowError */
             return false;
         d = trunc(d);
-        if (d < -0x1p63 || d >= 0x1p63)
-            return false;
-        *out = (int64_t)d;
-        return true;
+        /* glibc prints a double's exact decimal value. */
+        if (asprintf(&out->digits, "%.0f", d == 0 ? 0.0 : d) < 0)
+            out->digits = NULL;
+        break;
     }
     case json_type_string:
-        return py_int_text(json_object_get_string(v), (size_t)json_object_get_string_len(v), out);
+        out->digits = py_int_text(json_object_get_string(v), (size_t)json_object_get_string_len(v));
+        break;
     default:
         return false;
     }
+    if (!out->digits)
+        return false;
+    if (!sl_wint_parse(out->digits, strlen(out->digits), &out->clamped)) {
+        const sl_wint max = (sl_wint)(((unsigned __int128)1 << 127) - 1);
+        out->clamped = out->digits[0] == '-' ? -max - 1 : max;
+    }
+    return true;
+}
+
+/* The value as a json-c node that prints it exactly. */
+static json_object *py_int_node(const py_int *v)
+{
+    sl_wint w;
+    if (sl_wint_parse(v->digits, strlen(v->digits), &w))
+        return sl_wint_json(w);
+    return sl_bigint_new(v->digits, strlen(v->digits));
+}
+
+/* int() of an optional key: true when absent (*out keeps its default). */
+static bool optional_int(json_object *raw, const char *key, py_int *out)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(raw, key, &v))
+        return true;
+    free(out->digits);
+    return py_int_of(v, out);
 }
 
 static bool nonblank_string(json_object *v)
@@ -93,18 +142,19 @@ static bool nonblank_string(json_object *v)
            !sl_py_is_blank(json_object_get_string(v), (size_t)json_object_get_string_len(v));
 }
 
-/* _coerce_manifest_int: int() or the default, and the default below a minimum. */
-static int64_t manifest_int(json_object *obj, const char *key, int64_t dflt, int64_t minimum)
+/* _coerce_manifest_int: int() or the default, and the default below a
+ * minimum (compared on the clamped value: only the order matters here). */
+static sl_wint manifest_int(json_object *obj, const char *key, sl_wint dflt, sl_wint minimum)
 {
-    bool present;
     json_object *v = NULL;
-    present = json_object_object_get_ex(obj, key, &v);
-    int64_t out;
-    if (!present)
+    if (!json_object_object_get_ex(obj, key, &v))
         return dflt;
-    if (!sl_py_int(v, &out) || out < minimum)
+    py_int p;
+    bool ok = py_int_of(v, &p);
+    free(p.digits);
+    if (!ok || p.clamped < minimum)
         return dflt;
-    return out;
+    return p.clamped;
 }
 
 /* session_summary_from_dict; false (entry skipped) where it raises. */
@@ -133,55 +183,59 @@ static bool parse_session(json_object *raw, sl_manifest_session *out)
     if (rank < 0)
         return false;
     json_object *started = json_object_object_get_ex(raw, "started_at_ns", &v) ? v : NULL;
-    int64_t started_ns, ended_ns = 0;
-    if (!started || !sl_py_int(started, &started_ns))
-        return false;
     json_object *ended = json_object_object_get_ex(raw, "ended_at_ns", &v) ? v : NULL;
-    bool has_ended = ended != NULL;
-    if (has_ended && !sl_py_int(ended, &ended_ns))
-        return false;
     json_object *host = json_object_object_get_ex(raw, "host", &v) ? v : NULL;
-    if (!nonblank_string(host))
-        return false;
-    int64_t pid = -1, srank = 0, local_rank = 0, world_size = 1;
-    if (json_object_object_get_ex(raw, "pid", &v) && !sl_py_int(v, &pid))
-        return false;
-    if (json_object_object_get_ex(raw, "rank", &v) && !sl_py_int(v, &srank))
-        return false;
-    if (json_object_object_get_ex(raw, "local_rank", &v) && !sl_py_int(v, &local_rank))
-        return false;
-    if (json_object_object_get_ex(raw, "world_size", &v) && !sl_py_int(v, &world_size))
-        return false;
-    if (world_size < 1)
-        world_size = 1;
+    /* Python's order of checks: started, ended, host, then the numbers. */
+    py_int started_ns = {0}, ended_ns = {0}, pid = {0}, srank = {0}, local_rank = {0},
+           world_size = {0};
+    bool has_ended = ended != NULL && json_object_get_type(ended) != json_type_null;
+    bool ok = started && json_object_get_type(started) != json_type_null &&
+              py_int_of(started, &started_ns) && (!has_ended || py_int_of(ended, &ended_ns)) &&
+              nonblank_string(host);
+    pid = (py_int){-1, strdup("-1")};
+    srank = (py_int){0, strdup("0")};
+    local_rank = (py_int){0, strdup("0")};
+    world_size = (py_int){1, strdup("1")};
+    ok = ok && pid.digits && srank.digits && local_rank.digits && world_size.digits &&
+         optional_int(raw, "pid", &pid) && optional_int(raw, "rank", &srank) &&
+         optional_int(raw, "local_rank", &local_rank) &&
+         optional_int(raw, "world_size", &world_size);
+    if (ok && world_size.clamped < 1) { /* max(1, int(world_size)) */
+        free(world_size.digits);
+        world_size = (py_int){1, strdup("1")};
+        ok = world_size.digits != NULL;
+    }
     json_object *job_id = json_object_object_get_ex(raw, "job_id", &v) ? v : NULL;
 
-    json_object *s = json_object_new_object();
-    if (!s)
-        return false;
-    json_object_object_add(s, "session_id", json_object_get(sid));
-    json_object_object_add(s, "status", json_object_new_string(sl_status_name(rank)));
-    json_object_object_add(s, "started_at_ns", json_object_new_int64(started_ns));
-    json_object_object_add(s, "ended_at_ns", has_ended ? json_object_new_int64(ended_ns) : NULL);
-    json_object_object_add(s, "host", json_object_get(host));
-    json_object_object_add(s, "pid", json_object_new_int64(pid));
-    json_object_object_add(s, "job_id", json_object_get(job_id));
-    json_object_object_add(s, "rank", json_object_new_int64(srank));
-    json_object_object_add(s, "local_rank", json_object_new_int64(local_rank));
-    json_object_object_add(s, "world_size", json_object_new_int64(world_size));
-    json_object_object_add(s, "source", json_object_get(source));
-    out->summary = s;
-    out->session_id = strndup(json_object_get_string(sid), (size_t)json_object_get_string_len(sid));
-    if (!out->session_id || json_object_object_length(s) != 11) {
-        json_object_put(s);
-        free(out->session_id);
-        return false;
+    json_object *s = ok ? json_object_new_object() : NULL;
+    if (s) {
+        json_object_object_add(s, "session_id", json_object_get(sid));
+        json_object_object_add(s, "status", json_object_new_string(sl_status_name(rank)));
+        json_object_object_add(s, "started_at_ns", py_int_node(&started_ns));
+        json_object_object_add(s, "ended_at_ns", has_ended ? py_int_node(&ended_ns) : NULL);
+        json_object_object_add(s, "host", json_object_get(host));
+        json_object_object_add(s, "pid", py_int_node(&pid));
+        json_object_object_add(s, "job_id", json_object_get(job_id));
+        json_object_object_add(s, "rank", py_int_node(&srank));
+        json_object_object_add(s, "local_rank", py_int_node(&local_rank));
+        json_object_object_add(s, "world_size", py_int_node(&world_size));
+        json_object_object_add(s, "source", json_object_get(source));
+        out->summary = s;
+        out->session_id = strndup(json_object_get_string(sid), (size_t)json_object_get_string_len(sid));
+        ok = out->session_id && json_object_object_length(s) == 11;
+        if (!ok) {
+            json_object_put(s);
+            free(out->session_id);
+        }
     }
     out->status_rank = rank;
-    out->started = started_ns;
-    out->ended = ended_ns;
+    out->started = started_ns.clamped;
+    out->ended = ended_ns.clamped;
     out->has_ended = has_ended;
-    return true;
+    py_int *all[] = {&started_ns, &ended_ns, &pid, &srank, &local_rank, &world_size};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        free(all[i]->digits);
+    return s != NULL && ok;
 }
 
 sl_manifest *sl_manifest_read(const char *manifest_path)
@@ -192,7 +246,7 @@ sl_manifest *sl_manifest_read(const char *manifest_path)
     char *text = sl_read_whole_file(manifest_path, &len, &f);
     if (!text)
         return NULL;
-    json_tokener *tok = sl_json_tokener_new();
+    json_tokener *tok = sl_json_tokener_new_depth(SL_MANIFEST_DEPTH);
     const char *why = NULL;
     size_t where;
     json_object *payload = tok ? sl_json_parse(tok, text, len, &why, &where) : NULL;

@@ -518,6 +518,20 @@ static bool plan_directory(sl_plan *plan, const char *display, const stormlog_op
     return ok;
 }
 
+/* One JSON document; its events' default session id hangs on the resolved path. */
+static bool plan_json(sl_plan *plan, const char *display, const char *resolved,
+                      const stormlog_options *opts)
+{
+    plan->is_json = true;
+    plan->json_path = strdup(display);
+    const char *key = opts->events_key ? opts->events_key : "json";
+    const char *parts[2] = {resolved, key};
+    char id[44];
+    sl_stable_id(parts, 2, id);
+    plan->json_default_id = strdup(id);
+    return plan->json_path && plan->json_default_id;
+}
+
 bool sl_plan_build(const char *path, const stormlog_options *opts, sl_plan *plan, sl_fail_info *f)
 {
     memset(plan, 0, sizeof *plan);
@@ -559,22 +573,23 @@ bool sl_plan_build(const char *path, const stormlog_options *opts, sl_plan *plan
             m = sl_manifest_read(display);
             sink_spec spec = {dir, dir, m, fallback, origin, NULL};
             ok = plan_sink(plan, &spec, f);
+            if (ok && plan->segment_count == 0) {
+                /* No segment file: upstream reads the manifest itself as a JSON
+                 * telemetry file (usually "does not contain telemetry events";
+                 * with a schema_version key, one record that fails validation). */
+                sl_manifest_free(m);
+                m = NULL;
+                ok = plan_json(plan, display, resolved, opts);
+            }
         }
-        if (!add_manifest(plan, m))
+        if (m && !add_manifest(plan, m))
             ok = false;
         free(dir);
         free(mpath);
         if (!ok && !f->set)
             oom(f);
     } else {
-        plan->is_json = true;
-        plan->json_path = strdup(display);
-        const char *key = opts->events_key ? opts->events_key : "json";
-        const char *parts[2] = {resolved, key};
-        char id[44];
-        sl_stable_id(parts, 2, id);
-        plan->json_default_id = strdup(id);
-        ok = plan->json_path && plan->json_default_id && add_label(plan, label) != UINT32_MAX;
+        ok = add_label(plan, label) != UINT32_MAX && plan_json(plan, display, resolved, opts);
         if (!ok)
             oom(f);
     }

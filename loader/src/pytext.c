@@ -1,5 +1,7 @@
 /* Python's notion of whitespace (str.isspace, used by strip()) for the
  * places the seed strips strings: session ids, manifest fields, backends. */
+#include <string.h>
+
 #include "internal.h"
 #include "pytext.h"
 
@@ -72,6 +74,41 @@ bool sl_py_is_blank(const char *s, size_t len)
 {
     sl_py_strip(&s, &len);
     return len == 0;
+}
+
+size_t sl_py_line_break(const char *str, size_t len, size_t *brk_len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    const uint64_t spaces = 0x2020202020202020ull, highs = 0x8080808080808080ull;
+    size_t i = 0;
+    for (;;) {
+        /* Skip words with no byte below 0x20 and none above 0x7F: no break there. */
+        while (i + 8 <= len) {
+            uint64_t x;
+            memcpy(&x, s + i, 8);
+            if ((((x - spaces) & ~x) | x) & highs)
+                break;
+            i += 8;
+        }
+        if (i >= len)
+            return len;
+        size_t end = i + 8 < len ? i + 8 : len;
+        for (; i < end; i++) {
+            unsigned char c = s[i];
+            if (c == '\n' || c == '\r' || c == 0x0b || c == 0x0c || (c >= 0x1c && c <= 0x1e)) {
+                *brk_len = 1;
+                return i;
+            }
+            if (c == 0xC2 && i + 1 < len && s[i + 1] == 0x85) {
+                *brk_len = 2;
+                return i;
+            }
+            if (c == 0xE2 && i + 2 < len && s[i + 1] == 0x80 && (s[i + 2] == 0xA8 || s[i + 2] == 0xA9)) {
+                *brk_len = 3;
+                return i;
+            }
+        }
+    }
 }
 
 uint32_t sl_utf8_decode(const char *s, size_t len, size_t *adv)

@@ -163,7 +163,7 @@ def main(argv=None) -> int:
     corpus = shared / "conformance" / "cases"
     inspect = str(Path(args.inspect).resolve())
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 1000))
-    counts = {"same": 0, "python-text": 0, "better": 0, "differs": 0}
+    counts = {"same": 0, "python-text": 0, "better": 0, "limit": 0, "differs": 0}
     better_kinds: dict = {}
     kinds: dict = {}
     kept = []
@@ -193,6 +193,7 @@ def main(argv=None) -> int:
     print(f"{total} inputs in {time.monotonic() - t0:.1f} s: {counts['same']} same, "
           f"{counts['python-text']} same up to Python's own text, {counts['better']} answered "
           f"where the reference crashes {dict(sorted(better_kinds.items(), key=str))}, "
+          f"{counts['limit']} at our documented limits, "
           f"{counts['differs']} differ ({len(kinds)} kinds)")
     for sig, seeds in sorted(kinds.items(), key=lambda kv: -len(kv[1])):
         print(f"  {len(seeds):5} x {sig}  (seeds {','.join(map(str, seeds[:8]))})")

@@ -13,6 +13,10 @@
     Python's, so any error of ours matches; an answer where it crashed is
     "better" (counted and reported, listed in docs/fidelity.md), never a
     failure in itself;
+  * our documented limits (docs/fidelity.md): a record nested deeper than
+    64 levels, an integer field beyond 128 bits. Where our error names one of
+    them the verdict is "limit" (counted and reported, not a failure); any
+    other answer of ours is judged as above;
   * our side must always print one JSON document and exit 0 or 1: a crash,
     a signal, a timeout or unparseable output is always a difference.
 """
@@ -22,6 +26,9 @@ import re
 
 # Python's own texts inside reference error messages (ValueError subclasses
 # that reach the oracle unwrapped, or str(exc) of a library call).
+# Our errors for the limits we keep on purpose (docs/fidelity.md, "Limits").
+OUR_LIMITS = re.compile(r"(nested|nesting) deeper than 64 levels|integers beyond 128 bits are not supported")
+
 PYTHON_TEXT = [
     re.compile(r"(Expecting|Unterminated string|Invalid control character|Invalid \\escape|"
                r"Invalid \\uXXXX escape|Extra data|Unexpected UTF-8 BOM)[^\n]*line \d+ column \d+ \(char \d+\)"),
@@ -40,7 +47,7 @@ def python_text_at(message: str):
 
 
 def compare(check, ours, ours_rc, ref, ref_rc, inp, events_key, mode):
-    """(verdict, detail): verdict is 'same', 'python-text', 'better' or 'differs'.
+    """(verdict, detail): 'same', 'python-text', 'better', 'limit' or 'differs'.
 
     `check` is the imported ../shared/conformance/check.py module; `ours` is our
     parsed document or None when there was none."""
@@ -49,6 +56,8 @@ def compare(check, ours, ours_rc, ref, ref_rc, inp, events_key, mode):
     if ("error" in ours) != (ours_rc != 0):
         return "differs", f"exit {ours_rc} does not match the document"
     ours = check.normalize(ours, inp, events_key)
+    if "error" in ours and OUR_LIMITS.search(ours["error"]):
+        return "limit", ours["error"][:120]
     if ref_rc == 2:
         if "error" in ours:
             return "python-text", f"reference {ref.get('exception')}; both fail"
