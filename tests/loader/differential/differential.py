@@ -109,30 +109,35 @@ def fill_empty_dirs(root: Path) -> None:
             (d / ".gitkeep").write_bytes(b"")
 
 
-def keep_case(out: Path, seed: int, case, meta, check, oracle, inspect, detail) -> Path | None:
-    """Write a differing input as a case folder; None if it no longer differs there."""
-    name = f"d{seed:07d}_{case.family}"
-    dest = out / name
+def write_case(dest: Path, case, oracle, name: str, notes: str):
+    """case.json, the input and the reference's expected.json under dest."""
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
     case.write(dest)
     fill_empty_dirs(dest)
-    verdict, detail, ref, ref_rc = judge(dest, meta, inspect, check, oracle)
-    if verdict != "differs":
-        shutil.rmtree(dest)
-        return None
+    target = str(dest / case.input)
+    ref, ref_rc = run_oracle(oracle, target, case.mode, case.permissive_legacy, case.events_key)
     python_specific = ref_rc == 2 or (ref_rc == 1 and same_answer.python_text_at(ref["error"]) is not None)
     doc = {"name": name, "category": f"differential_{case.family}",
            "description": "; ".join(case.what)[:2000], "input": case.input, "mode": case.mode,
            "permissive_legacy": case.permissive_legacy, "events_key": case.events_key,
-           "python_specific": python_specific,
-           "notes": f"found by tests/loader/differential (seed {seed}): {detail[:300]}",
-           "expected_exit": ref_rc}
+           "python_specific": python_specific, "notes": notes, "expected_exit": ref_rc}
     if ref_rc:
         doc["expected_error"] = ref["error"]
     (dest / "case.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (dest / "expected.json").write_text(json.dumps(ref, indent=2) + "\n", encoding="utf-8")
+
+
+def keep_case(out: Path, seed: int, case, meta, check, oracle, inspect, detail) -> Path | None:
+    """Write a differing input as a case folder; None if it no longer differs there."""
+    name = f"d{seed:07d}_{case.family}"
+    dest = out / name
+    write_case(dest, case, oracle, name, f"found by tests/loader/differential (seed {seed}): {detail[:300]}")
+    verdict, detail, _, _ = judge(dest, meta, inspect, check, oracle)
+    if verdict != "differs":
+        shutil.rmtree(dest)
+        return None
     return dest
 
 
