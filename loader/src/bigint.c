@@ -82,28 +82,57 @@ static int_state classify_int(json_object *obj)
     return INT_EXACT;
 }
 
-/* ---- the text scan: integer literals json-c would saturate ---- */
+/* ---- the text scan: integer literals json-c would saturate, by path ----
+ *
+ * Each literal is recorded with the path to it (object keys, decoded, and
+ * array indices), and a saturated node takes the LAST literal with its path:
+ * with duplicate keys json-c, like Python, keeps the last value, and the
+ * earlier literals are simply not in the tree. (Matching by order alone
+ * failed the file, or swapped two values, when a duplicate key held one.) */
 
 typedef struct literal_list {
+    char **path;   /* malloc'd path strings */
+    size_t *plen;
     const char **ptr;
     size_t *len;
     size_t count, cap;
 } literal_list;
 
-static bool literal_push(literal_list *l, const char *p, size_t n)
+static void literal_free(literal_list *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        free(l->path[i]);
+    free(l->path);
+    free(l->plen);
+    free(l->ptr);
+    free(l->len);
+}
+
+static bool grow(void **p, size_t n, size_t size)
+{
+    void *np = realloc(*p, n * size);
+    if (!np)
+        return false;
+    *p = np;
+    return true;
+}
+
+static bool literal_push(literal_list *l, const struct printbuf *path, const char *p, size_t n)
 {
     if (l->count == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 8;
-        const char **np = realloc(l->ptr, cap * sizeof *np);
-        if (!np)
+        if (!grow((void **)&l->path, cap, sizeof *l->path) ||
+            !grow((void **)&l->plen, cap, sizeof *l->plen) ||
+            !grow((void **)&l->ptr, cap, sizeof *l->ptr) || !grow((void **)&l->len, cap, sizeof *l->len))
             return false;
-        l->ptr = np;
-        size_t *nl = realloc(l->len, cap * sizeof *nl);
-        if (!nl)
-            return false;
-        l->len = nl;
         l->cap = cap;
     }
+    char *copy = malloc((size_t)path->bpos + 1);
+    if (!copy)
+        return false;
+    memcpy(copy, path->buf, (size_t)path->bpos);
+    l->path[l->count] = copy;
+    l->plen[l->count] = (size_t)path->bpos;
     l->ptr[l->count] = p;
     l->len[l->count] = n;
     l->count++;
@@ -129,15 +158,175 @@ static bool saturates(const char *p, size_t n)
     return memcmp(d, limit, ln) >= 0;
 }
 
+/* One path component: "k<len>:<key bytes>" or "i<index>;". */
+static bool add_key(struct printbuf *pb, const char *key, size_t n)
+{
+    char head[32];
+    int h = snprintf(head, sizeof head, "k%zu:", n);
+    return printbuf_memappend(pb, head, h) >= 0 && printbuf_memappend(pb, key, (int)n) >= 0;
+}
+
+static bool add_index(struct printbuf *pb, size_t i)
+{
+    char head[32];
+    int h = snprintf(head, sizeof head, "i%zu;", i);
+    return printbuf_memappend(pb, head, h) >= 0;
+}
+
+static void truncate_to(struct printbuf *pb, size_t n)
+{
+    pb->bpos = (int)n;
+    pb->buf[n] = '\0';
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static unsigned hex4(const char *s)
+{
+    unsigned v = 0;
+    for (int k = 0; k < 4; k++) {
+        int h = hexval(s[k]);
+        v = (v << 4) | (unsigned)(h < 0 ? 0 : h);
+    }
+    return v;
+}
+
+static size_t put_utf8(char *o, unsigned cp)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xC0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* The string starting at s[i] == '"' decoded into *key (the text has already
+ * parsed, so escapes are well formed). Returns the offset after it. */
+static size_t read_string(const char *s, size_t len, size_t i, struct printbuf *key)
+{
+    printbuf_reset(key);
+    for (i++; i < len && s[i] != '"'; i++) {
+        char o[8];
+        size_t n = 1;
+        o[0] = s[i];
+        if (s[i] == '\\' && i + 1 < len) {
+            char e = s[++i];
+            switch (e) {
+            case 'b': o[0] = '\b'; break;
+            case 'f': o[0] = '\f'; break;
+            case 'n': o[0] = '\n'; break;
+            case 'r': o[0] = '\r'; break;
+            case 't': o[0] = '\t'; break;
+            case 'u': {
+                unsigned cp = i + 4 < len ? hex4(s + i + 1) : 0;
+                i += 4;
+                if (cp >= 0xD800 && cp < 0xDC00 && i + 6 < len && s[i + 1] == '\\' && s[i + 2] == 'u') {
+                    unsigned lo = hex4(s + i + 3);
+                    if (lo >= 0xDC00 && lo < 0xE000) {
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                        i += 6;
+                    }
+                }
+                n = put_utf8(o, cp);
+                break;
+            }
+            default: o[0] = e; break;
+            }
+        }
+        printbuf_memappend(key, o, (int)n);
+    }
+    return i + 1;
+}
+
+typedef struct scan_frame {
+    bool is_object;
+    bool expect_key; /* objects: the next string is a key */
+    size_t index;    /* arrays: the current element */
+    size_t path_len; /* the path's length inside this container */
+} scan_frame;
+
 static bool scan_literals(const char *s, size_t len, literal_list *out)
 {
+    struct printbuf *path = printbuf_new(), *key = printbuf_new();
+    scan_frame *stack = NULL;
+    size_t depth = 0, cap = 0;
+    bool ok = path && key;
     size_t i = 0;
-    while (i < len) {
+    /* Appends the component of the value about to start; false on no memory. */
+#define COMPONENT()                                                                          \
+    (depth == 0 ? add_index(path, 0)                                                         \
+     : stack[depth - 1].is_object ? add_key(path, key->buf, (size_t)key->bpos)                \
+                                  : add_index(path, stack[depth - 1].index))
+    while (ok && i < len) {
         char c = s[i];
         if (c == '"') {
-            for (i++; i < len && s[i] != '"'; i++)
-                if (s[i] == '\\')
-                    i++;
+            if (depth > 0 && stack[depth - 1].is_object && stack[depth - 1].expect_key) {
+                i = read_string(s, len, i, key);
+                stack[depth - 1].expect_key = false;
+            } else {
+                for (i++; i < len && s[i] != '"'; i++)
+                    if (s[i] == '\\')
+                        i++;
+                i++;
+            }
+            continue;
+        }
+        if (c == '{' || c == '[') {
+            if (depth == cap) {
+                cap = cap ? cap * 2 : 16;
+                if (!grow((void **)&stack, cap, sizeof *stack)) {
+                    ok = false;
+                    break;
+                }
+            }
+            /* The root container has the empty path (the tree walk starts there). */
+            if (depth > 0 && !COMPONENT()) {
+                ok = false;
+                break;
+            }
+            stack[depth++] = (scan_frame){c == '{', c == '{', 0, (size_t)path->bpos};
+            i++;
+            continue;
+        }
+        if (c == '}' || c == ']') {
+            if (depth > 0)
+                depth--;
+            truncate_to(path, depth > 0 ? stack[depth - 1].path_len : 0);
+            i++;
+            continue;
+        }
+        if (c == ',') {
+            if (depth > 0) {
+                scan_frame *f = &stack[depth - 1];
+                if (f->is_object)
+                    f->expect_key = true;
+                else
+                    f->index++;
+            }
             i++;
             continue;
         }
@@ -158,25 +347,44 @@ static bool scan_literals(const char *s, size_t len, literal_list *out)
                 }
             }
             size_t n = i - start;
-            if (integer && n > (s[start] == '-' ? 1u : 0u) && saturates(s + start, n) &&
-                !literal_push(out, s + start, n))
-                return false;
+            if (integer && n > (s[start] == '-' ? 1u : 0u) && saturates(s + start, n)) {
+                size_t keep = (size_t)path->bpos;
+                ok = COMPONENT() && literal_push(out, path, s + start, n);
+                if (ok)
+                    truncate_to(path, keep);
+            }
             continue;
         }
         i++;
     }
-    return true;
+#undef COMPONENT
+    free(stack);
+    if (path)
+        printbuf_free(path);
+    if (key)
+        printbuf_free(key);
+    return ok;
 }
 
 /* ---- the tree walk ---- */
 
 typedef struct repair_ctx {
     literal_list literals;
-    size_t next;      /* next literal to hand out */
-    bool scanning;    /* false: only detect; true: replace */
+    struct printbuf *path; /* of the node being looked at */
+    bool scanning;         /* false: only detect; true: replace */
     bool found;
     bool failed;
 } repair_ctx;
+
+/* The last literal whose path is the current one, or -1. */
+static long literal_for_path(const repair_ctx *rc)
+{
+    for (size_t k = rc->literals.count; k-- > 0;)
+        if (rc->literals.plen[k] == (size_t)rc->path->bpos &&
+            memcmp(rc->literals.path[k], rc->path->buf, rc->literals.plen[k]) == 0)
+            return (long)k;
+    return -1;
+}
 
 static json_object *replacement_for(repair_ctx *rc, json_object *node)
 {
@@ -188,13 +396,13 @@ static json_object *replacement_for(repair_ctx *rc, json_object *node)
         return NULL;
     if (st == INT_WIDE_KNOWN)
         return NULL; /* json-c holds it exactly as uint64 */
-    if (rc->next >= rc->literals.count) {
+    long k = literal_for_path(rc);
+    if (k < 0) {
         rc->failed = true;
         return NULL;
     }
-    const char *p = rc->literals.ptr[rc->next];
-    size_t n = rc->literals.len[rc->next];
-    rc->next++;
+    const char *p = rc->literals.ptr[k];
+    size_t n = rc->literals.len[k];
     /* Exactly INT64_MIN is an int64 after all: leave json-c's node. */
     if (p[0] == '-') {
         const char *d = p + 1;
@@ -225,9 +433,14 @@ static void walk(repair_ctx *rc, json_object *node)
 {
     if (rc->failed)
         return;
+    size_t keep = rc->path ? (size_t)rc->path->bpos : 0;
     switch (json_object_get_type(node)) {
     case json_type_object: {
         json_object_object_foreach(node, key, val) {
+            if (rc->path && !add_key(rc->path, key, strlen(key))) {
+                rc->failed = true;
+                return;
+            }
             if (val && json_object_get_type(val) == json_type_int) {
                 json_object *rep = replacement_for(rc, val);
                 if (rep)
@@ -235,12 +448,18 @@ static void walk(repair_ctx *rc, json_object *node)
             } else {
                 walk(rc, val);
             }
+            if (rc->path)
+                truncate_to(rc->path, keep);
         }
         break;
     }
     case json_type_array: {
         size_t n = json_object_array_length(node);
         for (size_t i = 0; i < n; i++) {
+            if (rc->path && !add_index(rc->path, i)) {
+                rc->failed = true;
+                return;
+            }
             json_object *val = json_object_array_get_idx(node, i);
             if (val && json_object_get_type(val) == json_type_int) {
                 json_object *rep = replacement_for(rc, val);
@@ -249,6 +468,8 @@ static void walk(repair_ctx *rc, json_object *node)
             } else {
                 walk(rc, val);
             }
+            if (rc->path)
+                truncate_to(rc->path, keep);
         }
         break;
     }
@@ -262,7 +483,8 @@ bool sl_bigint_repair(json_object **root, const char *bytes, size_t len)
     repair_ctx rc = {0};
     json_object *r = *root;
     if (json_object_get_type(r) == json_type_int) {
-        /* A bare integer document: wrap to reuse the walk. */
+        /* A bare integer document: wrap to reuse the walk (its path is "i0;",
+         * as the scan names a top-level literal). */
         json_object *box = json_object_new_array();
         if (!box)
             return false;
@@ -281,15 +503,14 @@ bool sl_bigint_repair(json_object **root, const char *bytes, size_t len)
         return true;
     rc.scanning = true;
     rc.found = false;
-    if (!scan_literals(bytes, len, &rc.literals)) {
+    rc.path = printbuf_new();
+    if (!rc.path || !scan_literals(bytes, len, &rc.literals))
         rc.failed = true;
-    } else {
+    else
         walk(&rc, r);
-        if (rc.next != rc.literals.count)
-            rc.failed = true;
-    }
-    free(rc.literals.ptr);
-    free(rc.literals.len);
+    if (rc.path)
+        printbuf_free(rc.path);
+    literal_free(&rc.literals);
     return !rc.failed;
 }
 

@@ -115,6 +115,23 @@ def cases() -> dict:
     out["p_json_exponent_leading_zero_ok"] = json_file(
         a.replace('"metadata": {}', '"metadata": {"x": 1e-05, "y": -0.0, "z": 1E+2}'),
         "JSON: 1e-05, -0.0 and 1E+2 are JSON numbers")
+    big = a.replace('"metadata": {}', '"metadata": {%s}')
+    dups = {
+        "both_big": '"a": 99999999999999999999999, "a": 88888888888888888888888',
+        "big_then_small": '"a": 99999999999999999999999, "a": 1',
+        "other_key_between": '"a": 1, "b": 99999999999999999999999, "a": 88888888888888888888888',
+        "escaped_key_nested": '"\\u0061": [99999999999999999999999, {"x": -99999999999999999999999}], '
+                              '"a": [1, {"x": -88888888888888888888888}]',
+    }
+    for name, body in dups.items():
+        out[f"p_duplicate_key_bigint_{name}"] = json_file(
+            "[" + big % body + "]", f"JSON: duplicate keys holding integers beyond 64 bits: {body}")
+    out["p_jsonl_duplicate_key_bigint"] = jsonl(big % dups["other_key_between"] + "\n",
+                                                "JSONL: duplicate key holding integers beyond 64 bits")
+    out["p_duplicate_key_timestamp_bigint_then_valid"] = json_file(
+        a.replace('"timestamp_ns": 1700000000000000000',
+                  '"timestamp_ns": 340282366920938463463374607431768211457, "timestamp_ns": 5'),
+        "JSON: a duplicate timestamp_ns: the first, beyond 128 bits, is overridden by 5")
     seg = a + "\n"
     out["p_manifest_lax_number_ignored"] = sink(
         manifest([session()]).replace(b'"world_size": 1', b'"world_size": 1.'), seg,
