@@ -374,6 +374,7 @@ typedef struct repair_ctx {
     bool scanning;         /* false: only detect; true: replace */
     bool found;
     bool failed;
+    bool too_long; /* a literal past Python's int() digit limit */
 } repair_ctx;
 
 /* The last literal whose path is the current one, or -1. */
@@ -403,6 +404,10 @@ static json_object *replacement_for(repair_ctx *rc, json_object *node)
     }
     const char *p = rc->literals.ptr[k];
     size_t n = rc->literals.len[k];
+    if (n - (p[0] == '-') > SL_PY_INT_MAX_DIGITS) {
+        rc->too_long = rc->failed = true;
+        return NULL;
+    }
     /* Exactly INT64_MIN is an int64 after all: leave json-c's node. */
     if (p[0] == '-') {
         const char *d = p + 1;
@@ -478,9 +483,10 @@ static void walk(repair_ctx *rc, json_object *node)
     }
 }
 
-bool sl_bigint_repair(json_object **root, const char *bytes, size_t len)
+bool sl_bigint_repair(json_object **root, const char *bytes, size_t len, bool *too_long)
 {
     repair_ctx rc = {0};
+    *too_long = false;
     json_object *r = *root;
     if (json_object_get_type(r) == json_type_int) {
         /* A bare integer document: wrap to reuse the walk (its path is "i0;",
@@ -489,7 +495,7 @@ bool sl_bigint_repair(json_object **root, const char *bytes, size_t len)
         if (!box)
             return false;
         json_object_array_add(box, json_object_get(r));
-        bool ok = sl_bigint_repair(&box, bytes, len);
+        bool ok = sl_bigint_repair(&box, bytes, len, too_long);
         if (ok) {
             json_object *inner = json_object_get(json_object_array_get_idx(box, 0));
             json_object_put(r);
@@ -511,6 +517,7 @@ bool sl_bigint_repair(json_object **root, const char *bytes, size_t len)
     if (rc.path)
         printbuf_free(rc.path);
     literal_free(&rc.literals);
+    *too_long = rc.too_long;
     return !rc.failed;
 }
 

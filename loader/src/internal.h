@@ -128,7 +128,13 @@ SL_HIDDEN bool sl_utf8_valid(const char *s, size_t len);
 /* Big integers: json-c saturates integers outside int64/uint64. bigint.c
  * re-reads the text when a parsed tree holds a saturated value and puts back
  * an exact node: a json-c int whose serializer prints the digits. */
-SL_HIDDEN bool sl_bigint_repair(json_object **root, const char *bytes, size_t len);
+/* *too_long: an integer literal has more digits than Python's int() reads
+ * (json.loads then raises a ValueError that is not a JSONDecodeError). */
+#define SL_PY_INT_MAX_DIGITS 4300
+SL_HIDDEN bool sl_bigint_repair(json_object **root, const char *bytes, size_t len, bool *too_long);
+/* sl_json_parse's *why for that case: unlike a syntax error it is never a
+ * torn JSONL tail. */
+SL_HIDDEN extern const char sl_json_why_too_many_digits[];
 /* A json-c int (holding the saturated value) whose serializer prints digits. */
 SL_HIDDEN json_object *sl_bigint_new(const char *digits, size_t len);
 /* The digits of a big-integer node, or NULL when obj is not one. */

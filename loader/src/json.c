@@ -6,6 +6,9 @@
 
 #include "internal.h"
 
+const char sl_json_why_too_many_digits[] =
+    "integer with more than 4300 digits (the most Python's int() reads)";
+
 json_tokener *sl_json_tokener_new(void)
 {
     return sl_json_tokener_new_depth(SL_JSON_DEPTH);
@@ -228,9 +231,11 @@ json_object *sl_json_parse(json_tokener *tok, const char *bytes, size_t len, con
             return NULL;
         }
     }
-    if (obj && !sl_bigint_repair(&obj, bytes, len)) {
+    bool too_long;
+    if (obj && !sl_bigint_repair(&obj, bytes, len, &too_long)) {
         json_object_put(obj);
-        *why = "integer beyond 64 bits that could not be read back exactly";
+        *why = too_long ? sl_json_why_too_many_digits
+                        : "integer beyond 64 bits that could not be read back exactly";
         return NULL;
     }
     return obj;

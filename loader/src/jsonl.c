@@ -187,7 +187,8 @@ int sl_jsonl_next(sl_jsonl_reader *r, const sl_convert_ctx *ctx, stormlog_event 
                 sl_fail_where(f, r->path, r->line_no, -1);
                 return -1;
             }
-            if (last && json_tokener_get_error(r->tok) != json_tokener_error_depth) {
+            if (last && why != sl_json_why_too_many_digits &&
+                json_tokener_get_error(r->tok) != json_tokener_error_depth) {
                 /* A torn final write: dropped, as upstream does. */
                 r->done = true;
                 r->torn_line = r->line_no;
@@ -199,6 +200,9 @@ int sl_jsonl_next(sl_jsonl_reader *r, const sl_convert_ctx *ctx, stormlog_event 
                 sl_failf(f, STORMLOG_E_LIMIT,
                          "Telemetry record in %s at line %ld is nested deeper than %d levels",
                          r->path, r->line_no, SL_JSON_DEPTH);
+            else if (why == sl_json_why_too_many_digits)
+                sl_failf(f, STORMLOG_E_PARSE, "Telemetry record in %s at line %ld holds an %s",
+                         r->path, r->line_no, why);
             else
                 sl_failf(f, STORMLOG_E_PARSE, "Malformed telemetry JSONL record in %s at line %ld",
                          r->path, r->line_no);

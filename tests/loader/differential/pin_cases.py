@@ -132,6 +132,17 @@ def cases() -> dict:
         a.replace('"timestamp_ns": 1700000000000000000',
                   '"timestamp_ns": 340282366920938463463374607431768211457, "timestamp_ns": 5'),
         "JSON: a duplicate timestamp_ns: the first, beyond 128 bits, is overridden by 5")
+    digits = "1" + "0" * 4300  # 4301 digits
+    out["p_jsonl_4301_digit_int_torn_tail"] = jsonl(
+        a + "\n" + b[:-1] + f', "metadata_x": {digits}}}',
+        "JSONL: an unterminated last line holding a 4301-digit integer: json.loads raises a "
+        "ValueError that is not a JSONDecodeError, so the file fails instead of dropping the line")
+    out["p_json_4301_digit_int_in_metadata"] = json_file(
+        "[" + a.replace('"metadata": {}', f'"metadata": {{"x": {digits}}}') + "]",
+        "JSON: a 4301-digit integer in metadata fails the file")
+    out["p_json_4300_digit_int_in_metadata"] = json_file(
+        "[" + a.replace('"metadata": {}', f'"metadata": {{"x": {digits[:-1]}}}') + "]",
+        "JSON: 4300 digits are read exactly")
     seg = a + "\n"
     out["p_manifest_lax_number_ignored"] = sink(
         manifest([session()]).replace(b'"world_size": 1', b'"world_size": 1.'), seg,
@@ -157,6 +168,10 @@ def cases() -> dict:
                                                  "sink: 4300 digits are still an int")
     deep = manifest([session(job_id=None)]).replace(b'"job_id": null', b'"extra": ' + b"[" * 100 + b"]" * 100 +
                                                     b', "job_id": null')
+    out["p_manifest_4301_digit_int_ignored"] = sink(
+        manifest([session(pid="@BIG@")]).replace(b'"@BIG@"', b"1" + b"0" * 4300), seg,
+        "sink: a manifest holding a 4301-digit integer does not parse (json.loads raises): "
+        "sessions are inferred")
     out["p_manifest_nested_100_deep"] = sink(deep, seg, "sink: a manifest nesting 100 levels deep still parses")
     m = manifest([session()], segments=[])
     out["p_manifest_path_no_segments"] = Case("pinned", files={"input/manifest.json": m},
