@@ -106,7 +106,10 @@ SL_HIDDEN void sl_options_defaults(stormlog_options *o);
 
 /* ---- JSON reading (json.c, bigint.c) ---- */
 
-#define SL_JSON_DEPTH 64 /* json-c nesting limit; what the encoder also accepts */
+/* json-c's nesting limit. Python's decoder reads about 990 levels before its
+ * recursion limit (the reference then crashes): nothing it reads is refused
+ * here. Deeper is an error of ours, never a stack overflow. */
+#define SL_JSON_DEPTH 1000
 
 /* Parse exactly one JSON document from bytes[0..len) (whitespace around it
  * allowed, anything else after it is an error), the way Python's json.loads
@@ -116,11 +119,6 @@ SL_HIDDEN void sl_options_defaults(stormlog_options *o);
 SL_HIDDEN json_object *sl_json_parse(json_tokener *tok, const char *bytes, size_t len,
                                      const char **why, size_t *where);
 SL_HIDDEN json_tokener *sl_json_tokener_new(void);
-/* The manifest is read, never re-encoded: it may nest as deep as Python's
- * decoder reads before its recursion limit (about 990 levels; deeper, the
- * reference crashes). A deeper manifest is unreadable, as upstream's is. */
-#define SL_MANIFEST_DEPTH 1000
-SL_HIDDEN json_tokener *sl_json_tokener_new_depth(int depth);
 /* Strict UTF-8 as Python's decoder reads it (no overlong forms, no encoded
  * surrogates, nothing above U+10FFFF). */
 SL_HIDDEN bool sl_utf8_valid(const char *s, size_t len);

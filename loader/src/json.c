@@ -11,12 +11,7 @@ const char sl_json_why_too_many_digits[] =
 
 json_tokener *sl_json_tokener_new(void)
 {
-    return sl_json_tokener_new_depth(SL_JSON_DEPTH);
-}
-
-json_tokener *sl_json_tokener_new_depth(int depth)
-{
-    json_tokener *tok = json_tokener_new_ex(depth);
+    json_tokener *tok = json_tokener_new_ex(SL_JSON_DEPTH);
     /* UTF-8 is checked by text_check() below, faster than json-c's per-byte check. */
     if (tok)
         json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
@@ -186,7 +181,7 @@ static bool is_json_space(unsigned char c)
 static const char *describe(enum json_tokener_error e)
 {
     switch (e) {
-    case json_tokener_error_depth: return "nesting deeper than 64 levels";
+    case json_tokener_error_depth: return "nesting deeper than 1000 levels";
     case json_tokener_continue: return "unexpected end of data";
     default: return json_tokener_error_desc(e);
     }

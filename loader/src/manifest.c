@@ -246,7 +246,7 @@ sl_manifest *sl_manifest_read(const char *manifest_path)
     char *text = sl_read_whole_file(manifest_path, &len, &f);
     if (!text)
         return NULL;
-    json_tokener *tok = sl_json_tokener_new_depth(SL_MANIFEST_DEPTH);
+    json_tokener *tok = sl_json_tokener_new();
     const char *why = NULL;
     size_t where;
     json_object *payload = tok ? sl_json_parse(tok, text, len, &why, &where) : NULL;

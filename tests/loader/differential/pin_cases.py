@@ -143,6 +143,16 @@ def cases() -> dict:
     out["p_json_4300_digit_int_in_metadata"] = json_file(
         "[" + a.replace('"metadata": {}', f'"metadata": {{"x": {digits[:-1]}}}') + "]",
         "JSON: 4300 digits are read exactly")
+    nest = lambda d: "[" * d + "1" + "]" * d  # noqa: E731
+    out["p_json_metadata_nested_100"] = json_file(
+        "[" + a.replace('"metadata": {}', '"metadata": {"x": %s}' % nest(100)) + "]",
+        "JSON: metadata nesting 100 levels loads, as Python's decoder reads it")
+    out["p_json_pid_nested_100"] = json_file(
+        "[" + a.replace('"pid": 7', '"pid": %s' % nest(100)) + "]",
+        "JSON: pid nested 100 levels deep is a type error, not a nesting error")
+    out["p_jsonl_metadata_nested_200"] = jsonl(
+        a.replace('"metadata": {}', '"metadata": {"x": %s}' % nest(200)) + "\n",
+        "JSONL: metadata nesting 200 levels loads")
     seg = a + "\n"
     out["p_manifest_lax_number_ignored"] = sink(
         manifest([session()]).replace(b'"world_size": 1', b'"world_size": 1.'), seg,
