@@ -179,85 +179,28 @@ static void truncate_to(struct printbuf *pb, size_t n)
     pb->buf[n] = '\0';
 }
 
-static int hexval(char c)
+/* The string token starting at s[i] == '"' decoded into *key (the text has
+ * already parsed, so the token is well formed; json-c decodes any escapes).
+ * Returns the offset after it. */
+static size_t read_string(json_tokener *tok, const char *s, size_t len, size_t i,
+                          struct printbuf *key)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static unsigned hex4(const char *s)
-{
-    unsigned v = 0;
-    for (int k = 0; k < 4; k++) {
-        int h = hexval(s[k]);
-        v = (v << 4) | (unsigned)(h < 0 ? 0 : h);
-    }
-    return v;
-}
-
-static size_t put_utf8(char *o, unsigned cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-/* The string starting at s[i] == '"' decoded into *key (the text has already
- * parsed, so escapes are well formed). Returns the offset after it. */
-static size_t read_string(const char *s, size_t len, size_t i, struct printbuf *key)
-{
-    printbuf_reset(key);
-    for (i++; i < len && s[i] != '"'; i++) {
-        char o[8];
-        size_t n = 1;
-        o[0] = s[i];
-        if (s[i] == '\\' && i + 1 < len) {
-            char e = s[++i];
-            switch (e) {
-            case 'b': o[0] = '\b'; break;
-            case 'f': o[0] = '\f'; break;
-            case 'n': o[0] = '\n'; break;
-            case 'r': o[0] = '\r'; break;
-            case 't': o[0] = '\t'; break;
-            case 'u': {
-                unsigned cp = i + 4 < len ? hex4(s + i + 1) : 0;
-                i += 4;
-                if (cp >= 0xD800 && cp < 0xDC00 && i + 6 < len && s[i + 1] == '\\' && s[i + 2] == 'u') {
-                    unsigned lo = hex4(s + i + 3);
-                    if (lo >= 0xDC00 && lo < 0xE000) {
-                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                        i += 6;
-                    }
-                }
-                n = put_utf8(o, cp);
-                break;
-            }
-            default: o[0] = e; break;
-            }
+    size_t start = i;
+    bool escaped = false;
+    for (i++; i < len && s[i] != '"'; i++)
+        if (s[i] == '\\') {
+            escaped = true;
+            i++;
         }
-        printbuf_memappend(key, o, (int)n);
+    printbuf_reset(key);
+    if (!escaped) {
+        printbuf_memappend(key, s + start + 1, (int)(i - start - 1));
+    } else {
+        json_tokener_reset(tok);
+        json_object *str = json_tokener_parse_ex(tok, s + start, (int)(i + 1 - start));
+        if (str)
+            printbuf_memappend(key, json_object_get_string(str), json_object_get_string_len(str));
+        json_object_put(str);
     }
     return i + 1;
 }
@@ -272,9 +215,10 @@ typedef struct scan_frame {
 static bool scan_literals(const char *s, size_t len, literal_list *out)
 {
     struct printbuf *path = printbuf_new(), *key = printbuf_new();
+    json_tokener *tok = json_tokener_new();
     scan_frame *stack = NULL;
     size_t depth = 0, cap = 0;
-    bool ok = path && key;
+    bool ok = path && key && tok;
     size_t i = 0;
     /* Appends the component of the value about to start; false on no memory. */
 #define COMPONENT()                                                                          \
@@ -285,7 +229,7 @@ static bool scan_literals(const char *s, size_t len, literal_list *out)
         char c = s[i];
         if (c == '"') {
             if (depth > 0 && stack[depth - 1].is_object && stack[depth - 1].expect_key) {
-                i = read_string(s, len, i, key);
+                i = read_string(tok, s, len, i, key);
                 stack[depth - 1].expect_key = false;
             } else {
                 for (i++; i < len && s[i] != '"'; i++)
@@ -363,6 +307,8 @@ static bool scan_literals(const char *s, size_t len, literal_list *out)
         printbuf_free(path);
     if (key)
         printbuf_free(key);
+    if (tok)
+        json_tokener_free(tok);
     return ok;
 }
 

@@ -392,6 +392,13 @@ def _replace(v, path, new):
 
 def mutate_values(rng: random.Random, data: bytes, what: list) -> bytes:
     """Replace one value (or drop one key) in the JSON document or in one JSONL line."""
+    try:
+        return _mutate_values(rng, data, what)
+    except RecursionError:  # a document nested past Python's limit: leave it as it is
+        return data
+
+
+def _mutate_values(rng: random.Random, data: bytes, what: list) -> bytes:
     lines = data.split(b"\n")
     try:
         docs = [json.loads(data)]
