@@ -8,8 +8,10 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
-"$root/scripts/build.sh" >"${TMPDIR:-/tmp}/stormlog-demo-build.log" 2>&1 \
-  || { tail -n 40 "${TMPDIR:-/tmp}/stormlog-demo-build.log"; exit 1; }
+log=${TMPDIR:-/tmp}/stormlog-demo-build.log
+# The build is quiet for a minute or two: say so before it starts.
+echo "== building (log: $log)"
+"$root/scripts/build.sh" >"$log" 2>&1 || { tail -n 40 "$log"; exit 1; }
 build=${BUILD_DIR:-$root/build}
 
 shim=$build/shim/core/libstormlog_shim.so
@@ -31,3 +33,6 @@ cat "$out/demo-truth.json"
 echo
 echo "== stormlog-inspect summary $out/$job"
 "$inspect" summary "$out/$job"
+echo
+echo "== next: install the tools (cmake --install $build --prefix /opt/stormlog), then"
+echo "   stormlog-inspect report $out/$job -o report.html"

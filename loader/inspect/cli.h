@@ -32,6 +32,8 @@ const char *cli_bytes(int64_t bytes, char out[CLI_FIGURE_MAX]);
 const char *cli_bytes_signed(int64_t bytes, char out[CLI_FIGURE_MAX]);
 /* 850 ns, 12.3 us, 4.56 ms, 2.50 s, 3m05s, 2h07m. */
 const char *cli_duration(int64_t ns, char out[CLI_FIGURE_MAX]);
+/* "" for one, "s" for any other count: "1 allocation", "2 allocations". */
+const char *cli_plural(uint64_t n);
 /* 2023-11-14T22:13:20.123Z (UTC, milliseconds). */
 const char *cli_timestamp(int64_t ns, char out[CLI_FIGURE_MAX]);
 
@@ -88,12 +90,20 @@ bool cli_parallel_for(size_t count, cli_item_fn fn, void *ctx);
 
 /* ---- cli_common.c ------------------------------------------------------ */
 
+/* The --help text of the input options every reading subcommand takes. */
+#define CLI_INPUT_OPTIONS_HELP                                                                                         \
+    "  --events-key K           JSON input: the top-level key that holds the list of\n"                               \
+    "                           events\n"                                                                              \
+    "  --permissive-legacy 0|1  1 (default): records without schema_version are read\n"                              \
+    "                           as legacy records and converted; 0: they are refused\n"
+
 /* Input options every reading subcommand takes. */
 typedef struct cli_input {
     const char *path;
     const char *events_key;
     int permissive_legacy; /* 1 (default) or 0 */
     bool json;             /* --json */
+    const char *problem;   /* why cli_input_arg answered CLI_ARG_BAD */
 } cli_input;
 
 typedef enum { CLI_ARG_NOT_MINE = 0, CLI_ARG_TAKEN, CLI_ARG_BAD } cli_arg_result;
@@ -106,6 +116,13 @@ stormlog_options *cli_input_options(const cli_input *in);
 
 /* Prints usage text to stdout (for --help, returns 0) or stderr (returns 2). */
 int cli_usage(const char *text, bool to_stdout);
+/* A usage error: one line "stormlog-inspect CMD: PROBLEM" on stderr, then
+ * the usage text; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *command, const char *help, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The usage error for an argument no option took: an unknown option, or a
+ * second PATH when `path` is already set. */
+int cli_unexpected_arg(const char *command, const char *help, const char *arg, const char *path);
 
 /* Loads in->path with a progress line on a terminal. On failure reports the
  * error (cli_report_error) and returns NULL. */

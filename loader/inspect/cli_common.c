@@ -2,6 +2,7 @@
  * with a progress line, and one-line errors that name the path. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,15 +17,19 @@ cli_arg_result cli_input_arg(cli_input *in, int argc, char **argv, int *i)
         return CLI_ARG_TAKEN;
     }
     if (strcmp(a, "--events-key") == 0 || strcmp(a, "--permissive-legacy") == 0) {
-        if (*i + 1 >= argc)
+        if (*i + 1 >= argc) {
+            in->problem = a[2] == 'e' ? "--events-key needs a key" : "--permissive-legacy needs 0 or 1";
             return CLI_ARG_BAD;
+        }
         const char *v = argv[++*i];
         if (a[2] == 'e') {
             in->events_key = v;
             return CLI_ARG_TAKEN;
         }
-        if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
+        if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0) {
+            in->problem = "--permissive-legacy takes 0 or 1";
             return CLI_ARG_BAD;
+        }
         in->permissive_legacy = v[0] == '1';
         return CLI_ARG_TAKEN;
     }
@@ -54,6 +59,25 @@ int cli_usage(const char *text, bool to_stdout)
     return to_stdout ? 0 : CLI_EXIT_USAGE;
 }
 
+int cli_usage_error(const char *command, const char *help, const char *fmt, ...)
+{
+    /* The problem often quotes an argument: escaped like every text output. */
+    char problem[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(problem, sizeof problem, fmt, ap);
+    va_end(ap);
+    cli_printf(stderr, "stormlog-inspect %s: %s\n", command, problem);
+    return cli_usage(help, false);
+}
+
+int cli_unexpected_arg(const char *command, const char *help, const char *arg, const char *path)
+{
+    if (arg[0] == '-' && arg[1] != '\0')
+        return cli_usage_error(command, help, "unknown option %s", arg);
+    return cli_usage_error(command, help, "one PATH only (%s, then %s)", path, arg);
+}
+
 static void print_error_json(const cli_input *in, const char *message, const stormlog_error *err)
 {
     json_object *doc = json_object_new_object();
@@ -62,6 +86,8 @@ static void print_error_json(const cli_input *in, const char *message, const sto
     json_object_object_add(doc, "error", json_object_new_string(message));
     json_object_object_add(doc, "path", in->path ? json_object_new_string(in->path) : NULL);
     if (err) {
+        /* As the reference loader words it, for programs that compare. */
+        json_object_object_add(doc, "loader_error", json_object_new_string(stormlog_error_message(err)));
         const char *file = stormlog_error_file(err);
         json_object_object_add(doc, "file", file ? json_object_new_string(file) : NULL);
         long line = stormlog_error_line(err), index = stormlog_error_index(err);
@@ -87,35 +113,91 @@ static const char *unreadable_dir(const char *path)
     return strerror(errno);
 }
 
+/* json-c's word for what is wrong with line `line` of `file`, or NULL. */
+static const char *malformed_detail(const char *file, long line)
+{
+    FILE *f = file ? fopen(file, "r") : NULL;
+    if (!f)
+        return NULL;
+    char *text = NULL;
+    size_t cap = 0;
+    ssize_t len = -1;
+    for (long n = 0; n < line && (len = getline(&text, &cap, f)) >= 0; n++)
+        ;
+    fclose(f);
+    const char *why = NULL;
+    json_tokener *tok = len >= 0 ? json_tokener_new() : NULL;
+    if (tok) {
+        json_object *obj = json_tokener_parse_ex(tok, text, (int)len);
+        enum json_tokener_error e = json_tokener_get_error(tok);
+        /* A line that ends inside a value is "unexpected end of data". */
+        if (!obj && e == json_tokener_continue)
+            why = "unexpected end of the line";
+        else if (!obj)
+            why = json_tokener_error_desc(e);
+        json_object_put(obj);
+        json_tokener_free(tok);
+    }
+    free(text);
+    return why;
+}
+
+/* The loader's errors are worded as the reference loader words them
+ * (conformance compares them; `load` prints them as they are). The other
+ * subcommands say the same in their own words, naming the path once:
+ * "DIR: no such file or directory", "no recordings found in DIR",
+ * "FILE:4: malformed JSON (...)", "FILE:4: <what the record lacks>". */
+static void own_words(const cli_input *in, const stormlog_error *err, char *out, size_t cap)
+{
+    const char *message = stormlog_error_message(err);
+    const char *file = stormlog_error_file(err);
+    long line = stormlog_error_line(err), index = stormlog_error_index(err);
+    const char *path = in->path ? in->path : "-";
+    int errnum;
+    if (stormlog_error_code(err) == STORMLOG_E_IO && sscanf(message, "[Errno %d]", &errnum) == 1) {
+        const char *subject = file ? file : path;
+        if (errnum == EISDIR)
+            snprintf(out, cap, "no recordings found in %s", subject);
+        else
+            snprintf(out, cap, "%s: %s", subject, strerror(errnum));
+        /* strerror capitalises; a message continues a sentence. */
+        char *colon = strrchr(out, ':');
+        if (errnum != EISDIR && colon && colon[1] == ' ' && colon[2] >= 'A' && colon[2] <= 'Z')
+            colon[2] = (char)(colon[2] - 'A' + 'a');
+        return;
+    }
+    char where[512];
+    if (file && line > 0)
+        snprintf(where, sizeof where, "%s:%ld", file, line);
+    else if (file && index >= 0)
+        snprintf(where, sizeof where, "%s: index %ld", file, index);
+    else if (index >= 0)
+        snprintf(where, sizeof where, "%s: index %ld", path, index);
+    else
+        snprintf(where, sizeof where, "%s", file ? file : path);
+    if (stormlog_error_code(err) == STORMLOG_E_PARSE && strncmp(message, "Malformed telemetry JSONL", 25) == 0) {
+        const char *why = malformed_detail(file, line);
+        snprintf(out, cap, "%s: malformed JSON%s%s%s", where, why ? " (" : "", why ? why : "", why ? ")" : "");
+        return;
+    }
+    snprintf(out, cap, "%s: %s", where, message);
+}
+
 int cli_report_error(const cli_input *in, const char *command, const stormlog_error *err)
 {
-    const char *message = err ? stormlog_error_message(err) : "out of memory";
-    cli_printf(stderr, "stormlog-inspect %s: %s: %s", command, in->path ? in->path : "-", message);
-    if (err) {
-        /* The message often names the file already (JSONL errors do); the
-         * location is added when it says more than the path given. */
-        const char *file = stormlog_error_file(err);
-        long line = stormlog_error_line(err), index = stormlog_error_index(err);
-        bool file_is_new = file && (!in->path || strcmp(file, in->path) != 0) && !strstr(message, file);
-        if (file_is_new || line > 0 || index >= 0) {
-            fputs(" (", stderr);
-            if (file_is_new)
-                cli_printf(stderr, "file %s%s", file, line > 0 || index >= 0 ? ", " : "");
-            if (line > 0)
-                cli_printf(stderr, "line %ld", line);
-            else if (index >= 0)
-                cli_printf(stderr, "index %ld", index);
-            fputc(')', stderr);
-        }
-    }
+    char words[1024];
     /* The loader (like Python) cannot tell an unreadable directory from one
      * with nothing in it; say which it was. */
     const char *why = unreadable_dir(in->path);
-    if (why)
-        cli_printf(stderr, "; cannot read the directory: %s", why);
-    fputc('\n', stderr);
+    if (!err)
+        snprintf(words, sizeof words, "%s: out of memory", in->path ? in->path : "-");
+    else if (why)
+        snprintf(words, sizeof words, "%s: cannot read the directory: %s", in->path, why);
+    else
+        own_words(in, err, words, sizeof words);
+    cli_printf(stderr, "stormlog-inspect %s: %s\n", command, words);
     if (in->json)
-        print_error_json(in, message, err);
+        print_error_json(in, words, err);
     return CLI_EXIT_PROBLEM;
 }
 

@@ -37,6 +37,9 @@ static const char convert_help[] =
     "directory) into a v3 sink directory DIR: manifest.json and\n"
     "segment-NNNNNN.jsonl files, one record per line, as the Python stormlog\n"
     "tools write them. DIR is created; it must not exist or be empty.\n"
+    "\n"
+    "  --to DIR                 the sink directory to write\n"
+    "  --json                   what was written, as JSON (sessions, events)\n" CLI_INPUT_OPTIONS_HELP
     "Exit status: 0, 1 when the input is rejected or DIR cannot be written,\n"
     "2 on bad usage.\n";
 
@@ -194,18 +197,20 @@ int inspect_cmd_convert(int argc, char **argv)
             return cli_usage(convert_help, true);
         cli_arg_result res = cli_input_arg(&in, argc, argv, &i);
         if (res == CLI_ARG_BAD)
-            return cli_usage(convert_help, false);
+            return cli_usage_error("convert", convert_help, "%s", in.problem);
         if (res == CLI_ARG_TAKEN)
             continue;
         if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
             to = argv[++i];
         else if ((argv[i][0] == '-' && argv[i][1] != '\0') || in.path)
-            return cli_usage(convert_help, false);
+            return cli_unexpected_arg("convert", convert_help, argv[i], in.path);
         else
             in.path = argv[i];
     }
-    if (!in.path || !to || !*to)
-        return cli_usage(convert_help, false);
+    if (!in.path)
+        return cli_usage_error("convert", convert_help, "no IN given");
+    if (!to || !*to)
+        return cli_usage_error("convert", convert_help, "no target directory: --to DIR");
 
     stormlog_recording *rec = cli_load(&in, "convert");
     if (!rec)

@@ -21,7 +21,14 @@ static const char events_help[] =
     "line by line), in constant memory. --session, --type and --device keep\n"
     "only matching events. jsonl (default; --json is the same) prints each\n"
     "event as its 23-key v3 dictionary; csv prints a header and one row per\n"
-    "event, metadata as JSON text.\n"
+    "event, metadata as JSON text. A --session or --type that names nothing in\n"
+    "the recording is an error (exit 1), not an empty answer.\n"
+    "\n"
+    "  --session ID             only the events of this session\n"
+    "  --type T                 only events of this event_type (allocation, ...)\n"
+    "  --device N               only events of device N (-1: pinned host memory)\n"
+    "  --format jsonl|csv       output format (default jsonl)\n"
+    "  --json                   the same as --format jsonl\n" CLI_INPUT_OPTIONS_HELP
     "Exit status: 0, 1 when the input is rejected (events before the bad record\n"
     "are printed), 2 on bad usage.\n";
 
@@ -121,34 +128,40 @@ int inspect_cmd_events(int argc, char **argv)
             return cli_usage(events_help, true);
         cli_arg_result res = cli_input_arg(&in, argc, argv, &i);
         if (res == CLI_ARG_BAD)
-            return cli_usage(events_help, false);
+            return cli_usage_error("events", events_help, "%s", in.problem);
         if (res == CLI_ARG_TAKEN)
             continue;
         bool has_value = i + 1 < argc;
-        if (strcmp(a, "--session") == 0 && has_value) {
+        bool takes_value = strcmp(a, "--session") == 0 || strcmp(a, "--type") == 0 || strcmp(a, "--device") == 0 ||
+                           strcmp(a, "--format") == 0;
+        if (takes_value && !has_value)
+            return cli_usage_error("events", events_help, "%s needs a value", a);
+        if (strcmp(a, "--session") == 0) {
             filter.session = argv[++i];
-        } else if (strcmp(a, "--type") == 0 && has_value) {
+        } else if (strcmp(a, "--type") == 0) {
             filter.type = argv[++i];
-        } else if (strcmp(a, "--device") == 0 && has_value) {
+        } else if (strcmp(a, "--device") == 0) {
             if (!parse_device(argv[++i], &filter.device))
-                return cli_usage(events_help, false);
+                return cli_usage_error("events", events_help, "--device takes a device number, not '%s'", argv[i]);
             filter.has_device = true;
-        } else if (strcmp(a, "--format") == 0 && has_value) {
+        } else if (strcmp(a, "--format") == 0) {
             const char *v = argv[++i];
             if (strcmp(v, "jsonl") == 0)
                 format = FORMAT_JSONL;
             else if (strcmp(v, "csv") == 0)
                 format = FORMAT_CSV;
             else
-                return cli_usage(events_help, false);
+                return cli_usage_error("events", events_help, "unknown format '%s' (known: jsonl, csv)", v);
         } else if ((a[0] == '-' && a[1] != '\0') || in.path) {
-            return cli_usage(events_help, false);
+            return cli_unexpected_arg("events", events_help, a, in.path);
         } else {
             in.path = a;
         }
     }
-    if (!in.path || (in.json && format == FORMAT_CSV))
-        return cli_usage(events_help, false);
+    if (!in.path)
+        return cli_usage_error("events", events_help, "no PATH given");
+    if (in.json && format == FORMAT_CSV)
+        return cli_usage_error("events", events_help, "--json and --format csv contradict each other");
     /* Errors go to stderr only: stdout is the event stream. */
     in.json = false;
 
@@ -173,7 +186,10 @@ int inspect_cmd_events(int argc, char **argv)
         fputs(csv_columns, stdout);
     int rc = 0, got;
     uint64_t matched = 0;
+    bool session_seen = false, type_seen = false;
     while ((got = stormlog_stream_next(stream, &ev, &err)) == 1) {
+        session_seen = session_seen || (filter.session && strcmp(stormlog_event_session_id(ev), filter.session) == 0);
+        type_seen = type_seen || (filter.type && strcmp(stormlog_event_type(ev), filter.type) == 0);
         if (!matches(&filter, ev))
             continue;
         json_object *doc = stormlog_event_json(ev);
@@ -205,10 +221,17 @@ int inspect_cmd_events(int argc, char **argv)
     if (got < 0) {
         rc = cli_report_error(&in, "events", err);
         stormlog_error_free(err);
-    } else if (rc == 0 && matched == 0 && filter.session) {
-        /* Not an error (a session may have no events), but a typo would
-         * otherwise look like an empty session. */
-        cli_printf(stderr, "stormlog-inspect events: %s: no events of session %s\n", in.path, filter.session);
+    } else if (rc == 0 && filter.session && !session_seen) {
+        /* A filter that names nothing in the recording is a typo, not an
+         * empty answer. */
+        char msg[512];
+        snprintf(msg, sizeof msg, "no session '%.400s' in the recording (stormlog-inspect sessions lists them)",
+                 filter.session);
+        rc = cli_report_message(&in, "events", msg);
+    } else if (rc == 0 && filter.type && !type_seen) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "no events of type '%.400s' in the recording", filter.type);
+        rc = cli_report_message(&in, "events", msg);
     }
     stormlog_stream_close(stream);
     return rc;

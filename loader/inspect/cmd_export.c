@@ -1,7 +1,7 @@
-/* stormlog-inspect export PATH --format perfetto [-o FILE]: the recording as
- * a trace for ui.perfetto.dev or chrome://tracing (perfetto.c says what
- * goes where). One format today; --format is required so that a second one
- * never changes what an existing command line means. */
+/* stormlog-inspect export PATH [--format perfetto] [-o FILE]: the recording
+ * as a trace for ui.perfetto.dev or chrome://tracing (perfetto.c says what
+ * goes where). One format today, the default; a second one would keep
+ * perfetto as the default, so no command line changes meaning. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +10,7 @@
 #include "report.h"
 
 static const char export_help[] =
-    "usage: stormlog-inspect export PATH --format perfetto [-o FILE] [--session ID]\n"
+    "usage: stormlog-inspect export PATH [--format perfetto] [-o FILE] [--session ID]\n"
     "                               [--events-key K] [--permissive-legacy 0|1]\n"
     "\n"
     "Writes Chrome / Perfetto trace-event JSON (opens in ui.perfetto.dev and\n"
@@ -19,9 +19,10 @@ static const char export_help[] =
     "phases as slices on their thread. Times are microseconds from the first\n"
     "event (otherData.origin_unix_ns holds that instant).\n"
     "\n"
+    "  --format F     the trace format: perfetto (the default and only one)\n"
     "  -o FILE        where to write (default: stdout); a file is written whole or\n"
     "                 not at all\n"
-    "  --session ID   only this session\n"
+    "  --session ID   only this session\n" CLI_INPUT_OPTIONS_HELP
     "Exit status: 0, 1 when the input is rejected or the file cannot be written,\n"
     "2 on bad usage.\n";
 
@@ -63,9 +64,11 @@ int inspect_cmd_export(int argc, char **argv)
         const char *arg = argv[i];
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0)
             return cli_usage(export_help, true);
+        if (strcmp(arg, "--json") == 0)
+            return cli_usage_error("export", export_help, "--json: the trace is JSON already");
         cli_arg_result res = cli_input_arg(&in, argc, argv, &i);
-        if (res == CLI_ARG_BAD || in.json)
-            return cli_usage(export_help, false);
+        if (res == CLI_ARG_BAD)
+            return cli_usage_error("export", export_help, "%s", in.problem);
         if (res == CLI_ARG_TAKEN)
             continue;
         const char **slot = strcmp(arg, "--format") == 0                            ? &format
@@ -74,20 +77,18 @@ int inspect_cmd_export(int argc, char **argv)
                                                                                      : NULL;
         if (slot) {
             if (i + 1 >= argc)
-                return cli_usage(export_help, false);
+                return cli_usage_error("export", export_help, "%s needs a value", arg);
             *slot = argv[++i];
             continue;
         }
         if ((arg[0] == '-' && arg[1] != '\0') || in.path)
-            return cli_usage(export_help, false);
+            return cli_unexpected_arg("export", export_help, arg, in.path);
         in.path = arg;
     }
-    if (!in.path || !format)
-        return cli_usage(export_help, false);
-    if (strcmp(format, "perfetto") != 0) {
-        cli_printf(stderr, "stormlog-inspect export: unknown format '%s' (known: perfetto)\n", format);
-        return CLI_EXIT_USAGE;
-    }
+    if (!in.path)
+        return cli_usage_error("export", export_help, "no PATH given");
+    if (format && strcmp(format, "perfetto") != 0)
+        return cli_usage_error("export", export_help, "unknown format '%s' (known: perfetto)", format);
     stormlog_recording *rec = cli_load(&in, "export");
     if (!rec)
         return CLI_EXIT_PROBLEM;

@@ -12,6 +12,26 @@
 #include "cli.h"
 #include "inspect.h"
 
+static const char load_help[] =
+    "usage: stormlog-inspect load PATH [--permissive-legacy 0|1] [--events-key K] [--threads N]\n"
+    "       stormlog-inspect load --record-file FILE [--permissive-legacy 0|1]\n"
+    "\n"
+    "Loads a recording as the reference Python loader does and prints it as one\n"
+    "JSON document: {\"sessions\": [{\"summary\", \"events\", \"warnings\"}, ...],\n"
+    "\"default_session_id\"}. Errors print {\"error\": \"...\"} (the reference's\n"
+    "message) and exit 1. This is the conformance interface; the other subcommands\n"
+    "are for people.\n"
+    "\n"
+    "  --permissive-legacy 0|1  1 (default): legacy records with missing fields are\n"
+    "                           filled in as the reference does; 0: rejected\n"
+    "  --events-key K           in a JSON object document, read the events from\n"
+    "                           member K instead of the usual keys\n"
+    "  --threads N              parse a sink's segments on N threads, 1..1024\n"
+    "                           (default 1); the result is the same\n"
+    "  --record-file FILE       convert the one record in FILE (a JSON object) and\n"
+    "                           print it as a v3 event\n"
+    "Exit status: 0, 1 when the input is rejected, 2 on bad usage.\n";
+
 static int load_usage(void)
 {
     cli_printf(stderr,
@@ -65,6 +85,10 @@ int inspect_cmd_load(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has_value = i + 1 < argc;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(load_help, stdout);
+            return 0;
+        }
         if (strcmp(a, "--permissive-legacy") == 0 && has_value) {
             const char *v = argv[++i];
             if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)

@@ -33,7 +33,7 @@ static const char report_help[] =
     "  --all-sessions   charts for every session (default: all when there are at most\n"
     "                   8, else the default session and the ranks with the highest\n"
     "                   peak and the peak furthest from the median)\n"
-    "  --width PIXELS   plot width in pixels, 200..4000 (default 900)\n"
+    "  --width PIXELS   plot width in pixels, 200..4000 (default 900)\n" CLI_INPUT_OPTIONS_HELP
     "Exit status: 0, 1 when the input is rejected or the file cannot be written,\n"
     "2 on bad usage.\n";
 
@@ -45,24 +45,28 @@ typedef struct report_args {
     size_t columns;
 } report_args;
 
-static int parse_args(int argc, char **argv, report_args *a)
+/* 0 when the arguments are good; else the exit status (help shown, or a
+ * usage error said). */
+static int parse_args(int argc, char **argv, report_args *a, bool *done)
 {
     *a = (report_args){.in = {.permissive_legacy = 1}, .columns = DEFAULT_COLUMNS};
+    *done = true;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0)
-            return cli_usage(report_help, true) + 100; /* 100: help shown */
+            return cli_usage(report_help, true);
         if (strcmp(arg, "--json") == 0)
-            return -1; /* the report is HTML; nothing to print as JSON */
+            return cli_usage_error("report", report_help,
+                                   "--json: the report is an HTML page (summary --json gives the figures as JSON)");
         cli_arg_result res = cli_input_arg(&a->in, argc, argv, &i);
         if (res == CLI_ARG_BAD)
-            return -1;
+            return cli_usage_error("report", report_help, "%s", a->in.problem);
         if (res == CLI_ARG_TAKEN)
             continue;
         if (strcmp(arg, "-o") == 0 || strcmp(arg, "--output") == 0 || strcmp(arg, "--session") == 0 ||
             strcmp(arg, "--width") == 0) {
             if (i + 1 >= argc)
-                return -1;
+                return cli_usage_error("report", report_help, "%s needs a value", arg);
             const char *v = argv[++i];
             if (arg[1] == 'o' || arg[2] == 'o')
                 a->output = v;
@@ -72,8 +76,8 @@ static int parse_args(int argc, char **argv, report_args *a)
                 char *end;
                 errno = 0;
                 long w = strtol(v, &end, 10);
-                if (errno || *end || w < 200 || w > 4000)
-                    return -1;
+                if (errno || *end || end == v || w < 200 || w > 4000)
+                    return cli_usage_error("report", report_help, "--width takes 200..4000 pixels, not '%s'", v);
                 a->columns = (size_t)w;
             }
             continue;
@@ -83,10 +87,15 @@ static int parse_args(int argc, char **argv, report_args *a)
             continue;
         }
         if ((arg[0] == '-' && arg[1] != '\0') || a->in.path)
-            return -1;
+            return cli_unexpected_arg("report", report_help, arg, a->in.path);
         a->in.path = arg;
     }
-    return a->in.path && a->output ? 0 : -1;
+    if (!a->in.path)
+        return cli_usage_error("report", report_help, "no PATH given");
+    if (!a->output)
+        return cli_usage_error("report", report_help, "no output file: -o FILE (or -o - for stdout)");
+    *done = false;
+    return 0;
 }
 
 static int64_t rank_of(const summary_session *s)
@@ -122,6 +131,19 @@ static void choose_details(report_page *page, const report_args *a, const summar
             int64_t rank = rank_of(shown[i]);
             page->detailed[i] = page->detailed[i] || rank == sum->job.ranks[sum->job.highest].rank ||
                                 rank == sum->job.ranks[sum->job.furthest].rank;
+        }
+        /* Several jobs: each one's notable ranks. */
+        for (size_t g = 0; !all && g < sum->group_count; g++) {
+            const summary_group *grp = &sum->groups[g];
+            if (sum->group_count < 2 || !grp->job.present)
+                continue;
+            for (size_t m = 0; m < grp->member_count; m++) {
+                if (&sum->sessions[grp->members[m]] != shown[i])
+                    continue;
+                int64_t rank = rank_of(shown[i]);
+                page->detailed[i] = page->detailed[i] || rank == grp->job.ranks[grp->job.highest].rank ||
+                                    rank == grp->job.ranks[grp->job.furthest].rank;
+            }
         }
     }
 }
@@ -205,6 +227,7 @@ static int run_report(const report_args *a, const stormlog_recording *rec, summa
         for (size_t i = 0; i < n; i++)
             shown[page.count++] = &sum->sessions[i];
         page.job = sum->job.present;
+        page.jobs = sum->group_count > 1;
         /* A job reads by rank; sessions of one rank keep the loader's order. */
         if (page.job)
             sort_by_rank(shown, page.count);
@@ -243,11 +266,10 @@ done:
 int inspect_cmd_report(int argc, char **argv)
 {
     report_args a;
-    int parsed = parse_args(argc, argv, &a);
-    if (parsed >= 100)
-        return parsed - 100;
-    if (parsed < 0)
-        return cli_usage(report_help, false);
+    bool done;
+    int parsed = parse_args(argc, argv, &a, &done);
+    if (done)
+        return parsed;
     stormlog_recording *rec = cli_load(&a.in, "report");
     if (!rec)
         return CLI_EXIT_PROBLEM;

@@ -12,6 +12,8 @@ static const char sessions_help[] =
     "One row per session of a recording (file, sink directory or job directory):\n"
     "job, rank, host, pid, status, start (UTC), duration, events. The default\n"
     "session (the one tools read when none is named) is marked '*'.\n"
+    "\n"
+    "  --json                   the sessions as JSON, exact figures\n" CLI_INPUT_OPTIONS_HELP
     "Exit status: 0, 1 when the input is rejected, 2 on bad usage.\n";
 
 static const char *json_str(json_object *summary, const char *key)
@@ -110,17 +112,15 @@ int inspect_cmd_sessions(int argc, char **argv)
             return cli_usage(sessions_help, true);
         cli_arg_result r = cli_input_arg(&in, argc, argv, &i);
         if (r == CLI_ARG_BAD)
-            return cli_usage(sessions_help, false);
+            return cli_usage_error("sessions", sessions_help, "%s", in.problem);
         if (r == CLI_ARG_TAKEN)
             continue;
-        if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return cli_usage(sessions_help, false);
-        if (in.path)
-            return cli_usage(sessions_help, false);
+        if ((argv[i][0] == '-' && argv[i][1] != '\0') || in.path)
+            return cli_unexpected_arg("sessions", sessions_help, argv[i], in.path);
         in.path = argv[i];
     }
     if (!in.path)
-        return cli_usage(sessions_help, false);
+        return cli_usage_error("sessions", sessions_help, "no PATH given");
     stormlog_recording *rec = cli_load(&in, "sessions");
     if (!rec)
         return CLI_EXIT_PROBLEM;

@@ -31,6 +31,10 @@ static const char validate_help[] =
     "while being read. They do not make the recording invalid.\n"
     "At most N problems and N warnings are listed (default 1000, 0: no limit);\n"
     "the rest are counted. Memory stays bounded whatever the input's size.\n"
+    "\n"
+    "  --json                   {\"valid\", \"problems\": [{\"file\", \"line\", ...}]}\n"
+    "  --max-findings N         list at most N problems and N warnings (default\n"
+    "                           1000, 0: no limit)\n" CLI_INPUT_OPTIONS_HELP
     "Exit status: 0 when valid (warnings or not), 1 when a problem was found,\n"
     "2 on bad usage.\n";
 
@@ -202,15 +206,15 @@ int inspect_cmd_validate(int argc, char **argv)
         }
         cli_arg_result res = cli_input_arg(&in, argc, argv, &i);
         if (res == CLI_ARG_BAD)
-            return cli_usage(validate_help, false);
+            return cli_usage_error("validate", validate_help, "%s", in.problem);
         if (res == CLI_ARG_TAKEN)
             continue;
         if ((argv[i][0] == '-' && argv[i][1] != '\0') || in.path)
-            return cli_usage(validate_help, false);
+            return cli_unexpected_arg("validate", validate_help, argv[i], in.path);
         in.path = argv[i];
     }
     if (!in.path)
-        return cli_usage(validate_help, false);
+        return cli_usage_error("validate", validate_help, "no PATH given");
     stormlog_options *opts = cli_input_options(&in);
     if (!opts)
         return cli_report_message(&in, "validate", "out of memory");

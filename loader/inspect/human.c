@@ -85,3 +85,8 @@ const char *cli_timestamp(int64_t ns, char out[CLI_FIGURE_MAX])
     snprintf(out, CLI_FIGURE_MAX, "%s.%03dZ", day, (int)(rem / 1000000));
     return out;
 }
+
+const char *cli_plural(uint64_t n)
+{
+    return n == 1 ? "" : "s";
+}

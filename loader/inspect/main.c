@@ -19,10 +19,20 @@ static const inspect_cmd commands[] = {
 
 static int usage(FILE *out)
 {
-    fprintf(out, "usage: stormlog-inspect <command> [args]\n\ncommands:\n");
+    fprintf(out, "usage: stormlog-inspect <command> [args]\n"
+                 "       stormlog-inspect help [COMMAND] | --help | --version\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'stormlog-inspect COMMAND --help' describes a command and its options.\n");
     return out == stdout ? 0 : INSPECT_EXIT_USAGE;
+}
+
+static const inspect_cmd *command_named(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(name, commands[i].name) == 0)
+            return &commands[i];
+    return NULL;
 }
 
 void inspect_print_json(FILE *out, json_object *obj)
@@ -61,9 +71,26 @@ int main(int argc, char **argv)
         return usage(stderr);
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
         return usage(stdout);
-    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+    if (strcmp(argv[1], "--version") == 0) {
+        cli_printf(stdout, "stormlog-inspect %s\n", STORMLOG_VERSION);
+        return 0;
+    }
+    if (strcmp(argv[1], "help") == 0) {
+        if (argc == 2)
+            return usage(stdout);
+        const inspect_cmd *cmd = command_named(argv[2]);
+        if (!cmd)
+            cli_printf(stderr, "stormlog-inspect help: no command '%s' (the commands are listed below)\n", argv[2]);
+        else if (argc > 3)
+            cli_printf(stderr, "stormlog-inspect help: one COMMAND only\n");
+        if (!cmd || argc > 3)
+            return usage(stderr);
+        char *help_argv[] = {argv[2], "--help", NULL};
+        return cmd->run(2, help_argv);
+    }
+    const inspect_cmd *cmd = command_named(argv[1]);
+    if (cmd)
+        return cmd->run(argc - 1, argv + 1);
     cli_printf(stderr, "stormlog-inspect: unknown command '%s'\n", argv[1]);
     return usage(stderr);
 }

@@ -91,6 +91,8 @@ typedef struct rp_error {
     int64_t device_id;
     const stormlog_event *event; /* borrowed */
     bool oom;
+    size_t index;                /* the event's index in its session */
+    bool recovered;              /* an allocation on the device succeeded after it */
 } rp_error;
 
 typedef struct rp_phase {
@@ -111,6 +113,8 @@ typedef struct rp_device {
     int64_t peak_timestamp_ns;
     size_t peak_event;        /* session index of the first event at the peak */
     int64_t max_reserved;
+    bool has_allocation;
+    size_t last_allocation;   /* session index of the last allocation event */
     /* Replay of allocations and frees by pointer. */
     bool tracked;             /* at least one allocation carried a pointer */
     uint64_t untracked;       /* allocation / free events without a pointer */
@@ -169,6 +173,10 @@ void svg_axes(FILE *out, const chart_frame *f, bool time_labels);
 /* The step line (and the area under it when `area`). */
 void svg_step_path(FILE *out, const chart_frame *f, const ds_series *s, const char *cls, bool area);
 void svg_peak_marker(FILE *out, const chart_frame *f, int64_t ts, int64_t value, const char *label);
+#define REPORT_ALL_DEVICES INT64_MIN
+/* Markers of the session's failed allocations on one device, or on every
+ * device (REPORT_ALL_DEVICES: the job overview, where each rank's row shows
+ * one device's curve but every device's failures). */
 void svg_error_markers(FILE *out, const chart_frame *f, const rp_session *s, int64_t device_id);
 /* Phase bands below the plot, REPORT_PHASE_ROWS rows of `row_h` pixels. */
 void svg_phase_bands(FILE *out, const chart_frame *f, const rp_session *s, int row_h);
@@ -182,7 +190,8 @@ typedef struct report_page {
     bool *detailed;           /* per session: charts and tables drawn */
     size_t count;
     size_t columns;           /* pixel columns of every chart's plot */
-    bool job;                 /* two or more ranks: rank charts and the cross-rank table */
+    bool job;                 /* one job of two or more ranks: rank charts and the cross-rank table */
+    bool jobs;                /* a folder of several jobs: an overview per job of two or more ranks */
     int64_t job_t0, job_t1;   /* the job's shared time axis */
 } report_page;
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "runtime_codes.h"
 
 #define FAILED_ROWS 50 /* failed allocations listed per session; all are counted */
 
@@ -54,8 +55,9 @@ static const char page_css[] =
     "code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace}\n"
     ".legend{font-size:12px;color:#59636e;margin:2px 0}.legend i{display:inline-block;width:18px;height:3px;"
     "vertical-align:middle;margin:0 4px 0 12px}.legend .la{background:#2563eb}.legend .lr{border-top:2px dashed "
-    "#d97706;height:0}.legend .lo{background:#b91c1c;width:3px;height:12px}.legend .lp{background:#dc2626;"
-    "width:8px;height:8px;border-radius:4px}\n"
+    "#d97706;height:0}.legend .lo{background:#b91c1c;width:3px;height:12px}.legend .lor{border-left:2px dotted "
+    "#b91c1c;width:0;height:12px}.legend .lf{background:#7c3aed;width:7px;height:7px;transform:rotate(45deg)}"
+    ".legend .lp{background:#dc2626;width:8px;height:8px;border-radius:4px}.legend .lh{background:#dc2626}\n"
     "svg.chart{display:block;margin:4px 0;overflow:visible}svg text{font:11px system-ui,sans-serif;fill:#1f2328}"
     "svg .tick{fill:#59636e;font-size:10px}\n"
     "svg .plot{fill:#fbfcfd;stroke:#d0d7de}svg .grid{stroke:#eaeef2}svg .tickline{stroke:#8c959f}\n"
@@ -65,8 +67,10 @@ static const char page_css[] =
     "stroke:none}svg .rankhot{fill:none;stroke:#dc2626;stroke-width:1.4}svg .rankhot-area{fill:#dc2626;"
     "fill-opacity:.12;stroke:none}\n"
     "svg .peak circle{fill:#dc2626;stroke:#fff;stroke-width:1.5}svg .peak text{font-weight:600;fill:#b42318}\n"
-    "svg .oom line,svg .err line{stroke:#b91c1c;stroke-width:1;stroke-dasharray:3 2}svg .oom path{fill:#b91c1c}"
-    "svg .err line{stroke:#d97706}svg .err path{fill:#d97706}\n"
+    "svg .oom line{stroke:#b91c1c;stroke-width:1.5}svg .oom path{fill:#b91c1c}svg .oom-recovered line{"
+    "stroke-width:1;stroke-dasharray:1 2}svg .oom-recovered path{fill:#fff;stroke:#b91c1c}"
+    "svg .fail line{stroke:#7c3aed;stroke-width:1;stroke-dasharray:1 3}svg .fail path{fill:#7c3aed}\n"
+    "svg .ranklabel{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}\n"
     "svg .phase rect{stroke:#fff;stroke-width:.5}svg .phase text{font-size:10px}svg .rowlabel{fill:#59636e;"
     "font-size:10px}\n";
 
@@ -126,6 +130,15 @@ static const summary_device *summary_device_of(const summary_session *s, int64_t
     return NULL;
 }
 
+/* Every failure mark has its own entry and look: an OOM nothing got past, an
+ * OOM the program recovered from, another failed allocation. */
+static void write_failure_legend(FILE *out)
+{
+    fputs("<i class=\"lo\"></i>OOM, last (no allocation on its device succeeded after it)<i class=\"lor\"></i>OOM, "
+          "recovered<i class=\"lf\"></i>failed allocation (another error)",
+          out);
+}
+
 /* ---- the charts ------------------------------------------------------------ */
 
 static chart_frame detail_frame(const report_page *page, const rp_session *s, const rp_device *d)
@@ -163,15 +176,30 @@ static void write_device_chart(FILE *out, const report_page *page, const rp_sess
         svg_phase_bands(out, &f, s, 14);
     }
     svg_close(out);
-    fputs("<p class=\"legend\"><i class=\"la\"></i>allocated<i class=\"lr\"></i>reserved<i class=\"lp\"></i>peak"
-          "<i class=\"lo\"></i>OOM / failed allocation",
-          out);
+    if (s->summary->shim)
+        fputs("<p class=\"legend\"><i class=\"la\"></i>allocated: memory held from the GPU runtime (PyTorch calls "
+              "this &quot;reserved&quot;; its &quot;allocated&quot; is the tensors inside)<i class=\"lr\"></i>reserved: "
+              "that plus what memory pools keep",
+              out);
+    else
+        fputs("<p class=\"legend\"><i class=\"la\"></i>allocated<i class=\"lr\"></i>reserved", out);
+    fputs("<i class=\"lp\"></i>peak", out);
+    write_failure_legend(out);
     if (s->phase_count > 0)
         fputs("; bands: NVTX phases by depth (hover for the path)", out);
     fputs("</p>\n", out);
 }
 
 /* ---- tables ------------------------------------------------------------------ */
+
+/* "; the largest:" for one row, "; the 10 largest:" for more. */
+static void write_largest(FILE *out, size_t rows)
+{
+    if (rows == 1)
+        fputs("; the largest:</p>\n", out);
+    else
+        fprintf(out, "; the %zu largest:</p>\n", rows);
+}
 
 static void alloc_rows(FILE *out, const rp_alloc *rows, size_t n, int64_t origin)
 {
@@ -203,13 +231,13 @@ static void write_live_tables(FILE *out, const rp_session *s, const rp_device *d
     }
     fprintf(out, "<h4>Largest live allocations at the peak (+%s)</h4>\n",
             cli_duration(d->peak_timestamp_ns - s->t0, when));
-    fprintf(out, "<p class=\"note\">%" PRIu64 " allocations live, %s", d->live_at_peak,
-            cli_bytes(d->live_at_peak_bytes, b));
+    fprintf(out, "<p class=\"note\">%" PRIu64 " allocation%s live, %s", d->live_at_peak,
+            cli_plural(d->live_at_peak), cli_bytes(d->live_at_peak_bytes, b));
     if (d->live_at_peak_bytes != d->peak_bytes)
         fprintf(out, " of the %s the counters show (the rest was allocated before the recording saw it, or its "
                      "events were dropped)",
                 cli_bytes(d->peak_bytes, b));
-    fprintf(out, "; the %zu largest:</p>\n", d->at_peak_count);
+    write_largest(out, d->at_peak_count);
     if (d->at_peak_count > 0)
         alloc_rows(out, d->at_peak, d->at_peak_count, s->t0);
 
@@ -221,51 +249,84 @@ static void write_live_tables(FILE *out, const rp_session *s, const rp_device *d
     if (d->live_at_end == 0) {
         fputs("<p class=\"note\">Nothing was live.</p>\n", out);
     } else {
-        fprintf(out, "<p class=\"note\">%" PRIu64 " allocations, %s", d->live_at_end,
+        fprintf(out, "<p class=\"note\">%" PRIu64 " allocation%s, %s", d->live_at_end, cli_plural(d->live_at_end),
                 cli_bytes(d->live_at_end_bytes, b));
         if (sd && s->summary->from_stop_summary && sd->final_bytes != d->live_at_end_bytes)
             fprintf(out, " (the shim's stop summary counts %s live)", cli_bytes(sd->final_bytes, b));
-        fprintf(out, "; the %zu largest:</p>\n", d->leak_count);
+        write_largest(out, d->leak_count);
         alloc_rows(out, d->leaks, d->leak_count, s->t0);
     }
     if (d->untracked > 0)
-        fprintf(out, "<p class=\"note\">%" PRIu64 " allocation or free events without a pointer were left out.</p>\n",
-                d->untracked);
+        fprintf(out, "<p class=\"note\">%" PRIu64 " allocation or free event%s without a pointer %s left out.</p>\n",
+                d->untracked, cli_plural(d->untracked), d->untracked == 1 ? "was" : "were");
+}
+
+/* The shim's books of failed calls: failed frees first among them. */
+static void write_failed_calls(FILE *out, const summary_session *sum)
+{
+    if (!sum->has_failed_calls)
+        return;
+    fprintf(out, "<p class=\"note\">Failed frees: %" PRId64 " (frees the runtime refused; frees of pointers it never "
+                 "gave are the unmatched frees above).</p>\n",
+            sum->failed_frees);
+    if (sum->failed_call_count == 0)
+        return;
+    fputs("<table class=\"failed-calls\"><tr><th>API</th><th>error</th><th class=\"n\">calls</th></tr>\n", out);
+    for (size_t i = 0; i < sum->failed_call_count; i++) {
+        const summary_failed_call *c = &sum->failed_calls[i];
+        char code[RUNTIME_CODE_TEXT_MAX];
+        fputs("<tr>", out);
+        td_text(out, NULL, c->api);
+        td_text(out, NULL, c->has_code ? runtime_code_text(c->api, c->code, code) : "other codes");
+        td_count(out, true, c->count);
+        fputs("</tr>\n", out);
+    }
+    fputs("</table>\n", out);
 }
 
 static void write_failed_table(FILE *out, const rp_session *s)
 {
-    size_t failed = 0;
-    for (size_t i = 0; i < s->error_count; i++)
-        failed++;
     fputs("<h3>Failed allocations and errors</h3>\n", out);
+    write_failed_calls(out, s->summary);
     if (s->error_total == 0) {
-        fputs("<p class=\"note\">None.</p>\n", out);
+        fputs("<p class=\"note\">No failed allocation.</p>\n", out);
         return;
     }
-    fputs("<table><tr><th class=\"n\">at</th><th>device</th><th>API</th><th>reason</th><th class=\"n\">requested</th>"
-          "<th class=\"n\">peak before</th><th>phase</th></tr>\n",
+    fputs("<table class=\"failures\"><tr><th class=\"n\">at</th><th>device</th><th>API</th><th>reason</th>"
+          "<th>error</th><th class=\"n\">requested</th><th class=\"n\">device free / total</th>"
+          "<th class=\"n\">peak before</th><th>outcome</th><th>phase</th></tr>\n",
           out);
-    size_t rows = failed < FAILED_ROWS ? failed : FAILED_ROWS;
+    size_t rows = s->error_count < FAILED_ROWS ? s->error_count : FAILED_ROWS;
     for (size_t i = 0; i < rows; i++) {
         const rp_error *e = &s->errors[i];
         json_object *meta = stormlog_event_metadata_json(e->event);
-        int64_t v;
-        char dev[32];
+        int64_t v, total;
+        char dev[32], code[RUNTIME_CODE_TEXT_MAX];
         snprintf(dev, sizeof dev, "%" PRId64, e->device_id);
         fprintf(out, "<tr%s>", e->oom ? " class=\"mark\"" : "");
         td_when(out, true, e->timestamp_ns, s->t0);
         td_text(out, NULL, dev);
-        td_text(out, NULL, cli_meta_string(meta, "api"));
+        const char *api = cli_meta_string(meta, "api");
+        td_text(out, NULL, api);
         td_text(out, NULL, e->oom ? "out of memory" : cli_meta_string(meta, "reason"));
+        td_text(out, NULL, cli_meta_int(meta, "error_code", &v) ? runtime_code_text(api, v, code) : NULL);
         if (cli_meta_int(meta, "requested_bytes", &v))
             td_bytes(out, v);
         else
             td_count(out, false, 0);
+        if (stormlog_event_int(e->event, STORMLOG_DEVICE_FREE_BYTES, &v) &&
+            stormlog_event_int(e->event, STORMLOG_DEVICE_TOTAL_BYTES, &total)) {
+            char fr[CLI_FIGURE_MAX], tot[CLI_FIGURE_MAX];
+            fprintf(out, "<td class=\"n\" title=\"%" PRId64 " of %" PRId64 " bytes\">%s / %s</td>", v, total,
+                    cli_bytes(v, fr), cli_bytes(total, tot));
+        } else {
+            td_count(out, false, 0);
+        }
         if (cli_meta_int(meta, "peak_bytes", &v))
             td_bytes(out, v);
         else
             td_count(out, false, 0);
+        td_text(out, NULL, !e->oom ? NULL : e->recovered ? "recovered" : "last");
         td_text(out, NULL, stormlog_event_context(e->event));
         fputs("</tr>\n", out);
         json_object_put(meta);
@@ -281,7 +342,8 @@ static void write_device_table(FILE *out, const rp_session *s)
     const summary_session *sum = s->summary;
     fputs("<table><tr><th>device</th><th class=\"n\">peak</th><th class=\"n\">peak at</th>"
           "<th class=\"n\">live at end</th><th class=\"n\">allocations</th><th class=\"n\">frees</th>"
-          "<th class=\"n\">failed</th><th class=\"n\">OOM</th><th class=\"n\">unmatched frees</th>"
+          "<th class=\"n\">failed</th><th class=\"n\">OOM</th><th class=\"n\">OOM recovered</th>"
+          "<th class=\"n\">unmatched frees</th>"
           "<th class=\"n\">dropped</th></tr>\n",
           out);
     for (size_t i = 0; i < sum->device_count; i++) {
@@ -297,14 +359,16 @@ static void write_device_table(FILE *out, const rp_session *s)
         td_count(out, true, (int64_t)d->frees);
         td_count(out, true, (int64_t)d->failed);
         td_count(out, true, (int64_t)d->oom_count);
+        td_count(out, true, (int64_t)d->oom_recovered);
         td_count(out, d->has_unmatched, d->unmatched_frees);
         td_count(out, d->has_dropped, d->dropped_events);
         fputs("</tr>\n", out);
     }
     fputs("</table>\n", out);
     fprintf(out, "<p class=\"note\">Counts from %s.", sum->from_stop_summary ? "the shim's stop summary" : "the events");
-    if (sum->has_dropped_total)
-        fprintf(out, " The writer dropped %" PRId64 " events (a full ring).", sum->dropped_total);
+    if (sum->has_dropped_total && sum->dropped_total > 0)
+        fprintf(out, " The writer dropped %" PRId64 " event%s (a full ring).", sum->dropped_total,
+                cli_plural((uint64_t)sum->dropped_total));
     if (s->phases_unclosed || s->phase_exits_unmatched)
         fprintf(out, " Phases: %" PRIu64 " never closed, %" PRIu64 " exits without their enter.", s->phases_unclosed,
                 s->phase_exits_unmatched);
@@ -332,8 +396,9 @@ static void session_heading(FILE *out, const rp_session *s)
     fputs(", pid ", out);
     html_text(out, info_string(info, "pid"));
     char d[CLI_FIGURE_MAX], t[CLI_FIGURE_MAX];
-    fprintf(out, ", %s, %zu events over %s, started %s</p>\n", stormlog_session_status(s->session),
-            stormlog_session_event_count(s->session), cli_duration(s->t1 - s->t0, d),
+    size_t n = stormlog_session_event_count(s->session);
+    fprintf(out, ", %s, %zu event%s over %s, started %s</p>\n", stormlog_session_status(s->session), n,
+            cli_plural(n), cli_duration(s->t1 - s->t0, d),
             cli_timestamp(stormlog_session_started_at_ns(s->session), t));
 }
 
@@ -361,54 +426,133 @@ static void write_session(FILE *out, const report_page *page, const rp_session *
 
 /* ---- the job --------------------------------------------------------------- */
 
-static bool write_rank_chart(FILE *out, const report_page *page, const summary_job *job, size_t r, int64_t ymax)
+/* A session of this job: the same job id (a folder of several runs is one
+ * job section each; a job is never compared with another). */
+static bool in_job(const rp_session *s, const summary_job *job)
+{
+    const char *id = info_string(s->summary->info, "job_id");
+    if (job->mixed_job_ids)
+        return true;
+    return (id == NULL && job->job_id == NULL) || (id && job->job_id && strcmp(id, job->job_id) == 0);
+}
+
+/* The job's shared time axis: its sessions' first to last event. */
+static void job_axis(const report_page *page, const summary_job *job, int64_t *t0, int64_t *t1)
+{
+    bool any = false;
+    *t0 = page->job_t0;
+    *t1 = page->job_t1;
+    for (size_t i = 0; i < page->count; i++) {
+        const rp_session *s = &page->sessions[i];
+        if (!in_job(s, job) || stormlog_session_event_count(s->session) == 0)
+            continue;
+        if (!any || s->t0 < *t0)
+            *t0 = s->t0;
+        if (!any || s->t1 > *t1)
+            *t1 = s->t1;
+        any = true;
+    }
+    if (*t1 <= *t0)
+        *t1 = *t0 + 1;
+}
+
+/* A rank's failed allocations over all its sessions and devices: the
+ * overview draws one device's curve per rank, but no failure may hide. */
+typedef struct rank_failures {
+    uint64_t ooms, failed;
+    char devices[96]; /* "0, 1": the devices they happened on */
+} rank_failures;
+
+static rank_failures failures_of_rank(const report_page *page, const summary_job *job, int64_t rank)
+{
+    rank_failures rf = {0};
+    size_t used = 0;
+    int64_t seen[16];
+    size_t seen_count = 0;
+    for (size_t i = 0; i < page->count; i++) {
+        const rp_session *s = &page->sessions[i];
+        if (s->rank != rank || !in_job(s, job))
+            continue;
+        for (size_t d = 0; d < s->summary->device_count; d++) {
+            const summary_device *dev = &s->summary->devices[d];
+            if (dev->failed == 0 && dev->oom_count == 0)
+                continue;
+            rf.ooms += dev->oom_count;
+            rf.failed += dev->failed;
+            bool known = false;
+            for (size_t k = 0; k < seen_count; k++)
+                known = known || seen[k] == dev->device_id;
+            if (known || seen_count == sizeof seen / sizeof *seen)
+                continue;
+            seen[seen_count++] = dev->device_id;
+            int n = snprintf(rf.devices + used, sizeof rf.devices - used, "%s%s%" PRId64, used ? ", " : "",
+                             dev->device_id == -1 ? "host " : "", dev->device_id);
+            if (n > 0 && (size_t)n < sizeof rf.devices - used)
+                used += (size_t)n;
+        }
+    }
+    return rf;
+}
+
+static bool write_rank_chart(FILE *out, const report_page *page, const summary_job *job, size_t r, int64_t ymax,
+                             int64_t t0, int64_t t1)
 {
     const summary_rank *k = &job->ranks[r];
     chart_frame f = {.left = 76, .top = 6, .plot_w = (int)page->columns, .plot_h = 64};
     f.width = f.left + f.plot_w + 24;
     f.height = f.top + f.plot_h + (r + 1 == job->rank_count ? 22 : 6);
-    f.t0 = page->job_t0;
-    f.t1 = page->job_t1;
-    f.origin_ns = page->job_t0;
+    f.t0 = t0;
+    f.t1 = t1;
+    f.origin_ns = t0;
     f.ymax = ymax;
     char label[200], peak[CLI_FIGURE_MAX], dev[48];
     if (k->has_device)
         snprintf(dev, sizeof dev, "device %" PRId64, k->device_id);
     else
         snprintf(dev, sizeof dev, "no GPU");
-    snprintf(label, sizeof label, "rank %" PRId64 ", %s, peak %s%s%s", k->rank, dev, cli_bytes(k->peak_bytes, peak),
-             r == job->highest ? ", highest" : "", r == job->furthest ? ", furthest from median" : "");
+    rank_failures rf = failures_of_rank(page, job, k->rank);
+    char fails[160] = "";
+    if (rf.failed > 0)
+        snprintf(fails, sizeof fails, "; %" PRIu64 " OOM%s, %" PRIu64 " failed allocation%s (device%s %s)", rf.ooms,
+                 rf.ooms == 1 ? "" : "s", rf.failed, rf.failed == 1 ? "" : "s", strchr(rf.devices, ',') ? "s" : "",
+                 rf.devices);
+    snprintf(label, sizeof label, "rank %" PRId64 ", %s, peak %s%s%s%s", k->rank, dev, cli_bytes(k->peak_bytes, peak),
+             r == job->highest ? ", highest" : "", r == job->furthest ? ", furthest from median" : "", fails);
     svg_open(out, &f, label);
     svg_axes(out, &f, r + 1 == job->rank_count);
     bool hot = r == job->highest || r == job->furthest;
-    for (size_t i = 0; k->has_device && i < page->count; i++) {
+    for (size_t i = 0; i < page->count; i++) {
         const rp_session *s = &page->sessions[i];
-        if (s->rank != k->rank || stormlog_session_event_count(s->session) == 0)
+        if (s->rank != k->rank || !in_job(s, job) || stormlog_session_event_count(s->session) == 0)
             continue;
-        ds_series series;
-        if (!rp_series_for_axis(s->session, k->device_id, f.t0, f.t1, page->columns, &series))
-            return false;
-        /* The area doubles a path's bytes: worth it for a few ranks only. */
-        svg_step_path(out, &f, &series, hot ? "rankhot" : "rank", job->rank_count <= 16);
-        ds_free(&series);
-        svg_error_markers(out, &f, s, k->device_id);
+        if (k->has_device) {
+            ds_series series;
+            if (!rp_series_for_axis(s->session, k->device_id, f.t0, f.t1, page->columns, &series))
+                return false;
+            /* The area doubles a path's bytes: worth it for a few ranks only. */
+            svg_step_path(out, &f, &series, hot ? "rankhot" : "rank", job->rank_count <= 16);
+            ds_free(&series);
+        }
+        svg_error_markers(out, &f, s, REPORT_ALL_DEVICES);
     }
-    fprintf(out, "<text x=\"%d\" y=\"%d\">", f.left + 6, f.top + 13);
+    /* Drawn last, with a white halo: markers never hide it. */
+    fprintf(out, "<text class=\"ranklabel\" x=\"%d\" y=\"%d\">", f.left + 6, f.top + 13);
     html_text(out, label);
     fputs("</text>\n", out);
     svg_close(out);
     return true;
 }
 
-static bool write_job(FILE *out, const report_page *page)
+static bool write_job(FILE *out, const report_page *page, const summary_job *job)
 {
-    const summary_job *job = &page->summary->job;
     char med[CLI_FIGURE_MAX], span[CLI_FIGURE_MAX];
+    int64_t t0, t1;
+    job_axis(page, job, &t0, &t1);
     fputs("<h2>Job ", out);
     html_text(out, job->mixed_job_ids ? "(mixed job ids)" : job->job_id ? job->job_id : "-");
     fprintf(out, "</h2>\n<p class=\"meta\">%zu ranks, median peak %s, %s on a shared time axis; the same byte scale "
                  "on every rank</p>\n",
-            job->rank_count, cli_bytes(job->median_peak_bytes, med), cli_duration(page->job_t1 - page->job_t0, span));
+            job->rank_count, cli_bytes(job->median_peak_bytes, med), cli_duration(t1 - t0, span));
     int64_t ymax = 1;
     for (size_t r = 0; r < job->rank_count; r++)
         if (job->ranks[r].peak_bytes > ymax)
@@ -416,11 +560,16 @@ static bool write_job(FILE *out, const report_page *page)
     chart_frame fit = {0};
     chart_frame_fit(&fit, ymax);
     for (size_t r = 0; r < job->rank_count; r++)
-        if (!write_rank_chart(out, page, job, r, fit.ymax))
+        if (!write_rank_chart(out, page, job, r, fit.ymax, t0, t1))
             return false;
+    fputs("<p class=\"legend\"><i class=\"la\"></i>each rank's device with the highest peak<i class=\"lh\"></i>the "
+          "rank with the highest peak or furthest from the median",
+          out);
+    write_failure_legend(out);
+    fputs("; failures of every device of the rank are marked</p>\n", out);
     fputs("<h3>Cross-rank peaks</h3>\n<table><tr><th class=\"n\">rank</th><th class=\"n\">sessions</th>"
           "<th>device</th><th class=\"n\">peak</th><th class=\"n\">vs median</th><th class=\"n\">peak at</th>"
-          "<th></th></tr>\n",
+          "<th class=\"n\">OOM (all devices)</th><th class=\"n\">failed allocations</th><th></th></tr>\n",
           out);
     for (size_t r = 0; r < job->rank_count; r++) {
         const summary_rank *k = &job->ranks[r];
@@ -439,7 +588,10 @@ static bool write_job(FILE *out, const report_page *page)
         td_text(out, NULL, dev);
         td_bytes(out, k->peak_bytes);
         fprintf(out, "<td class=\"n\">%s</td>", cli_bytes_signed(k->peak_bytes - job->median_peak_bytes, diff));
-        td_when(out, k->has_device && k->has_peak_time, k->peak_timestamp_ns, page->job_t0);
+        td_when(out, k->has_device && k->has_peak_time, k->peak_timestamp_ns, t0);
+        rank_failures rf = failures_of_rank(page, job, k->rank);
+        td_count(out, true, (int64_t)rf.ooms);
+        td_count(out, true, (int64_t)rf.failed);
         td_text(out, NULL, mark);
         fputs("</tr>\n", out);
     }
@@ -461,9 +613,15 @@ bool report_write_html(FILE *out, const report_page *page)
         events += stormlog_session_event_count(page->sessions[i].session);
     fputs("<p class=\"meta\"><code>", out);
     html_text(out, page->input_path);
-    fprintf(out, "</code>: %zu session%s, %zu events</p>\n", page->count, page->count == 1 ? "" : "s", events);
-    if (page->job && !write_job(out, page))
+    fprintf(out, "</code>: %zu session%s, %zu event%s</p>\n", page->count, cli_plural(page->count), events,
+            cli_plural(events));
+    if (page->job && !write_job(out, page, &page->summary->job))
         return false;
+    /* A folder of several runs: each job of two or more ranks gets its
+     * own overview, newest first. */
+    for (size_t g = 0; page->jobs && g < page->summary->group_count; g++)
+        if (page->summary->groups[g].job.present && !write_job(out, page, &page->summary->groups[g].job))
+            return false;
     size_t skipped = 0;
     for (size_t i = 0; i < page->count; i++) {
         if (page->detailed[i])
@@ -472,11 +630,11 @@ bool report_write_html(FILE *out, const report_page *page)
             skipped++;
     }
     if (skipped > 0) {
-        fprintf(out, "<h2>Other sessions</h2>\n<p class=\"note\">%zu sessions are summarised here without charts "
+        fprintf(out, "<h2>Other sessions</h2>\n<p class=\"note\">%zu session%s %s summarised here without charts "
                      "(<code>--all-sessions</code> draws them all; <code>--session ID</code> draws one).</p>\n"
                      "<table><tr><th>session</th><th class=\"n\">rank</th><th>status</th><th class=\"n\">events</th>"
                      "<th class=\"n\">largest peak</th></tr>\n",
-                skipped);
+                skipped, cli_plural(skipped), skipped == 1 ? "is" : "are");
         for (size_t i = 0; i < page->count; i++) {
             if (page->detailed[i])
                 continue;

@@ -313,14 +313,24 @@ static bool follow_counters(rp_session *s, size_t columns)
         }
         if (reserved > d->max_reserved)
             d->max_reserved = reserved;
+        if (strcmp(type, "allocation") == 0) {
+            d->has_allocation = true;
+            d->last_allocation = i;
+        }
         if (strcmp(type, "error") == 0) {
             if (s->error_count < REPORT_ERRORS_KEPT)
-                s->errors[s->error_count++] = (rp_error){ts, device_id, ev, is_oom(ev)};
+                s->errors[s->error_count++] = (rp_error){ts, device_id, ev, is_oom(ev), i, false};
             s->error_total++;
         }
     }
     for (size_t i = 0; i < open.count; i++)
         s->phases_unclosed++;
+    /* An OOM the program got past (a later allocation on its device
+     * succeeded) is not the one that ended the run. */
+    for (size_t i = 0; ok && i < s->error_count; i++) {
+        const rp_device *dev = rp_session_device(s, s->errors[i].device_id);
+        s->errors[i].recovered = dev && dev->has_allocation && dev->last_allocation > s->errors[i].index;
+    }
     free(open.index);
     free(open.key);
     free(open.has_key);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "runtime_codes.h"
 
 /* Byte ticks at a power-of-two step: 256 MiB, 512 MiB, ... read naturally
  * in binary units. */
@@ -187,30 +188,51 @@ void svg_peak_marker(FILE *out, const chart_frame *f, int64_t ts, int64_t value,
     fputs("</text></g>\n", out);
 }
 
-/* Hover text of an error marker: what failed, how much was asked for. */
+/* Hover text of an error marker: what failed where, how much was asked
+ * for, the runtime's answer by number and name, the device's memory then,
+ * and for an OOM whether the program got past it. */
 static void error_title(FILE *out, const rp_error *e, size_t in_column, int64_t origin_ns)
 {
     json_object *meta = stormlog_event_metadata_json(e->event);
     const char *api = cli_meta_string(meta, "api");
     const char *reason = cli_meta_string(meta, "reason");
-    int64_t requested;
-    char when[CLI_FIGURE_MAX], req[CLI_FIGURE_MAX];
-    fputs(e->oom ? "OOM" : "error", out);
+    int64_t requested, code, free_bytes, total_bytes;
+    char when[CLI_FIGURE_MAX], req[CLI_FIGURE_MAX], codetext[RUNTIME_CODE_TEXT_MAX];
+    fputs(e->oom ? "OOM" : "failed allocation", out);
+    if (e->device_id == -1)
+        fputs(" of pinned host memory", out);
+    else
+        fprintf(out, " on device %" PRId64, e->device_id);
     if (api) {
         fputs(": ", out);
         html_text(out, api);
     }
     if (cli_meta_int(meta, "requested_bytes", &requested))
         fprintf(out, " asked for %s", cli_bytes(requested, req));
-    if (reason && !e->oom) {
+    if (cli_meta_int(meta, "error_code", &code)) {
+        fputs(", error ", out);
+        html_text(out, runtime_code_text(api, code, codetext));
+    } else if (reason && !e->oom) {
         fputs(" (", out);
         html_text(out, reason);
         fputc(')', out);
     }
+    if (stormlog_event_int(e->event, STORMLOG_DEVICE_FREE_BYTES, &free_bytes) &&
+        stormlog_event_int(e->event, STORMLOG_DEVICE_TOTAL_BYTES, &total_bytes)) {
+        char fr[CLI_FIGURE_MAX], tot[CLI_FIGURE_MAX];
+        fprintf(out, ", device %s free of %s", cli_bytes(free_bytes, fr), cli_bytes(total_bytes, tot));
+    }
     fprintf(out, " at +%s", cli_duration(e->timestamp_ns - origin_ns, when));
+    if (e->oom)
+        fputs(e->recovered ? "; recovered" : "; last (nothing allocated on the device after it)", out);
     if (in_column > 1)
         fprintf(out, " (and %zu more in this pixel)", in_column - 1);
     json_object_put(meta);
+}
+
+static bool marker_device(const rp_error *e, int64_t device_id)
+{
+    return device_id == REPORT_ALL_DEVICES || e->device_id == device_id;
 }
 
 void svg_error_markers(FILE *out, const chart_frame *f, const rp_session *s, int64_t device_id)
@@ -218,26 +240,34 @@ void svg_error_markers(FILE *out, const chart_frame *f, const rp_session *s, int
     size_t i = 0;
     while (i < s->error_count) {
         const rp_error *e = &s->errors[i];
-        if (e->device_id != device_id) {
+        if (!marker_device(e, device_id)) {
             i++;
             continue;
         }
-        /* One marker per pixel column; an OOM outranks another error. */
+        /* One marker per pixel column; an OOM outranks another failure,
+         * the last OOM a recovered one. */
         size_t c = column_of(f, e->timestamp_ns), n = 0;
         const rp_error *shown = e;
         size_t j = i;
         for (; j < s->error_count && column_of(f, s->errors[j].timestamp_ns) == c; j++) {
-            if (s->errors[j].device_id != device_id)
+            const rp_error *x = &s->errors[j];
+            if (!marker_device(x, device_id))
                 continue;
             n++;
-            if (s->errors[j].oom && !shown->oom)
-                shown = &s->errors[j];
+            if ((x->oom && !shown->oom) || (x->oom && shown->oom && shown->recovered && !x->recovered))
+                shown = x;
         }
         int x = x_of_column(f, c);
-        fprintf(out, "<g class=\"%s\"><title>", shown->oom ? "oom" : "err");
+        const char *cls = !shown->oom ? "fail" : shown->recovered ? "oom oom-recovered" : "oom";
+        fprintf(out, "<g class=\"%s\"><title>", cls);
         error_title(out, shown, n, f->origin_ns);
         fprintf(out, "</title><line x1=\"%d.5\" y1=\"%d\" x2=\"%d.5\" y2=\"%d\"/>", x, f->top, x, f->top + f->plot_h);
-        fprintf(out, "<path d=\"M%d.5 %dl-5 -8h10z\"/></g>\n", x, f->top);
+        /* A triangle for an OOM, a diamond for another failure: told apart
+         * by shape as well as colour. */
+        if (shown->oom)
+            fprintf(out, "<path d=\"M%d.5 %dl-5 -8h10z\"/></g>\n", x, f->top);
+        else
+            fprintf(out, "<path d=\"M%d.5 %dl-4 -5l4 -5l4 5z\"/></g>\n", x, f->top);
         i = j;
     }
 }

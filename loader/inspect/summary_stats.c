@@ -55,19 +55,80 @@ static void note_error(summary_device *d, const stormlog_event *ev, json_object 
     bool oom = reason && strcmp(reason, "out_of_memory") == 0;
     /* The shim writes error events for failed allocations only, with the
      * size asked for; an error event of another shape is not an allocation. */
-    if (has_requested || oom)
-        d->failed++;
-    if (!oom)
+    if (!has_requested && !oom)
         return;
-    d->oom_count++;
+    d->failed++;
+    if (oom) {
+        d->oom_count++;
+        d->oom_last++; /* until an allocation on the device succeeds */
+    }
     if (d->oom_kept == SUMMARY_OOM_KEPT)
         return;
     summary_oom *o = &d->ooms[d->oom_kept++];
+    memset(o, 0, sizeof *o);
     o->timestamp_ns = stormlog_event_timestamp_ns(ev);
+    o->oom = oom;
     o->has_requested = has_requested;
     o->requested_bytes = has_requested ? requested : 0;
+    o->has_code = cli_meta_int(meta, "error_code", &o->code);
+    o->has_device_memory = stormlog_event_int(ev, STORMLOG_DEVICE_FREE_BYTES, &o->device_free_bytes) &&
+                           stormlog_event_int(ev, STORMLOG_DEVICE_TOTAL_BYTES, &o->device_total_bytes);
     const char *api = cli_meta_string(meta, "api");
     snprintf(o->api, sizeof o->api, "%s", api ? api : "");
+}
+
+/* An allocation succeeded on the device: every OOM before it was survived
+ * (a caching allocator freed its cache and retried), not the one that ended
+ * the run. */
+static void note_allocation(summary_device *d)
+{
+    d->oom_recovered += d->oom_last;
+    d->oom_last = 0;
+    /* Kept failures are in time order: only those since the last
+     * allocation are new (constant work per allocation event). */
+    for (size_t i = d->settled; i < d->oom_kept; i++)
+        d->ooms[i].recovered = d->ooms[i].oom;
+    d->settled = d->oom_kept;
+}
+
+/* "cudaFree", "hipHostFree", "cudaFreeAsync", "cuMemFree_v2": an API that
+ * gives memory back. */
+static bool is_free_api(const char *api)
+{
+    return strstr(api, "Free") != NULL;
+}
+
+/* The stop books' failed_calls: {"<api>": {"<code>": count, "other": count}}. */
+static void apply_failed_calls(summary_session *s, json_object *meta)
+{
+    json_object *calls;
+    if (!meta || !json_object_object_get_ex(meta, "failed_calls", &calls) ||
+        !json_object_is_type(calls, json_type_object))
+        return;
+    s->has_failed_calls = true;
+    json_object_object_foreach(calls, api, codes)
+    {
+        if (!json_object_is_type(codes, json_type_object))
+            continue;
+        json_object_object_foreach(codes, key, count)
+        {
+            if (!json_object_is_type(count, json_type_int))
+                continue;
+            int64_t n = json_object_get_int64(count);
+            if (is_free_api(api))
+                s->failed_frees += n;
+            if (s->failed_call_count == SUMMARY_FAILED_CALLS_KEPT)
+                continue;
+            summary_failed_call *c = &s->failed_calls[s->failed_call_count++];
+            snprintf(c->api, sizeof c->api, "%s", api);
+            char *end;
+            long long code = strtoll(key, &end, 10);
+            c->has_code = *key != '\0' && *end == '\0';
+            c->code = c->has_code ? code : 0;
+            c->count = n;
+            c->is_free = is_free_api(api);
+        }
+    }
 }
 
 /* The shim's stop books: metadata.devices.{"<id>": {...}}. */
@@ -125,6 +186,11 @@ static bool summarise_session(summary_session *s)
     for (size_t i = 0; i < n; i++) {
         const stormlog_event *ev = stormlog_session_event(ses, i);
         const char *type = stormlog_event_type(ev);
+        if (i == 0) {
+            const char *collector = stormlog_event_collector(ev);
+            size_t len = collector ? strlen(collector) : 0;
+            s->shim = len > 5 && strcmp(collector + len - 5, "_shim") == 0;
+        }
         /* NVTX phase marks carry no device (device_id -1): they are not
          * pinned-host activity and would show an empty host row. */
         if (strcmp(type, "phase_enter") == 0 || strcmp(type, "phase_exit") == 0)
@@ -145,6 +211,7 @@ static bool summarise_session(summary_session *s)
         d->final_bytes = allocated; /* events are in time order */
         if (strcmp(type, "allocation") == 0) {
             d->allocations++;
+            note_allocation(d);
         } else if (strcmp(type, "deallocation") == 0) {
             d->frees++;
         } else if (strcmp(type, "error") == 0) {
@@ -169,6 +236,7 @@ static bool summarise_session(summary_session *s)
     if (last_stop) {
         json_object *meta = stormlog_event_metadata_json(last_stop);
         bool ok = apply_stop_books(s, meta);
+        apply_failed_calls(s, meta);
         json_object_put(meta);
         if (!ok)
             return false;
@@ -204,17 +272,17 @@ static const char *info_string(json_object *info, const char *key)
     return json_object_get_string(v);
 }
 
-/* The cross-rank view: each rank's largest GPU peak (device_id >= 0; pinned
- * host memory, device -1, is not what ranks compete for). */
-static bool summarise_job(summary_report *r)
+/* The cross-rank view of some sessions (members[0..n), or all when members
+ * is NULL): each rank's largest GPU peak (device_id >= 0; pinned host
+ * memory, device -1, is not what ranks compete for). */
+static bool summarise_job(summary_report *r, const size_t *members, size_t n, summary_job *job)
 {
-    summary_job *job = &r->job;
-    summary_rank *ranks = calloc(r->session_count ? r->session_count : 1, sizeof *ranks);
+    summary_rank *ranks = calloc(n ? n : 1, sizeof *ranks);
     if (!ranks)
         return false;
     size_t count = 0;
-    for (size_t i = 0; i < r->session_count; i++) {
-        summary_session *s = &r->sessions[i];
+    for (size_t i = 0; i < n; i++) {
+        summary_session *s = &r->sessions[members ? members[i] : i];
         json_object *v;
         int64_t rank = 0;
         if (json_object_object_get_ex(s->info, "rank", &v) && json_object_is_type(v, json_type_int))
@@ -275,6 +343,62 @@ static bool summarise_job(summary_report *r)
     return true;
 }
 
+static int compare_groups(const void *a, const void *b)
+{
+    const summary_group *x = a, *y = b;
+    /* Newest first; equal starts by job id, so that the order is stable. */
+    if (x->newest_ns != y->newest_ns)
+        return x->newest_ns < y->newest_ns ? 1 : -1;
+    if ((x->job_id == NULL) != (y->job_id == NULL))
+        return x->job_id == NULL ? 1 : -1;
+    return x->job_id ? strcmp(x->job_id, y->job_id) : 0;
+}
+
+/* The sessions by job id: the processes of one run share it (a launcher's,
+ * or STORMLOG_JOB_ID); processes without one form a group of their own. */
+static bool group_by_job(summary_report *r)
+{
+    size_t n = r->session_count;
+    size_t *group_of = malloc((n ? n : 1) * sizeof *group_of);
+    r->groups = calloc(n ? n : 1, sizeof *r->groups);
+    if (!group_of || !r->groups) {
+        free(group_of);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *id = info_string(r->sessions[i].info, "job_id");
+        int64_t started = stormlog_session_started_at_ns(r->sessions[i].session);
+        size_t k = 0;
+        while (k < r->group_count && !((r->groups[k].job_id == NULL && id == NULL) ||
+                                       (r->groups[k].job_id && id && strcmp(r->groups[k].job_id, id) == 0)))
+            k++;
+        summary_group *g = &r->groups[k];
+        if (k == r->group_count) {
+            r->group_count++;
+            g->job_id = id;
+            g->newest_ns = started;
+        }
+        g->member_count++;
+        if (started > g->newest_ns)
+            g->newest_ns = started;
+        group_of[i] = k;
+    }
+    bool ok = true;
+    for (size_t k = 0; k < r->group_count && ok; k++) {
+        r->groups[k].members = malloc(r->groups[k].member_count * sizeof *r->groups[k].members);
+        ok = r->groups[k].members != NULL;
+        r->groups[k].member_count = 0;
+    }
+    for (size_t i = 0; i < n && ok; i++) {
+        summary_group *g = &r->groups[group_of[i]];
+        g->members[g->member_count++] = i;
+    }
+    free(group_of);
+    if (ok)
+        qsort(r->groups, r->group_count, sizeof *r->groups, compare_groups);
+    return ok;
+}
+
 static bool summarise_one(void *sessions, size_t i)
 {
     summary_session *s = &((summary_session *)sessions)[i];
@@ -296,7 +420,17 @@ bool summary_compute(const stormlog_recording *rec, summary_report *out)
     /* Each session's pass over its own events is independent of the others'. */
     if (!cli_parallel_for(n, summarise_one, out->sessions))
         return false;
-    return summarise_job(out);
+    if (!group_by_job(out))
+        return false;
+    for (size_t g = 0; g < out->group_count; g++) {
+        summary_group *grp = &out->groups[g];
+        if (!summarise_job(out, grp->members, grp->member_count, &grp->job))
+            return false;
+    }
+    /* One job (or sessions without any): the table the callers always had. */
+    if (out->group_count <= 1)
+        return summarise_job(out, NULL, n, &out->job);
+    return true;
 }
 
 void summary_free(summary_report *r)
@@ -306,6 +440,11 @@ void summary_free(summary_report *r)
         free(r->sessions[i].devices);
     }
     free(r->sessions);
+    for (size_t g = 0; g < r->group_count; g++) {
+        free(r->groups[g].members);
+        free(r->groups[g].job.ranks);
+    }
+    free(r->groups);
     free(r->job.ranks);
     memset(r, 0, sizeof *r);
 }

@@ -5,14 +5,31 @@
 
 #include "cli.h"
 
-#define SUMMARY_OOM_KEPT 16 /* OOM errors listed per device; all are counted */
+#define SUMMARY_OOM_KEPT 16 /* failed allocations listed per device; all are counted */
+#define SUMMARY_FAILED_CALLS_KEPT 32 /* (API, code) pairs of the stop books listed per session */
 
+/* A failed allocation (an error event): an OOM or another runtime error. */
 typedef struct summary_oom {
     int64_t timestamp_ns;
+    bool oom;                    /* reason "out_of_memory" */
     bool has_requested;
     int64_t requested_bytes;
+    bool has_code;               /* the runtime's numeric return code */
+    int64_t code;
+    bool has_device_memory;      /* the device's free and total bytes the event carries */
+    int64_t device_free_bytes, device_total_bytes;
+    bool recovered;              /* OOM only: a later allocation on the device succeeded */
     char api[48];
 } summary_oom;
+
+/* One (API, error code) count of the shim's stop books (failed_calls). */
+typedef struct summary_failed_call {
+    char api[48];
+    bool has_code;               /* false: the books' "other" (codes beyond its slots) */
+    int64_t code;
+    int64_t count;
+    bool is_free;                /* a free / host-free API */
+} summary_failed_call;
 
 typedef struct summary_device {
     int64_t device_id;
@@ -27,7 +44,10 @@ typedef struct summary_device {
     bool has_dropped;
     int64_t dropped_events;
     uint64_t oom_count;
-    size_t oom_kept;
+    uint64_t oom_recovered;      /* OOMs after which an allocation on the device succeeded */
+    uint64_t oom_last;           /* OOMs after which none did */
+    size_t oom_kept;             /* failed allocations kept (OOMs and other errors) */
+    size_t settled;              /* kept failures followed by a successful allocation */
     summary_oom ooms[SUMMARY_OOM_KEPT];
 } summary_device;
 
@@ -35,8 +55,13 @@ typedef struct summary_session {
     const stormlog_session *session;
     json_object *info;           /* the loader's 11-key summary (owned) */
     bool from_stop_summary;      /* counts, leaks, peak from the shim's stop event */
+    bool shim;                   /* recorded by the shim: bytes held from the GPU runtime */
     bool has_dropped_total;
     int64_t dropped_total;
+    bool has_failed_calls;       /* the stop books listed failed calls (maybe none) */
+    int64_t failed_frees;        /* failed calls of free APIs */
+    size_t failed_call_count;    /* kept in failed_calls */
+    summary_failed_call failed_calls[SUMMARY_FAILED_CALLS_KEPT];
     summary_device *devices;     /* sorted by device id */
     size_t device_count, device_cap;
 } summary_session;
@@ -63,11 +88,23 @@ typedef struct summary_job {
     size_t furthest;             /* index into ranks: largest |peak - median| */
 } summary_job;
 
+/* The sessions of one job id (or of none): a folder of several runs is one
+ * block per job, never one comparison across unrelated runs. */
+typedef struct summary_group {
+    const char *job_id;          /* borrowed; NULL: processes without a job id */
+    size_t *members;             /* indices into sessions, in the loader's order */
+    size_t member_count;
+    int64_t newest_ns;           /* latest start among them */
+    summary_job job;             /* the cross-rank table of this job */
+} summary_group;
+
 typedef struct summary_report {
     summary_session *sessions;   /* in the loader's order */
     size_t session_count;
     const stormlog_session *default_session;
-    summary_job job;
+    summary_group *groups;       /* newest first */
+    size_t group_count;
+    summary_job job;             /* the one group's table when there is one group; else absent */
 } summary_report;
 
 /* false when out of memory (report left freeable). */

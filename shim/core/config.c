@@ -2,6 +2,7 @@
  * shim's own settings; the lifecycle reads the distributed-identity
  * variables through the schema's resolver. */
 #include "config.h"
+#include "warn.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -16,6 +17,12 @@ static sl_shim_config config;
 const sl_shim_config *_Atomic sl_config_loaded;
 static pthread_once_t config_once = PTHREAD_ONCE_INIT;
 
+/* The configuration's warnings, kept until the process records (see
+ * config.h); a few lines at most. */
+static char deferred[2048];
+static size_t deferred_len;
+static _Atomic bool deferred_said;
+
 void sl_config_warn(const char *fmt, ...)
 {
     if (config.quiet)
@@ -25,24 +32,44 @@ void sl_config_warn(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "stormlog: %s\n", line);
+    sl_pipeline_warn(false, "%s", line);
 }
 
-static bool parse_bool(const char *name, bool fallback)
+void sl_config_say_warnings(void)
+{
+    if (atomic_exchange(&deferred_said, true) || config.quiet)
+        return;
+    sl_pipeline_write_stderr(deferred, deferred_len);
+}
+
+/* Values are quoted the same way in every message: NAME='value' (at most 64
+ * bytes of it). */
+static bool parse_bool(const char *name, bool fallback, bool *valid)
 {
     const char *v = getenv(name);
+    *valid = true;
     if (v == NULL || v[0] == '\0')
         return fallback;
     if (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on"))
         return true;
     if (!strcmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off"))
         return false;
-    sl_config_warn("%s=%s is not a boolean (1/0, true/false, yes/no, on/off); using %s", name, v,
-                   fallback ? "1" : "0");
+    *valid = false;
     return fallback;
 }
 
-/* A decimal integer in [min, max], else the default (with one stderr line). */
+static bool warn_bool(const char *name, bool fallback)
+{
+    bool valid;
+    bool v = parse_bool(name, fallback, &valid);
+    if (!valid)
+        sl_config_warn("%s='%.64s' is not a boolean (1/0, true/false, yes/no, on/off); using %d", name, getenv(name),
+                       (int)fallback);
+    return v;
+}
+
+/* A decimal integer in [min, max], else the default (with one stderr line).
+ * Digits only: no spaces, no sign, no suffix (strtoll alone takes " 5"). */
 static int64_t parse_int(const char *name, int64_t fallback, int64_t min, int64_t max)
 {
     const char *v = getenv(name);
@@ -50,9 +77,9 @@ static int64_t parse_int(const char *name, int64_t fallback, int64_t min, int64_
         return fallback;
     char *end = NULL;
     errno = 0;
-    long long parsed = strtoll(v, &end, 10);
-    if (errno != 0 || end == v || *end != '\0' || parsed < min || parsed > max) {
-        sl_config_warn("%s=%s is not an integer in [%" PRId64 ", %" PRId64 "]; using %" PRId64, name, v, min,
+    long long parsed = (*v >= '0' && *v <= '9') ? strtoll(v, &end, 10) : 0;
+    if (end == NULL || errno != 0 || end == v || *end != '\0' || parsed < min || parsed > max) {
+        sl_config_warn("%s='%.64s' is not an integer in [%" PRId64 ", %" PRId64 "]; using %" PRId64, name, v, min,
                        max, fallback);
         return fallback;
     }
@@ -67,18 +94,21 @@ static bool parse_clock(const char *name)
         return false;
     if (!strcmp(v, "system"))
         return true;
-    sl_config_warn("%s=%s is not auto or system; using auto", name, v);
+    sl_config_warn("%s='%.64s' is not auto or system; using auto", name, v);
     return false;
 }
 
 static void load_config(void)
 {
     int saved_errno = errno;
-    /* quiet first: it governs the warnings about the other variables. */
+    sl_pipeline_warn_defer(deferred, sizeof deferred, &deferred_len);
+    /* quiet first: it governs the warnings about the other variables. A bad
+     * value of it is said by the pipeline's reading below (once). */
+    bool valid;
     config.quiet = false;
-    config.quiet = parse_bool("STORMLOG_QUIET", false);
-    config.disabled = parse_bool("STORMLOG_DISABLE", false);
-    config.record_idle = parse_bool("STORMLOG_RECORD_IDLE", false);
+    config.quiet = parse_bool("STORMLOG_QUIET", false, &valid);
+    config.disabled = warn_bool("STORMLOG_DISABLE", false);
+    config.record_idle = warn_bool("STORMLOG_RECORD_IDLE", false);
     config.sampling_interval_ms = parse_int("STORMLOG_SAMPLING_INTERVAL_MS", 0, 0, INT32_MAX);
     config.device_info_interval_ms = parse_int("STORMLOG_DEVICE_INFO_INTERVAL_MS", 1000, 0, INT32_MAX);
     config.peak_step_bytes = parse_int("STORMLOG_PEAK_STEP_BYTES", 64LL << 20, 0, INT64_MAX);
@@ -91,6 +121,7 @@ static void load_config(void)
     sl_pipeline_config_defaults(&config.pipeline);
     sl_pipeline_config_from_env(&config.pipeline);
     config.pipeline.quiet = config.quiet;
+    sl_pipeline_warn_defer(NULL, 0, NULL);
     errno = saved_errno;
 }
 

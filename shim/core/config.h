@@ -1,7 +1,9 @@
 /* The shim's settings, read from the environment once per process (the first
  * of: the library constructor, the first hooked call). A bad value is reported
- * once on stderr and the default is used: the shim's configuration never stops
- * the program. A fork child keeps its parent's settings; an exec'ed program
+ * on stderr, once, by the process that records (when its session starts:
+ * not by every shell and wrapper of the process tree, which load the shim
+ * too), and the default is used: the shim's configuration never stops the
+ * program. A fork child keeps its parent's settings; an exec'ed program
  * reads its own. */
 #ifndef STORMLOG_SHIM_CONFIG_H
 #define STORMLOG_SHIM_CONFIG_H
@@ -37,7 +39,11 @@ static inline const sl_shim_config *sl_config(void)
     return cfg != NULL ? cfg : sl_config_load();
 }
 
-/* Report a problem on stderr, one line, prefixed "stormlog: ", unless quiet. */
+/* Report a problem on stderr, one line, prefixed "stormlog: ", unless quiet
+ * (one write(2): no stdio lock the program could hold). */
 void sl_config_warn(const char *fmt, ...) __attribute__((visibility("hidden"), format(printf, 1, 2)));
+/* Says the configuration's warnings, once per process (later calls, and a
+ * fork child of a process that said them, print nothing). */
+void sl_config_say_warnings(void) __attribute__((visibility("hidden")));
 
 #endif

@@ -190,6 +190,12 @@ static void resolve_identity(sl_session_info *s)
     size_t job_len = job ? strlen(job) : 0;
     while (job_len > 0 && strchr(" \t\n\r\f\v", job[job_len - 1]) != NULL)
         job_len--;
+    /* The job id names a directory: a '/' in it would be rewritten behind
+     * the user's back, so it is refused and said. */
+    if (job_len > 0 && memchr(job, '/', job_len) != NULL) {
+        sl_config_warn("STORMLOG_JOB_ID='%.64s' contains '/', which a job directory name cannot; not used", job);
+        job_len = 0;
+    }
     if (job_len > 0)
         explicit_values[SL_ID_JOB_ID] = sl_value_strn(job, job_len);
     sl_getenv_fn from_env = identity_getenv;
@@ -230,6 +236,9 @@ static void start_session(sl_collector collector)
 {
     const sl_shim_config *cfg = sl_config();
     int saved_errno = errno;
+    /* The process that records says what was wrong with its settings;
+     * the shells and wrappers around it, which load the shim too, do not. */
+    sl_config_say_warnings();
     fill_session(&session);
     session_collector = collector;
     if (!sl_pipeline_start(&session, &cfg->pipeline)) {

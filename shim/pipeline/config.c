@@ -25,6 +25,11 @@ void sl_pipeline_config_defaults(sl_pipeline_config *cfg)
     cfg->quiet = false;
 }
 
+#define SL_FLUSH_EVERY_MS_MIN 10u
+#define SL_ROLLOVER_BYTES_MIN (UINT64_C(64) * 1024) /* a segment below 64 KiB makes no sense */
+#define SL_ROLLOVER_EVENTS_MIN 10u
+#define SL_SHUTDOWN_DEADLINE_MS_MIN 10u
+
 /* A decimal integer in [min, max], nothing else (no sign, no suffix, no spaces). */
 static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
@@ -99,6 +104,13 @@ bool sl_pipeline_config_from_getenv(sl_pipeline_config *cfg, sl_pipeline_getenv_
                          quiet, (int)cfg->quiet);
     }
 
+    const char *share = getenv_fn("STORMLOG_SHARE_GROUP", ctx);
+    if (share != NULL && !parse_bool(share, &cfg->share_group)) {
+        r.all_valid = false;
+        sl_pipeline_warn(cfg->quiet, "STORMLOG_SHARE_GROUP='%.64s' is not 0/1/true/false/yes/no/on/off; using %d",
+                         share, (int)cfg->share_group);
+    }
+
     const char *dir = getenv_fn("STORMLOG_OUTPUT_DIR", ctx);
     if (dir != NULL) {
         size_t n = strlen(dir);
@@ -123,13 +135,15 @@ bool sl_pipeline_config_from_getenv(sl_pipeline_config *cfg, sl_pipeline_getenv_
         }
     }
 
+    /* Minimums a recording can live with: below them a value only churns
+     * (STORMLOG_ROLLOVER_BYTES=1 made 1,984 segments of 8 events). */
     read_u32(&r, "STORMLOG_FLUSH_EVERY_EVENTS", 1, 1000000, &cfg->flush_every_events);
-    read_u32(&r, "STORMLOG_FLUSH_EVERY_MS", 1, 3600u * 1000u, &cfg->flush_every_ms);
-    read_u64(&r, "STORMLOG_ROLLOVER_BYTES", 1, UINT64_C(1) << 40, &cfg->rollover_bytes);
-    read_u32(&r, "STORMLOG_ROLLOVER_EVENTS", 1, UINT32_MAX, &cfg->rollover_events);
+    read_u32(&r, "STORMLOG_FLUSH_EVERY_MS", SL_FLUSH_EVERY_MS_MIN, 3600u * 1000u, &cfg->flush_every_ms);
+    read_u64(&r, "STORMLOG_ROLLOVER_BYTES", SL_ROLLOVER_BYTES_MIN, UINT64_C(1) << 40, &cfg->rollover_bytes);
+    read_u32(&r, "STORMLOG_ROLLOVER_EVENTS", SL_ROLLOVER_EVENTS_MIN, UINT32_MAX, &cfg->rollover_events);
     read_u32(&r, "STORMLOG_RETENTION_FILES", 1, 1000000, &cfg->retention_files);
-    read_u64(&r, "STORMLOG_RETENTION_BYTES", 1, UINT64_C(1) << 50, &cfg->retention_bytes);
-    read_u32(&r, "STORMLOG_SHUTDOWN_DEADLINE_MS", 1, 60000, &cfg->shutdown_deadline_ms);
+    read_u64(&r, "STORMLOG_RETENTION_BYTES", SL_ROLLOVER_BYTES_MIN, UINT64_C(1) << 50, &cfg->retention_bytes);
+    read_u32(&r, "STORMLOG_SHUTDOWN_DEADLINE_MS", SL_SHUTDOWN_DEADLINE_MS_MIN, 60000, &cfg->shutdown_deadline_ms);
 
     /* Upstream refuses retention below one segment; we raise it instead of
      * refusing, since the program must run on. */

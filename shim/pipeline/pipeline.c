@@ -162,6 +162,7 @@ bool sl_pipeline_start(const sl_session_info *session, const sl_pipeline_config 
     w->ring = ring;
     w->start_realtime_ns = sl_realtime_ns();
 
+    sl_sink_share_with_group(cfg.share_group);
     dirfd = sl_sink_dir_create(cfg.output_dir, &w->session, path, sizeof path, why, sizeof why);
     if (dirfd < 0)
         goto fail;

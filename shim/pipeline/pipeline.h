@@ -32,7 +32,7 @@ typedef struct sl_session_info {
  * what sl_pipeline_config_from_env() reads into it. */
 typedef struct sl_pipeline_config {
     /* [STORMLOG_OUTPUT_DIR] root of the recordings, default "./stormlog-out".
-     * Created (mode 0700) when missing; followed if it is a symlink (the user
+     * Created (mode 0700, 0750 with share_group) when missing; followed if it is a symlink (the user
      * named it). Below it, the job and rank directories the shim creates are
      * never followed through a symlink. */
     char output_dir[4096];
@@ -61,6 +61,9 @@ typedef struct sl_pipeline_config {
     uint32_t shutdown_deadline_ms;
     /* [STORMLOG_QUIET] 1/true/yes/on: no stderr lines at all. */
     bool quiet;
+    /* [STORMLOG_SHARE_GROUP] 1/true/yes/on: directories 0750 and files 0640
+     * (the group reads, for a team's shared scratch) instead of 0700 / 0600. */
+    bool share_group;
 } sl_pipeline_config;
 
 #define SL_RING_CAPACITY_MIN 2u

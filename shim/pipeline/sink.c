@@ -328,7 +328,8 @@ bool sl_sink_write_manifest(sl_sink *s, bool sync)
         err = ENOMEM;
         goto fail;
     }
-    int fd = openat(s->dirfd, MANIFEST_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int fd = openat(s->dirfd, MANIFEST_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                    (mode_t)sl_sink_file_mode());
     if (fd < 0) {
         err = errno;
         goto fail;
@@ -380,7 +381,8 @@ static int open_next_segment(sl_sink *s)
     for (int tries = 0; tries < 64; tries++) {
         char name[64];
         snprintf(name, sizeof name, SEGMENT_PREFIX "%06" PRIu64 SEGMENT_SUFFIX, s->next_index++);
-        int fd = openat(s->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+        int fd = openat(s->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
+                        (mode_t)sl_sink_file_mode());
         if (fd < 0 && errno == EEXIST)
             continue;
         if (fd < 0)

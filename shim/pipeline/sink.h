@@ -41,7 +41,14 @@ typedef struct sl_sink {
     uint64_t recovered_tails; /* torn tails cut on open */
 } sl_sink;
 
-/* Creates (mode 0700) and opens <output_dir>/<job or "local">/rank-NNNNN-<host>-<pid>/,
+/* What the sink creates is the user's alone (directories 0700, files 0600),
+ * or also readable by their group (0750 / 0640) once this is set
+ * (STORMLOG_SHARE_GROUP). Set before the first directory is created. */
+void sl_sink_share_with_group(bool on);
+unsigned sl_sink_dir_mode(void);
+unsigned sl_sink_file_mode(void);
+
+/* Creates (mode 0700, see above) and opens <output_dir>/<job or "local">/rank-NNNNN-<host>-<pid>/,
  * refusing a symlink anywhere below output_dir, and takes an exclusive flock
  * on it (a name held by a live writer, possible across PID namespaces, gets a
  * ".N" suffix). Returns the directory fd and fills path; -1 with a one-line

@@ -5,7 +5,7 @@
  *
  * The output directory is the user's: created if missing and followed if it
  * is a symlink. Below it, the shim creates the directories itself (mode
- * 0700) and opens each with O_NOFOLLOW: a symlink planted where our job or
+ * 0700; 0750 under STORMLOG_SHARE_GROUP) and opens each with O_NOFOLLOW: a symlink planted where our job or
  * rank directory should be is refused, never followed, so nobody can point
  * our writes at a file of their choosing. */
 #include "sink.h"
@@ -20,6 +20,23 @@
 #include <unistd.h>
 
 #define NAME_PART_MAX 64
+
+static bool share_group;
+
+void sl_sink_share_with_group(bool on)
+{
+    share_group = on;
+}
+
+unsigned sl_sink_dir_mode(void)
+{
+    return share_group ? 0750u : 0700u;
+}
+
+unsigned sl_sink_file_mode(void)
+{
+    return share_group ? 0640u : 0600u;
+}
 #define LOCKED_NAME_TRIES 16
 
 /* A host or job id as one path component: [A-Za-z0-9._-] kept, anything else
@@ -51,7 +68,7 @@ static int make_output_dir(const char *dir)
             continue;
         char saved = tmp[i];
         tmp[i] = '\0';
-        if (mkdir(tmp, 0700) != 0 && errno != EEXIST) {
+        if (mkdir(tmp, (mode_t)sl_sink_dir_mode()) != 0 && errno != EEXIST) {
             int e = errno;
             tmp[i] = saved;
             return e;
@@ -64,7 +81,7 @@ static int make_output_dir(const char *dir)
 /* mkdirat + open, refusing a symlink. Returns fd or -1 with errno (ELOOP for a symlink). */
 static int open_child_dir(int parent, const char *name)
 {
-    if (mkdirat(parent, name, 0700) != 0 && errno != EEXIST)
+    if (mkdirat(parent, name, (mode_t)sl_sink_dir_mode()) != 0 && errno != EEXIST)
         return -1;
     struct stat st;
     if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0)

@@ -6,6 +6,31 @@
 #include <string.h>
 #include <unistd.h>
 
+void sl_pipeline_write_stderr(const char *text, size_t len)
+{
+    int saved_errno = errno;
+    for (size_t off = 0; off < len;) {
+        ssize_t r = write(STDERR_FILENO, text + off, len - off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        off += (size_t)r;
+    }
+    errno = saved_errno;
+}
+
+static char *defer_buf;
+static size_t defer_cap;
+static size_t *defer_len;
+
+void sl_pipeline_warn_defer(char *buf, size_t cap, size_t *len)
+{
+    defer_buf = buf;
+    defer_cap = buf ? cap : 0;
+    defer_len = buf ? len : NULL;
+}
+
 void sl_pipeline_warn(bool quiet, const char *fmt, ...)
 {
     if (quiet)
@@ -23,13 +48,14 @@ void sl_pipeline_warn(bool quiet, const char *fmt, ...)
         w = 0;
     n += (size_t)w < sizeof line - n - 1 ? (size_t)w : sizeof line - n - 2;
     line[n++] = '\n';
-    for (size_t off = 0; off < n;) {
-        ssize_t r = write(STDERR_FILENO, line + off, n - off);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        off += (size_t)r;
+    if (defer_buf != NULL) {
+        if (*defer_len + n <= defer_cap) {
+            memcpy(defer_buf + *defer_len, line, n);
+            *defer_len += n;
+        }
+        errno = saved_errno;
+        return;
     }
+    sl_pipeline_write_stderr(line, n);
     errno = saved_errno;
 }

@@ -9,8 +9,13 @@
  *
  * The shape: grow to the rank's peak in steps, free most of it, end with a
  * rank-dependent leak. With --oom one request larger than the device fails
- * (the OOM line of the summary). It exits 1 if its books differ from the
- * double's ground truth. */
+ * (the OOM line of the summary; the program allocates again after it, so
+ * it is recovered); --oom-last adds one after the last allocation. With
+ * --bad-frees N it frees N pointers the runtime never gave (failed frees),
+ * with --api-error it asks cudaHostAlloc for flags that do not exist (a
+ * failed allocation that is not an OOM). The truth then also carries
+ * "bad_frees", "bad_free_code", "api_error_code", "oom_last". It exits 1 if
+ * its books differ from the double's ground truth. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +49,8 @@ int main(int argc, char **argv)
 {
     long rank = env_rank();
     const char *truth_dir = NULL;
-    int want_oom = 0;
+    int want_oom = 0, want_oom_last = 0, want_api_error = 0;
+    long bad_frees = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--rank") == 0 && i + 1 < argc)
             rank = strtol(argv[++i], NULL, 10);
@@ -52,8 +58,15 @@ int main(int argc, char **argv)
             truth_dir = argv[++i];
         else if (strcmp(argv[i], "--oom") == 0)
             want_oom = 1;
+        else if (strcmp(argv[i], "--oom-last") == 0)
+            want_oom_last = 1;
+        else if (strcmp(argv[i], "--api-error") == 0)
+            want_api_error = 1;
+        else if (strcmp(argv[i], "--bad-frees") == 0 && i + 1 < argc)
+            bad_frees = strtol(argv[++i], NULL, 10);
         else {
-            fprintf(stderr, "usage: cli_rank_workload [--rank R] [--truth-dir DIR] [--oom]\n");
+            fprintf(stderr, "usage: cli_rank_workload [--rank R] [--truth-dir DIR] [--oom] [--oom-last] "
+                            "[--api-error] [--bad-frees N]\n");
             return 2;
         }
     }
@@ -99,6 +112,28 @@ int main(int argc, char **argv)
     if (live > max_live)
         max_live = live;
 
+    long long oom_last = 0, api_error_code = 0, bad_free_code = 0;
+    if (want_api_error) {
+        void *host = NULL;
+        api_error_code = (long long)cudaHostAlloc(&host, 4096, 0x80u);
+        if (api_error_code == cudaSuccess)
+            return 1;
+    }
+    for (long i = 0; i < bad_frees; i++) {
+        int never_allocated;
+        bad_free_code = (long long)cudaFree(&never_allocated);
+        if (bad_free_code == cudaSuccess)
+            return 1;
+    }
+    if (want_oom_last) {
+        void *never = NULL;
+        long long request = stormlog_double_capacity_bytes(0) + 2;
+        if (cudaMalloc(&never, (size_t)request) != cudaErrorMemoryAllocation)
+            return 1;
+        oom++;
+        oom_last = 1;
+    }
+
     int ok = live == stormlog_double_live_bytes(0) && max_live == peak;
     if (truth_dir) {
         char path[4096];
@@ -108,8 +143,10 @@ int main(int argc, char **argv)
             return 1;
         fprintf(f,
                 "{\"rank\":%ld,\"device\":0,\"peak_bytes\":%lld,\"live_bytes\":%lld,\"allocs\":%lld,"
-                "\"frees\":%lld,\"oom\":%lld,\"oom_requested\":%lld}\n",
-                rank, max_live, live, allocs, frees, oom, oom_requested);
+                "\"frees\":%lld,\"oom\":%lld,\"oom_requested\":%lld,\"oom_last\":%lld,\"bad_frees\":%ld,"
+                "\"bad_free_code\":%lld,\"api_error_code\":%lld}\n",
+                rank, max_live, live, allocs, frees, oom, oom_requested, oom_last, bad_frees, bad_free_code,
+                api_error_code);
         if (fclose(f) != 0)
             return 1;
     }

@@ -112,7 +112,7 @@ assert blue > 50, "the allocated curve (blue) is not visible"
 
 dom = open(dom_path, encoding="utf-8", errors="replace").read()
 for needle in ('<svg class="chart"', '<path class="alloc"', '<path class="alloc-area"', '<path class="reserved"',
-               '<g class="peak">', '<g class="phase">', '<g class="oom">'):
+               '<g class="peak">', '<g class="phase">', '<g class="oom'):
     assert needle in dom, f"the rendered DOM lacks {needle}"
 assert dom.count('<path class="alloc" d="M') == 2, "two device charts with a drawn path"
 print("rendered DOM holds the chart paths, the peak, the phases and the OOM marker")

@@ -61,8 +61,8 @@ typedef struct gen {
     FILE *out;
     const fixture_opts *o;
     int64_t now;
-    int64_t allocated[2], reserved[2]; /* [0] host (-1), [1] device 0 */
-    size_t live[2];
+    int64_t allocated[3], reserved[3]; /* [0] host (-1), [1] device 0, [2] device 1 (errors only) */
+    size_t live[3];
     uint64_t next_scope;
     uint64_t sequence;
     fixture_truth *truth;
@@ -206,7 +206,7 @@ bool fixture_write_sink(const char *dir, const fixture_opts *o, fixture_truth *t
                      "{\"api\":\"cudaMalloc\",\"error_code\":2,\"peak_bytes\":%" PRId64 ",\"reason\":\"out_of_memory\","
                      "\"requested_bytes\":%" PRId64 ",\"thread_id\":100}",
                      truth->peak_bytes, truth->oom_requested);
-            record(&g, "error", 0, 0, ctx_bwd, meta);
+            record(&g, "error", o->oom_device, 0, ctx_bwd, meta);
         }
         for (size_t i = 0; i < o->allocs_per_step; i++)
             release(&g, 0, first + i, (int64_t)(i % 7 + 1) * MIB * o->scale, ctx_bwd);
@@ -229,6 +229,11 @@ bool fixture_write_sink(const char *dir, const fixture_opts *o, fixture_truth *t
 
 bool fixture_write_job(const char *dir, int ranks, int hot, size_t steps, fixture_truth *truths)
 {
+    return fixture_write_job_oom(dir, ranks, hot, -1, steps, truths);
+}
+
+bool fixture_write_job_oom(const char *dir, int ranks, int hot, int oom_rank, size_t steps, fixture_truth *truths)
+{
     for (int r = 0; r < ranks; r++) {
         char sub[4096], sid[64], host[32];
         snprintf(sub, sizeof sub, "%s/rank-%d", dir, r);
@@ -246,7 +251,10 @@ bool fixture_write_job(const char *dir, int ranks, int hot, size_t steps, fixtur
         o.scale = r == hot ? 2 : 1;
         o.spike_bytes = GIB;
         o.spike_step = steps / 2;
-        o.oom = r == hot;
+        o.oom = r == hot || r == oom_rank;
+        /* The other rank's OOM is on a device whose curve the overview
+         * does not draw (its peak is on device 0). */
+        o.oom_device = r == oom_rank && r != hot ? 1 : 0;
         if (!fixture_write_sink(sub, &o, &truths[r]))
             return false;
     }

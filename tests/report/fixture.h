@@ -22,6 +22,7 @@ typedef struct fixture_opts {
     int64_t spike_bytes;     /* 0: no spike */
     int64_t scale;           /* multiplies every size (ranks that diverge) */
     bool oom;                /* an OOM error in the step after the spike */
+    int oom_device;          /* its device: 0 (default) or 1 (a device with no allocations) */
     bool phases;             /* phase_enter / phase_exit events and contexts */
     bool pinned;             /* a pinned host allocation (device -1) */
 } fixture_opts;
@@ -46,6 +47,8 @@ bool fixture_write_sink(const char *dir, const fixture_opts *o, fixture_truth *t
 
 /* A job: DIR/rank-<r>/ for r in 0..ranks-1, rank `hot` scaled by 2. */
 bool fixture_write_job(const char *dir, int ranks, int hot, size_t steps, fixture_truth *truths);
+/* The same, and rank `oom_rank` (when not the hot one) has an OOM on device 1. */
+bool fixture_write_job_oom(const char *dir, int ranks, int hot, int oom_rank, size_t steps, fixture_truth *truths);
 
 /* mkdir -p */
 bool fixture_mkdirs(const char *path);

@@ -279,8 +279,11 @@ Test(perfetto, unclosed_and_mismatched_phases_still_make_a_valid_trace)
 
 Test(perfetto, usage)
 {
-    const char *no_format[] = {inspect_path(), "export", "x", NULL};
-    cr_assert_eq(run_tool(no_format, NULL, NULL), 2);
+    /* perfetto is the default format: without --format, x is read (and missing). */
+    const char *no_format[] = {inspect_path(), "export", "/nonexistent/x", NULL};
+    cr_assert_eq(run_tool(no_format, NULL, NULL), 1);
+    const char *no_path[] = {inspect_path(), "export", "--format", "perfetto", NULL};
+    cr_assert_eq(run_tool(no_path, NULL, NULL), 2);
     const char *bad_format[] = {inspect_path(), "export", "x", "--format", "pprof", NULL};
     cr_assert_eq(run_tool(bad_format, NULL, NULL), 2);
     const char *missing[] = {inspect_path(), "export", "/nonexistent/rec", "--format", "perfetto", NULL};

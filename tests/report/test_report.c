@@ -118,10 +118,19 @@ Test(report, single_session_has_curves_peak_oom_phases_and_tables)
     cr_assert_eq(count_of(html, "<path class=\"reserved\""), 2);
     cr_assert_eq(count_of(html, "<g class=\"peak\">"), 2);
     cr_assert_not_null(strstr(html, "peak 3.78 GiB at +"), "the device 0 peak is labelled");
-    /* The OOM: one marker on device 0, and its row in the table with the
-     * exact size asked for. */
-    cr_assert_eq(count_of(html, "<g class=\"oom\">"), 1);
-    cr_assert_not_null(strstr(html, "OOM: cudaMalloc asked for 80.0 GiB"));
+    /* The OOM: one marker on device 0 (recovered: the program allocated
+     * again), and its row in the table with the exact size asked for, the
+     * runtime's code by number and name, and its outcome. */
+    cr_assert_eq(count_of(html, "<g class=\"oom oom-recovered\">"), 1);
+    cr_assert_eq(count_of(html, "<g class=\"oom\">"), 0);
+    cr_assert_not_null(strstr(html, "OOM on device 0: cudaMalloc asked for 80.0 GiB, error 2 cudaErrorMemoryAllocation"));
+    cr_assert_not_null(strstr(html, "<td>2 cudaErrorMemoryAllocation</td>"));
+    cr_assert_not_null(strstr(html, "<td>recovered</td><td>train/step/backward</td>"));
+    /* Every mark has its own legend entry; the words PyTorch users read. */
+    cr_assert_not_null(strstr(html, "<i class=\"lo\"></i>OOM, last"));
+    cr_assert_not_null(strstr(html, "<i class=\"lor\"></i>OOM, recovered"));
+    cr_assert_not_null(strstr(html, "<i class=\"lf\"></i>failed allocation"));
+    cr_assert_not_null(strstr(html, "memory held from the GPU runtime (PyTorch calls this &quot;reserved&quot;"));
     char requested[64];
     snprintf(requested, sizeof requested, "title=\"%lld bytes\"", (long long)t.oom_requested);
     cr_assert_not_null(strstr(html, requested));
@@ -193,6 +202,51 @@ Test(report, downsampling_keeps_a_one_event_spike)
     free(dir);
 }
 
+Test(report, an_oom_with_nothing_allocated_after_it_is_the_last)
+{
+    fixture_opts o = fixture_defaults();
+    o.spike_step = o.steps - 2; /* the OOM in the last step, after its allocations */
+    fixture_truth t;
+    char *dir = write_single(&o, &t, "last");
+    char *html = report_text(dir, NULL, NULL);
+    cr_assert_eq(count_of(html, "<g class=\"oom\">"), 1);
+    cr_assert_eq(count_of(html, "<g class=\"oom oom-recovered\">"), 0);
+    cr_assert_not_null(strstr(html, "; last (nothing allocated on the device after it)"));
+    cr_assert_not_null(strstr(html, "<td>last</td>"));
+    free(html);
+    free(dir);
+}
+
+Test(report, job_overview_shows_every_devices_ooms)
+{
+    char *dir = path_in_scratch("jobdev");
+    fixture_truth t[4];
+    /* Rank 1's OOM is on device 1, while its row draws device 0. */
+    cr_assert(fixture_write_job_oom(dir, 4, 2, 1, 12, t));
+    char *html = report_text(dir, NULL, NULL);
+    const char *rank1 = strstr(html, "aria-label=\"rank 1, device 0, peak ");
+    cr_assert_not_null(rank1);
+    const char *end = strstr(rank1, "</svg>");
+    const char *mark = strstr(rank1, "<g class=\"oom");
+    cr_assert(mark && mark < end, "rank 1's OOM on device 1 is marked in the overview");
+    cr_assert_not_null(strstr(rank1, "; 1 OOM, 1 failed allocation (device 1)"));
+    /* The label is drawn after the markers, with a halo: never overdrawn. */
+    const char *label = strstr(rank1, "<text class=\"ranklabel\"");
+    cr_assert(label && label > mark && label < end, "the rank label comes after the markers");
+    cr_assert_not_null(strstr(html, "svg .ranklabel{paint-order:stroke;stroke:#fff"));
+    /* The overview's legend names every mark. */
+    const char *legend = strstr(html, "<p class=\"legend\"><i class=\"la\"></i>each rank");
+    cr_assert_not_null(legend);
+    cr_assert(strstr(legend, "<i class=\"lo\"></i>OOM, last") < strstr(legend, "</p>"));
+    /* The cross-rank table counts the OOMs of every device. */
+    const char *table = strstr(html, "Cross-rank peaks");
+    const char *row1 = strstr(table, "<tr><td class=\"n\">1</td>");
+    cr_assert_not_null(row1);
+    cr_assert_not_null(strstr(row1, "<td class=\"n\">1</td><td class=\"n\">1</td><td></td></tr>"));
+    free(html);
+    free(dir);
+}
+
 Test(report, job_has_rank_charts_and_the_cross_rank_table)
 {
     char *dir = path_in_scratch("job");
@@ -202,7 +256,8 @@ Test(report, job_has_rank_charts_and_the_cross_rank_table)
     assert_self_contained(html);
     cr_assert_not_null(strstr(html, "<h2>Job job-77</h2>"));
     cr_assert_eq(count_of(html, "aria-label=\"rank "), 4, "one small chart per rank");
-    cr_assert_not_null(strstr(html, "aria-label=\"rank 2, device 0, peak 3.56 GiB, highest, furthest from median\""));
+    cr_assert_not_null(strstr(html, "aria-label=\"rank 2, device 0, peak 3.56 GiB, highest, furthest from median; 1 OOM, "
+                                    "1 failed allocation (device 0)\""));
     cr_assert_eq(count_of(html, "<path class=\"rankhot\""), 1, "the diverging rank stands out");
     const char *table = strstr(html, "Cross-rank peaks");
     cr_assert_not_null(table);

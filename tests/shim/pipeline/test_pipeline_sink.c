@@ -119,6 +119,8 @@ Test(sink, manifest_text_is_byte_identical_to_upstreams)
 {
     static const char *const cases[] = {"225_gen_sink_normal_close", "226_gen_sink_rollover", "228_gen_sink_running",
                                         "229_gen_sink_reopened", "232_gen_sink_crash_tail"};
+    if (access(STORMLOG_SHARED_DIR "/conformance/cases", R_OK) != 0)
+        cr_skip_test("the shared contract is not at " STORMLOG_SHARED_DIR " (put ../shared beside the checkout)");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char p[8192];
         snprintf(p, sizeof p, "%s/conformance/cases/%s/input/manifest.json", STORMLOG_SHARED_DIR, cases[i]);
