@@ -23,6 +23,7 @@ void sl_pipeline_config_defaults(sl_pipeline_config *cfg)
     cfg->retention_bytes = 512ull * 1024 * 1024;
     cfg->shutdown_deadline_ms = 2000;
     cfg->quiet = false;
+    cfg->write_rollups = true;
 }
 
 /* A decimal integer in [min, max], nothing else (no sign, no suffix, no spaces). */
@@ -97,6 +98,13 @@ bool sl_pipeline_config_from_getenv(sl_pipeline_config *cfg, sl_pipeline_getenv_
         r.all_valid = false;
         sl_pipeline_warn(cfg->quiet, "STORMLOG_QUIET='%.64s' is not 0/1/true/false/yes/no/on/off; using %d",
                          quiet, (int)cfg->quiet);
+    }
+
+    const char *rollups = getenv_fn("STORMLOG_ROLLUPS", ctx);
+    if (rollups != NULL && !parse_bool(rollups, &cfg->write_rollups)) {
+        r.all_valid = false;
+        sl_pipeline_warn(cfg->quiet, "STORMLOG_ROLLUPS='%.64s' is not 0/1/true/false/yes/no/on/off; using %d",
+                         rollups, (int)cfg->write_rollups);
     }
 
     const char *dir = getenv_fn("STORMLOG_OUTPUT_DIR", ctx);

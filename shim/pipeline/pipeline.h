@@ -61,6 +61,9 @@ typedef struct sl_pipeline_config {
     uint32_t shutdown_deadline_ms;
     /* [STORMLOG_QUIET] 1/true/yes/on: no stderr lines at all. */
     bool quiet;
+    /* [STORMLOG_ROLLUPS] rollups.json beside the manifest, rewritten with it
+     * (rollups_keeper.h); default on, 0/false/no/off: none. */
+    bool write_rollups;
 } sl_pipeline_config;
 
 #define SL_RING_CAPACITY_MIN 2u
