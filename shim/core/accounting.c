@@ -571,6 +571,28 @@ bool sl_account_counters(int32_t device_id, sl_device_counters *out)
     return true;
 }
 
+/* The writer's lifetime.json reads the books through this (lifetime.h):
+ * counts that no dropped event can falsify, and unmatched frees. It runs on
+ * the writer thread, which must not wait for a device's step: an OOM holds
+ * it while it waits for the writer to sync its record. A busy device is
+ * reported as unknown this time (the figures then come from the events). */
+bool sl_account_lifetime_books(int32_t device_id, sl_lifetime_books *out)
+{
+    if (device_id < -1 || device_id >= SL_MAX_DEVICES)
+        return false;
+    device_state *d = slot_of(device_id);
+    if (!sl_spin_trylock(&d->lock))
+        return false;
+    out->allocations = d->allocations;
+    out->frees = d->frees;
+    out->failures = d->failures;
+    out->unmatched_frees = d->unmatched_frees;
+    out->peak_bytes = d->peak_bytes;
+    out->live_bytes = d->live_bytes;
+    sl_spin_unlock(&d->lock);
+    return true;
+}
+
 /* ---- the stop summary --------------------------------------------------- */
 
 #define DEVICE_FIELDS 10

@@ -24,6 +24,7 @@ void sl_pipeline_config_defaults(sl_pipeline_config *cfg)
     cfg->shutdown_deadline_ms = 2000;
     cfg->quiet = false;
     cfg->write_rollups = true;
+    cfg->sidecar_interval_ms = 1000;
 }
 
 /* A decimal integer in [min, max], nothing else (no sign, no suffix, no spaces). */
@@ -138,6 +139,7 @@ bool sl_pipeline_config_from_getenv(sl_pipeline_config *cfg, sl_pipeline_getenv_
     read_u32(&r, "STORMLOG_RETENTION_FILES", 1, 1000000, &cfg->retention_files);
     read_u64(&r, "STORMLOG_RETENTION_BYTES", 1, UINT64_C(1) << 50, &cfg->retention_bytes);
     read_u32(&r, "STORMLOG_SHUTDOWN_DEADLINE_MS", 1, 60000, &cfg->shutdown_deadline_ms);
+    read_u32(&r, "STORMLOG_SIDECAR_INTERVAL_MS", 0, 3600000, &cfg->sidecar_interval_ms);
 
     /* Upstream refuses retention below one segment; we raise it instead of
      * refusing, since the program must run on. */

@@ -64,6 +64,10 @@ typedef struct sl_pipeline_config {
     /* [STORMLOG_ROLLUPS] rollups.json beside the manifest, rewritten with it
      * (rollups_keeper.h); default on, 0/false/no/off: none. */
     bool write_rollups;
+    /* [STORMLOG_SIDECAR_INTERVAL_MS] rollups.json and lifetime.json follow
+     * the manifest at most this often (a new or deleted segment, and the
+     * session's end, rewrite them at once), default 1000. */
+    uint32_t sidecar_interval_ms;
 } sl_pipeline_config;
 
 #define SL_RING_CAPACITY_MIN 2u

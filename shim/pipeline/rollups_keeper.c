@@ -46,7 +46,7 @@ static sl_rollups_seg *seg_get(sl_rollups_keeper *k, const char *filename)
     char *name = strdup(filename);
     if (!name)
         return NULL;
-    k->segs[k->seg_count] = (sl_rollups_seg){name, false, NULL, 0};
+    k->segs[k->seg_count] = (sl_rollups_seg){.filename = name};
     return &k->segs[k->seg_count++];
 }
 
@@ -116,6 +116,12 @@ static bool has_meta(const sl_event *ev, const char *key)
     return false;
 }
 
+void sl_rollups_keeper_observe(sl_rollups_keeper *k, const sl_event *ev)
+{
+    if (k->active)
+        sl_lifetime_observe(&k->lifetime, ev);
+}
+
 void sl_rollups_keeper_queue(sl_rollups_keeper *k, const sl_event *ev)
 {
     if (!k->enabled)
@@ -153,9 +159,12 @@ void sl_rollups_keeper_discard_queue(sl_rollups_keeper *k)
 static void on_written(void *ctx, const sl_sink *sink, const char *segment, uint64_t events)
 {
     sl_rollups_keeper *k = ctx;
+    k->lifetime.events_written += events;
+    sl_rollups_seg *g = seg_get(k, segment);
+    if (g)
+        g->own_events += events;
     if (!k->enabled)
         return;
-    sl_rollups_seg *g = seg_get(k, segment);
     sl_rollup_part *p = g && sink->session_id ? part_get(k, sink, g, sink->session_id) : NULL;
     if (!p || events > k->q_count) {
         k->enabled = false;
@@ -461,30 +470,43 @@ bool sl_rollups_keeper_render(sl_rollups_keeper *k, const sl_sink *sink, sl_buf 
     return ok;
 }
 
-/* Sink observer: the manifest was rewritten; so is rollups.json. */
-static void on_manifest(void *ctx, const sl_sink *sink)
+/* Segments retention deleted since the last rewrite: their partials go,
+ * their events and bytes are counted as pruned for this session. */
+static void forget_pruned(sl_rollups_keeper *k, const sl_sink *sink)
 {
-    sl_rollups_keeper *k = ctx;
-    if (!k->enabled || k->unsupported)
-        return;
-    if (!k->scanned)
-        scan_earlier_segments(k, sink);
-    /* Partials of segments that retention deleted go with them. */
     for (size_t i = 0; i < k->seg_count;) {
-        bool listed = false;
+        sl_rollups_seg *g = &k->segs[i];
+        const sl_manifest_segment *listed = NULL;
         for (size_t j = 0; j < sink->manifest.segment_count && !listed; j++)
-            listed = strcmp(sink->manifest.segments[j].filename, k->segs[i].filename) == 0;
+            if (strcmp(sink->manifest.segments[j].filename, g->filename) == 0)
+                listed = &sink->manifest.segments[j];
         if (listed) {
+            g->size_bytes = listed->size_bytes;
+            g->own = listed->session_id && sink->session_id && strcmp(listed->session_id, sink->session_id) == 0;
             i++;
             continue;
         }
-        seg_free(&k->segs[i]);
+        k->lifetime.pruned_events += g->own_events;
+        if (g->own) {
+            k->own_pruned_segments++;
+            k->own_pruned_bytes += g->size_bytes;
+        }
+        seg_free(g);
         k->segs[i] = k->segs[--k->seg_count];
     }
-    if (k->unsupported) {
-        sl_pipeline_warn(k->quiet, "%s holds records the shim does not aggregate; no rollups.json is written "
-                                   "(stormlog-inspect rollups computes it)", sink->path);
+}
+
+static void write_rollups(sl_rollups_keeper *k, const sl_sink *sink)
+{
+    if (!k->enabled || k->unsupported)
         return;
+    if (!k->scanned) {
+        scan_earlier_segments(k, sink);
+        if (k->unsupported) {
+            sl_pipeline_warn(k->quiet, "%s holds records the shim does not aggregate; no rollups.json is written "
+                                       "(stormlog-inspect rollups computes it)", sink->path);
+            return;
+        }
     }
     k->text.len = 0;
     int e = sl_rollups_keeper_render(k, sink, &k->text) ? sl_sidecar_replace(sink->dirfd, SL_ROLLUP_FILENAME,
@@ -501,11 +523,98 @@ static void on_manifest(void *ctx, const sl_sink *sink)
     }
 }
 
-void sl_rollups_keeper_init(sl_rollups_keeper *k, sl_sink *sink, const sl_session_info *session, bool enabled,
-                            bool quiet)
+/* Entries of earlier sessions in an existing lifetime.json (one object per
+ * line), kept to be written again as they are. */
+static void load_lifetime_others(sl_rollups_keeper *k, const sl_sink *sink)
+{
+    k->lifetime_loaded = true;
+    int fd = openat(sink->dirfd, SL_LIFETIME_FILENAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    sl_buf all = {0};
+    char buf[65536];
+    for (;;) {
+        ssize_t r = read(fd, buf, sizeof buf);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0 || !sl_buf_append(&all, buf, (size_t)r))
+            break;
+    }
+    close(fd);
+    char own[64];
+    snprintf(own, sizeof own, "\"session_id\": \"%s\"", k->session->session_id);
+    for (size_t off = 0; off < all.len;) {
+        const char *line = all.data + off;
+        const char *nl = memchr(line, '\n', all.len - off);
+        size_t n = nl ? (size_t)(nl - line) : all.len - off;
+        off += n + (nl != NULL);
+        while (n > 0 && line[n - 1] == ',')
+            n--;
+        if (n < 2 || line[0] != '{' || line[n - 1] != '}' || strncmp(line, "{\"format\"", 10) == 0 ||
+            memmem(line, n, own, strlen(own)))
+            continue;
+        if (!sl_buf_append(&k->lifetime_others, line, n) || !sl_buf_append(&k->lifetime_others, ",\n", 2))
+            break;
+    }
+    sl_buf_free(&all);
+}
+
+static void write_lifetime(sl_rollups_keeper *k, const sl_sink *sink)
+{
+    if (!k->lifetime_loaded)
+        load_lifetime_others(k, sink);
+    const sl_manifest_session *ms = NULL;
+    for (size_t i = 0; sink->session_id && i < sink->manifest.session_count && !ms; i++)
+        if (strcmp(sink->manifest.sessions[i].session_id, sink->session_id) == 0)
+            ms = &sink->manifest.sessions[i];
+    k->text.len = 0;
+    int e = sl_lifetime_render(&k->lifetime, ms ? ms->status : "running", ms && ms->has_ended,
+                               ms ? ms->ended_at_ns : 0, k->own_pruned_segments, k->own_pruned_bytes,
+                               &k->lifetime_others, &k->text)
+                ? sl_sidecar_replace(sink->dirfd, SL_LIFETIME_FILENAME, k->text.data, k->text.len)
+                : ENOMEM;
+    if (e != 0 && !k->lifetime_warned) {
+        k->lifetime_warned = true;
+        sl_pipeline_warn(k->quiet, "cannot write %s/" SL_LIFETIME_FILENAME ": %s", sink->path, strerror(e));
+    }
+}
+
+static void write_sidecars(sl_rollups_keeper *k, const sl_sink *sink, int64_t now)
+{
+    write_rollups(k, sink);
+    write_lifetime(k, sink);
+    k->dirty = k->urgent = false;
+    k->last_write_ns = now;
+}
+
+/* Sink observer: the manifest was rewritten; the sidecars follow (at once
+ * when the sink closes, else from the writer's loop: sl_rollups_keeper_tick). */
+static void on_manifest(void *ctx, const sl_sink *sink)
+{
+    sl_rollups_keeper *k = ctx;
+    size_t before = k->seg_count;
+    forget_pruned(k, sink);
+    k->urgent |= k->seg_count != before || sink->manifest.segment_count != k->seg_count;
+    k->dirty = true;
+    if (sink->closing)
+        write_sidecars(k, sink, sl_monotonic_ns());
+}
+
+void sl_rollups_keeper_tick(sl_rollups_keeper *k, const sl_sink *sink, int64_t now)
+{
+    if (k->active && k->dirty && (k->urgent || now - k->last_write_ns >= k->interval_ns))
+        write_sidecars(k, sink, now);
+}
+
+void sl_rollups_keeper_init(sl_rollups_keeper *k, sl_sink *sink, const sl_session_info *session, int64_t started_at_ns,
+                            bool enabled, uint32_t interval_ms, bool quiet)
 {
     memset(k, 0, sizeof *k);
+    k->active = true;
+    k->interval_ns = (int64_t)interval_ms * 1000000;
+    k->last_write_ns = sl_monotonic_ns() - k->interval_ns;
     k->enabled = enabled;
+    sl_lifetime_init(&k->lifetime, session, started_at_ns);
     k->quiet = quiet;
     k->session = session;
     k->window_ns = SL_ROLLUP_DEFAULT_WINDOW_NS;
@@ -522,5 +631,7 @@ void sl_rollups_keeper_free(sl_rollups_keeper *k)
     free(k->segs);
     free(k->queue);
     sl_buf_free(&k->text);
+    sl_buf_free(&k->lifetime_others);
+    sl_lifetime_free(&k->lifetime);
     memset(k, 0, sizeof *k);
 }

@@ -539,6 +539,7 @@ void sl_sink_close(sl_sink *s, const char *status, int64_t ended_at_ns)
         close(s->segfd);
         s->segfd = -1;
     }
+    s->closing = true;
     if (s->session_id) {
         sl_manifest_session *ses = sl_manifest_find_session(&s->manifest, s->session_id);
         if (ses && sl_manifest_set_status(ses, status)) {

@@ -50,6 +50,7 @@ typedef struct sl_sink {
     uint64_t manifest_failures;
     uint64_t recovered_tails; /* torn tails cut on open */
     sl_sink_observer observer;
+    bool closing;             /* inside sl_sink_close: the last manifest */
 } sl_sink;
 
 /* Creates (mode 0700) and opens <output_dir>/<job or "local">/rank-NNNNN-<host>-<pid>/,

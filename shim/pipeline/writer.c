@@ -132,7 +132,8 @@ static void begin_session(sl_writer *w, const sl_event *first)
     };
     if (s.started_at_ns < 0)
         s.started_at_ns = 0;
-    sl_rollups_keeper_init(&w->rollups, &w->sink, &w->session, w->cfg.write_rollups, w->cfg.quiet);
+    sl_rollups_keeper_init(&w->rollups, &w->sink, &w->session, s.started_at_ns, w->cfg.write_rollups,
+                           w->cfg.sidecar_interval_ms, w->cfg.quiet);
     sl_sink_begin_session(&w->sink, &s);
     w->session_begun = true;
 }
@@ -146,6 +147,7 @@ static void encode_one(sl_writer *w, const sl_event *ev, const sl_member *extra,
 {
     if (!w->session_begun)
         begin_session(w, ev);
+    sl_rollups_keeper_observe(&w->rollups, ev);
     uint64_t drops = atomic_load_explicit(&sl_pipe.drops_total, memory_order_relaxed);
     sl_event_extras extras = {extra, extra_count, force_dropped || drops > w->last_reported_drops, drops};
     size_t before = w->pending.len;
@@ -290,6 +292,7 @@ void *sl_writer_main(void *arg)
         if (stopping && (empty || now >= give_up))
             break;
         maybe_flush(w, now);
+        sl_rollups_keeper_tick(&w->rollups, &w->sink, sl_monotonic_ns());
         if (empty)
             sleep_until_work(w, now);
     }
