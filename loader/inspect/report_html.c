@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coverage.h"
 #include "report.h"
 
 #define FAILED_ROWS 50 /* failed allocations listed per session; all are counted */
@@ -462,6 +463,13 @@ bool report_write_html(FILE *out, const report_page *page)
     fputs("<p class=\"meta\"><code>", out);
     html_text(out, page->input_path);
     fprintf(out, "</code>: %zu session%s, %zu events</p>\n", page->count, page->count == 1 ? "" : "s", events);
+    const summary_session **shown = malloc((page->count ? page->count : 1) * sizeof *shown);
+    if (!shown)
+        return false;
+    for (size_t i = 0; i < page->count; i++)
+        shown[i] = page->sessions[i].summary;
+    coverage_html_top(out, shown, page->count);
+    free(shown);
     if (page->job && !write_job(out, page))
         return false;
     size_t skipped = 0;

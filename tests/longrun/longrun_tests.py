@@ -154,6 +154,7 @@ def t_exec_reference():
     code = ("import ctypes, os, sys\n"
             "lib = ctypes.CDLL(sys.argv[1], mode=os.RTLD_NOW | os.RTLD_LOCAL)\n"
             "lib.workload_plugin_run(2, 3000, 5, None)\n"
+            "import time; time.sleep(1)  # its writer's sidecars are written by now\n"
             "os.execv(sys.argv[2], [sys.argv[2], '--threads', '2', '--ops', '2000', '--truth', sys.argv[3]])\n")
     r = subprocess.run([sys.executable, "-c", code, PLUGIN, WORKLOAD, os.path.join(out, "truth.json")],
                        env=shim_env(out), capture_output=True, text=True)
