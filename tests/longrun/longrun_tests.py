@@ -143,6 +143,35 @@ def t_shim_rollups_reference():
         if name == "tiny":
             check(len(manifest["segments"]) == 2, f"tiny: 2 segments retained, got {len(manifest['segments'])}")
             check(s["events_pruned"] > 0 and s["pruned_segments"] > 0, "tiny: something was pruned")
+        check_summary_and_report(sinks[0], truth, s, name)
+
+
+def check_summary_and_report(sink, truth, lifetime, what):
+    """summary --json keeps its keys with the lifetime values, equal to the
+    ground truth, and says what was pruned; the report says it at the top."""
+    r = subprocess.run([INSPECT, "summary", "--json", sink], capture_output=True, text=True)
+    if not check(r.returncode == 0, f"{what}: summary --json: {r.stderr[-300:]}"):
+        return
+    ses = json.loads(r.stdout)["sessions"][0]
+    devs = ses["devices"]
+    for key, want in [("allocations", truth["allocs"]), ("frees", truth["frees"]),
+                      ("failed_allocations", truth["failed"]), ("oom_count", truth["oom"])]:
+        got = sum(d[key] for d in devs)
+        check(got == want, f"{what}: summary {key} {got} != truth {want}")
+    for d in devs:
+        check(d["peak_allocated_bytes"] >= d["final_allocated_bytes"], f"{what}: device {d['device_id']} peak")
+    check(ses["pruned_events"] == lifetime["events_pruned"], f"{what}: pruned_events {ses['pruned_events']}")
+    check(ses["pruned_segments"] == lifetime["pruned_segments"], f"{what}: pruned_segments")
+    check(ses["pruned_bytes"] == lifetime["pruned_bytes"], f"{what}: pruned_bytes")
+    check(ses["coverage"]["figures_from"] == "lifetime", f"{what}: figures from lifetime.json")
+    page = os.path.join(os.path.dirname(sink), "report.html")
+    r = subprocess.run([INSPECT, "report", sink, "-o", page], capture_output=True, text=True)
+    if check(r.returncode == 0, f"{what}: report: {r.stderr[-300:]}"):
+        html = open(page).read()
+        said = "Not every event of this run is here." in html
+        check(said == (lifetime["events_pruned"] > 0), f"{what}: the report's coverage sentence (shown: {said})")
+        if said:
+            check(html.index("Not every event") < html.index("<h2"), f"{what}: the sentence is at the top")
 
 
 def t_exec_reference():
@@ -194,7 +223,9 @@ def read_sidecars_ok(sink, what):
 
 def t_sidecar_kill9():
     """kill -9 at random moments while the sidecars are rewritten as often as
-    possible: each is the old or the new file, never half of one."""
+    possible: what is left is always whole JSON the readers take (the
+    deterministic kill in the middle of a rewrite is tests/shim/pipeline
+    test_sidecar)."""
     need()
     rng = random.Random(int(ENV.get("STORMLOG_LONGRUN_SEED", "12")))
     for i in range(int(ENV.get("STORMLOG_KILL9_ROUNDS", "8"))):
@@ -243,6 +274,18 @@ def t_sigkill_after_rollover():
     check(sum(d["allocations"] for d in s["devices"]) > 0, "allocations counted")
     rollups = json.load(open(os.path.join(sink, "rollups.json")))
     check(s["events_written"] >= rollups["coverage"]["retained_event_count"], "written covers what is retained")
+    r = subprocess.run([INSPECT, "summary", "--json", sink], capture_output=True, text=True)
+    if check(r.returncode == 0, f"summary: {r.stderr[-300:]}"):
+        ses = json.loads(r.stdout)["sessions"][0]
+        check(ses["coverage"]["writer_gone"], "the killed session is said to be interrupted")
+        check(ses["coverage"]["figures_from"] == "lifetime", "figures from the last lifetime.json")
+        for d in s["devices"]:
+            mine = [x for x in ses["devices"] if x["device_id"] == d["device_id"]]
+            if check(len(mine) == 1, f"device {d['device_id']} in the summary"):
+                check(mine[0]["allocations"] == d["allocations"] and mine[0]["oom_count"] == d["oom_count"],
+                      f"device {d['device_id']}: the summary's counts are the last lifetime.json's")
+        r = subprocess.run([INSPECT, "summary", sink], capture_output=True, text=True)
+        check("interrupted" in r.stdout, "the text summary says interrupted")
 
 
 TESTS = {name[2:]: fn for name, fn in globals().items() if name.startswith("t_")}
