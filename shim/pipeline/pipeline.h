@@ -51,10 +51,11 @@ typedef struct sl_pipeline_config {
     uint64_t rollover_bytes;
     /* [STORMLOG_ROLLOVER_EVENTS] a segment is closed once it holds this many events, default 10000. */
     uint32_t rollover_events;
-    /* [STORMLOG_RETENTION_FILES] at most this many segment files, default 8. */
+    /* [STORMLOG_RETENTION_FILES] at most this many segment files, default
+     * 1000000 (no count limit: the byte budget decides; upstream's is 8). */
     uint32_t retention_files;
     /* [STORMLOG_RETENTION_BYTES] at most this many bytes of segments, default
-     * 512 MiB; never below rollover_bytes. Oldest closed segments go first;
+     * 4 GiB; never below rollover_bytes. Oldest closed segments go first;
      * the open one is never deleted. */
     uint64_t retention_bytes;
     /* [STORMLOG_SHUTDOWN_DEADLINE_MS] the longest sl_pipeline_stop() may take, default 2000. */
