@@ -41,63 +41,31 @@ static void item(jw *w)
     w->first = false;
 }
 
+/* A JSON string as json.dump writes it (ensure_ascii): the schema's
+ * canonical encoder spells strings the same way. */
 static void utf8_escape(jw *w, const char *s, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
-    put(w, "\"", 1);
-    for (size_t i = 0; i < len;) {
-        unsigned char c = (unsigned char)s[i];
-        uint32_t cp;
-        size_t n = 1;
-        if (c < 0x80) {
-            cp = c;
-        } else if ((c & 0xE0) == 0xC0 && i + 1 < len) {
-            cp = ((uint32_t)(c & 0x1F) << 6) | (s[i + 1] & 0x3F);
-            n = 2;
-        } else if ((c & 0xF0) == 0xE0 && i + 2 < len) {
-            cp = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(s[i + 1] & 0x3F) << 6) | (s[i + 2] & 0x3F);
-            n = 3;
-        } else if ((c & 0xF8) == 0xF0 && i + 3 < len) {
-            cp = ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(s[i + 1] & 0x3F) << 12)
-                 | ((uint32_t)(s[i + 2] & 0x3F) << 6) | (s[i + 3] & 0x3F);
-            n = 4;
-        } else {
-            cp = 0xFFFD; /* not UTF-8: never produced by our inputs */
-        }
-        i += n;
-        char e[16];
-        switch (cp) {
-        case '"': put(w, "\\\"", 2); continue;
-        case '\\': put(w, "\\\\", 2); continue;
-        case '\n': put(w, "\\n", 2); continue;
-        case '\r': put(w, "\\r", 2); continue;
-        case '\t': put(w, "\\t", 2); continue;
-        case '\b': put(w, "\\b", 2); continue;
-        case '\f': put(w, "\\f", 2); continue;
-        default: break;
-        }
-        if (cp >= 0x20 && cp < 0x7F) {
-            e[0] = (char)cp;
-            put(w, e, 1);
-            continue;
-        }
-        uint32_t units[2] = {cp, 0};
-        int nu = 1;
-        if (cp > 0xFFFF) {
-            cp -= 0x10000;
-            units[0] = 0xD800 | (cp >> 10);
-            units[1] = 0xDC00 | (cp & 0x3FF);
-            nu = 2;
-        }
-        for (int k = 0; k < nu; k++) {
-            e[0] = '\\';
-            e[1] = 'u';
-            for (int d = 0; d < 4; d++)
-                e[2 + d] = hex[(units[k] >> (12 - 4 * d)) & 0xF];
-            put(w, e, 6);
-        }
+    char small[256];
+    sl_json_writer enc;
+    sl_jw_init(&enc, small, sizeof small);
+    sl_jw_string(&enc, s, len);
+    size_t need = 0;
+    sl_encode_status st = sl_jw_finish(&enc, &need);
+    if (st == SL_ENCODE_OK) {
+        put(w, small, need);
+        return;
     }
-    put(w, "\"", 1);
+    if (st != SL_ENCODE_TRUNCATED || !w->ok || !sl_buf_reserve(w->out, need + 1)) {
+        w->ok = false;
+        return;
+    }
+    sl_jw_init(&enc, w->out->data + w->out->len, need + 1);
+    sl_jw_string(&enc, s, len);
+    if (sl_jw_finish(&enc, &need) != SL_ENCODE_OK) {
+        w->ok = false;
+        return;
+    }
+    w->out->len += need;
 }
 
 static void key(jw *w, const char *k)
