@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "coverage.h"
 
 static const char events_help[] =
     "usage: stormlog-inspect events PATH [--session ID] [--type T] [--device N]\n"
@@ -210,6 +211,8 @@ int inspect_cmd_events(int argc, char **argv)
          * otherwise look like an empty session. */
         cli_printf(stderr, "stormlog-inspect events: %s: no events of session %s\n", in.path, filter.session);
     }
+    if (rc == 0 && got >= 0)
+        coverage_path_note(stderr, "events", in.path);
     stormlog_stream_close(stream);
     return rc;
 }

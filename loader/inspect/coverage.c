@@ -4,6 +4,7 @@
 
 #include "report.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
@@ -21,6 +22,11 @@ static bool get_int(json_object *o, const char *k, int64_t *out)
         return false;
     *out = json_object_get_int64(v);
     return true;
+}
+
+static json_object *opt_int(bool known, int64_t v)
+{
+    return known ? json_object_new_int64(v) : NULL;
 }
 
 /* The sink directory a session's figures live in. */
@@ -161,6 +167,33 @@ static bool apply(summary_session *s, const session_coverage *c)
     return true;
 }
 
+/* What the sidecars say of one session; c must be zeroed. false when out
+ * of memory. */
+static bool coverage_read(const stormlog_session *ses, const char *input_path, session_coverage *c)
+{
+    size_t n = stormlog_session_event_count(ses);
+    if (n > 0) {
+        c->has_retained_range = true;
+        c->retained_first_ns = stormlog_event_timestamp_ns(stormlog_session_event(ses, 0));
+        c->retained_last_ns = stormlog_event_timestamp_ns(stormlog_session_event(ses, n - 1));
+    }
+    char dir[PATH_MAX];
+    if (!session_dir(ses, input_path, dir))
+        return true;
+    if (strcmp(stormlog_session_status(ses), "running") == 0)
+        c->writer_gone = writer_gone(dir);
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/lifetime.json", dir);
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return true;
+    json_object *doc = json_object_from_file(path);
+    json_object *e = lifetime_entry(doc, stormlog_session_id(ses));
+    bool ok = !e || read_lifetime(c, e);
+    json_object_put(doc);
+    return ok;
+}
+
 bool coverage_attach(summary_report *r, const char *input_path)
 {
     for (size_t i = 0; i < r->session_count; i++) {
@@ -169,30 +202,37 @@ bool coverage_attach(summary_report *r, const char *input_path)
         if (!c)
             return false;
         s->coverage = c;
-        size_t n = stormlog_session_event_count(s->session);
-        if (n > 0) {
-            c->has_retained_range = true;
-            c->retained_first_ns = stormlog_event_timestamp_ns(stormlog_session_event(s->session, 0));
-            c->retained_last_ns = stormlog_event_timestamp_ns(stormlog_session_event(s->session, n - 1));
-        }
-        char dir[PATH_MAX];
-        if (!session_dir(s->session, input_path, dir))
-            continue;
-        if (strcmp(stormlog_session_status(s->session), "running") == 0)
-            c->writer_gone = writer_gone(dir);
-        char path[PATH_MAX + 32];
-        snprintf(path, sizeof path, "%s/lifetime.json", dir);
-        struct stat st;
-        if (stat(path, &st) != 0)
-            continue;
-        json_object *doc = json_object_from_file(path);
-        json_object *e = lifetime_entry(doc, stormlog_session_id(s->session));
-        bool ok = !e || (read_lifetime(c, e) && apply(s, c));
-        json_object_put(doc);
-        if (!ok)
+        if (!coverage_read(s->session, input_path, c) || (c->has_lifetime && !apply(s, c)))
             return false;
     }
     return true;
+}
+
+void coverage_session_json(json_object *row, const stormlog_session *s, const char *input_path)
+{
+    session_coverage c = {0};
+    coverage_read(s, input_path, &c);
+    json_object_object_add(row, "pruned_events", opt_int(c.pruned_known, c.pruned_events));
+    json_object_object_add(row, "pruned_segments", opt_int(c.pruned_known, c.pruned_segments));
+    json_object_object_add(row, "pruned_bytes", opt_int(c.pruned_known, c.pruned_bytes));
+    json_object_object_add(row, "writer_gone", json_object_new_boolean(c.writer_gone));
+    free(c.devices);
+}
+
+void coverage_session_note(FILE *out, const stormlog_session *s, const char *input_path)
+{
+    session_coverage c = {0};
+    coverage_read(s, input_path, &c);
+    char bytes[CLI_FIGURE_MAX];
+    if (c.pruned_known && c.pruned_events > 0)
+        fprintf(out, "note: session %s: retention deleted %" PRId64 " of its %" PRId64 " events (%" PRId64
+                     " segments, %s); EVENTS counts the retained ones\n",
+                stormlog_session_id(s), c.pruned_events, c.events_written, c.pruned_segments,
+                cli_bytes(c.pruned_bytes, bytes));
+    if (c.writer_gone)
+        fprintf(out, "note: session %s: the manifest says running but no writer holds the directory: interrupted\n",
+                stormlog_session_id(s));
+    free(c.devices);
 }
 
 void coverage_detach(summary_report *r)
@@ -204,11 +244,6 @@ void coverage_detach(summary_report *r)
         free(c);
         r->sessions[i].coverage = NULL;
     }
-}
-
-static json_object *opt_int(bool known, int64_t v)
-{
-    return known ? json_object_new_int64(v) : NULL;
 }
 
 void coverage_json_add(json_object *o, const summary_session *s)
@@ -285,4 +320,51 @@ const char *coverage_counts_from(const summary_session *s, const char *otherwise
     return s->coverage && s->coverage->has_lifetime && !s->from_stop_summary
                ? "lifetime.json (the writer's figures for the whole run)"
                : otherwise;
+}
+
+/* Pruned events of every lifetime.json at or below dir (a sink or a job). */
+static int64_t pruned_below(const char *dir, int depth)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/lifetime.json", dir);
+    struct stat st;
+    int64_t total = 0;
+    if (stat(path, &st) == 0) {
+        json_object *doc = json_object_from_file(path), *sessions;
+        if (doc && json_object_object_get_ex(doc, "sessions", &sessions) &&
+            json_object_is_type(sessions, json_type_array))
+            for (size_t i = 0; i < json_object_array_length(sessions); i++) {
+                int64_t v;
+                if (get_int(json_object_array_get_idx(sessions, i), "events_pruned", &v))
+                    total += v;
+            }
+        json_object_put(doc);
+        return total;
+    }
+    if (depth == 0)
+        return 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            total += pruned_below(path, depth - 1);
+    }
+    if (d)
+        closedir(d);
+    return total;
+}
+
+void coverage_path_note(FILE *out, const char *command, const char *input_path)
+{
+    struct stat st;
+    if (stat(input_path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return;
+    int64_t pruned = pruned_below(input_path, 4);
+    if (pruned > 0)
+        fprintf(out, "stormlog-inspect %s: note: retention deleted %" PRId64
+                     " events of this recording (lifetime.json); only the retained ones are listed\n",
+                command, pruned);
 }

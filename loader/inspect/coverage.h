@@ -43,6 +43,16 @@ typedef struct session_coverage {
 bool coverage_attach(summary_report *r, const char *input_path);
 void coverage_detach(summary_report *r);
 
+/* sessions: --json gains pruned_events, pruned_segments, pruned_bytes and
+ * writer_gone per session; the table is followed by one note per session
+ * that lost events or whose writer is gone. */
+void coverage_session_json(json_object *row, const stormlog_session *s, const char *input_path);
+void coverage_session_note(FILE *out, const stormlog_session *s, const char *input_path);
+
+/* events: one stderr note when retention deleted events of the recording
+ * at input_path (every lifetime.json in a sink or job directory). */
+void coverage_path_note(FILE *out, const char *command, const char *input_path);
+
 /* summary --json: pruned_events, pruned_segments, pruned_bytes (null when
  * unknown) and "coverage" {...} on the session object. */
 void coverage_json_add(json_object *session_obj, const summary_session *s);

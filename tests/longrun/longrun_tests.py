@@ -164,6 +164,14 @@ def check_summary_and_report(sink, truth, lifetime, what):
     check(ses["pruned_segments"] == lifetime["pruned_segments"], f"{what}: pruned_segments")
     check(ses["pruned_bytes"] == lifetime["pruned_bytes"], f"{what}: pruned_bytes")
     check(ses["coverage"]["figures_from"] == "lifetime", f"{what}: figures from lifetime.json")
+    r = subprocess.run([INSPECT, "sessions", "--json", sink], capture_output=True, text=True)
+    if check(r.returncode == 0, f"{what}: sessions --json"):
+        row = json.loads(r.stdout)["sessions"][0]
+        check(row["pruned_events"] == lifetime["events_pruned"], f"{what}: sessions --json pruned_events")
+    r = subprocess.run([INSPECT, "sessions", sink], capture_output=True, text=True)
+    check(("retention deleted" in r.stdout) == (lifetime["events_pruned"] > 0), f"{what}: the sessions note")
+    r = subprocess.run([INSPECT, "events", sink, "--type", "error"], capture_output=True, text=True)
+    check(("retention deleted" in r.stderr) == (lifetime["events_pruned"] > 0), f"{what}: the events note")
     page = os.path.join(os.path.dirname(sink), "report.html")
     r = subprocess.run([INSPECT, "report", sink, "-o", page], capture_output=True, text=True)
     if check(r.returncode == 0, f"{what}: report: {r.stderr[-300:]}"):
