@@ -22,8 +22,11 @@
 static int usage(FILE *out)
 {
     fprintf(out, "usage: stormlog-inspect rollups DIR [--window-duration-ns N] "
-                 "[--pruned-segment-count N --pruned-bytes N]\n"
-                 "Prints the rollups.json document of a sink directory (rollups.md).\n");
+                 "[--pruned-segment-count N --pruned-bytes N] [--merge-parts K]\n"
+                 "Prints the rollups.json document of a sink directory (rollups.md).\n"
+                 "--merge-parts K: aggregate each session's events in K consecutive parts and merge\n"
+                 "them, as the shim's writer merges its per-segment parts (a self-check: the\n"
+                 "document must not change).\n");
     return out == stdout ? 0 : CLI_EXIT_USAGE;
 }
 
@@ -112,10 +115,33 @@ static void summary_of(const stormlog_session *s, json_object *sum, sl_rollup_su
     }
 }
 
+/* The session's events into part, in `pieces` consecutive partials merged
+ * in order (1: one partial). */
+static bool aggregate(const stormlog_session *s, sl_rollup_part *part, size_t pieces, rollup_text_scratch *scratch)
+{
+    size_t n = stormlog_session_event_count(s);
+    bool ok = true;
+    for (size_t p = 0; ok && p < pieces; p++) {
+        sl_rollup_part piece;
+        sl_rollup_part *into = pieces == 1 ? part : &piece;
+        if (pieces > 1)
+            sl_rollup_part_init(&piece, part->session_start_ns, part->window_ns);
+        for (size_t k = n * p / pieces; ok && k < n * (p + 1) / pieces; k++) {
+            sl_rollup_event view;
+            ok = rollup_event_view(stormlog_session_event(s, k), scratch, &view) && sl_rollup_part_observe(into, &view);
+        }
+        if (pieces > 1) {
+            ok = ok && sl_rollup_part_merge(part, &piece);
+            sl_rollup_part_free(&piece);
+        }
+    }
+    return ok;
+}
+
 int inspect_cmd_rollups(int argc, char **argv)
 {
     const char *path = NULL;
-    int64_t window = SL_ROLLUP_DEFAULT_WINDOW_NS, pruned_count = -1, pruned_bytes = -1;
+    int64_t window = SL_ROLLUP_DEFAULT_WINDOW_NS, pruned_count = -1, pruned_bytes = -1, merge_parts = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
@@ -123,10 +149,12 @@ int inspect_cmd_rollups(int argc, char **argv)
         int64_t *slot = strcmp(a, "--window-duration-ns") == 0     ? &window
                         : strcmp(a, "--pruned-segment-count") == 0 ? &pruned_count
                         : strcmp(a, "--pruned-bytes") == 0         ? &pruned_bytes
+                        : strcmp(a, "--merge-parts") == 0          ? &merge_parts
                                                                    : NULL;
         if (slot) {
-            if (i + 1 >= argc || !parse_count(argv[i + 1], slot == &window ? 1 : 0, slot)) {
-                fprintf(stderr, "stormlog-inspect rollups: %s needs an integer >= %d\n", a, slot == &window ? 1 : 0);
+            int min = slot == &window || slot == &merge_parts ? 1 : 0;
+            if (i + 1 >= argc || !parse_count(argv[i + 1], min, slot)) {
+                fprintf(stderr, "stormlog-inspect rollups: %s needs an integer >= %d\n", a, min);
                 return CLI_EXIT_USAGE;
             }
             i++;
@@ -184,11 +212,7 @@ int inspect_cmd_rollups(int argc, char **argv)
         sums[i] = stormlog_session_summary_json(s);
         summary_of(s, sums[i], &sessions[i].summary, jobs[i], sizeof jobs[i]);
         sl_rollup_part_init(&parts[i], sessions[i].summary.started_at_ns, window);
-        for (size_t k = 0; ok && k < stormlog_session_event_count(s); k++) {
-            sl_rollup_event view;
-            ok = rollup_event_view(stormlog_session_event(s, k), &scratch, &view) &&
-                 sl_rollup_part_observe(&parts[i], &view);
-        }
+        ok = ok && aggregate(s, &parts[i], (size_t)merge_parts, &scratch);
         sessions[i].part = &parts[i];
         size_t nsrc = stormlog_session_source_count(s);
         const char **srcs = calloc(nsrc ? nsrc : 1, sizeof *srcs);

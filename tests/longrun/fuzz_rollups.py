@@ -113,8 +113,8 @@ sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     return subprocess.run([sys.executable, "-c", code, refdir, d, str(window), arg], capture_output=True, text=True)
 
 
-def ours(inspect, d, window, pruned):
-    args = [inspect, "rollups", d, "--window-duration-ns", str(window)]
+def ours(inspect, d, window, pruned, parts):
+    args = [inspect, "rollups", d, "--window-duration-ns", str(window), "--merge-parts", str(parts)]
     if pruned is not None:
         args += ["--pruned-segment-count", str(pruned[0]), "--pruned-bytes", str(pruned[1])]
     r = subprocess.run(args, capture_output=True, text=True)
@@ -137,8 +137,10 @@ def main():
     for seed in range(lo, hi):
         d = os.path.join(work, f"case-{seed}")
         shutil.rmtree(d, ignore_errors=True)
-        window, pruned = make_case(random.Random(seed), d)
-        theirs, mine = reference(a.reference, d, window, pruned), ours(a.inspect, d, window, pruned)
+        rng = random.Random(seed)
+        window, pruned = make_case(rng, d)
+        parts = rng.choice([1, 1, 2, 3, 5])  # also the writer's merge of partials
+        theirs, mine = reference(a.reference, d, window, pruned), ours(a.inspect, d, window, pruned, parts)
         if (theirs.returncode == 0) != (mine.returncode == 0):
             failed += 1
             print(f"seed {seed}: reference exit {theirs.returncode}, ours {mine.returncode}: "
