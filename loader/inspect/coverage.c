@@ -225,12 +225,12 @@ void coverage_session_note(FILE *out, const stormlog_session *s, const char *inp
     coverage_read(s, input_path, &c);
     char bytes[CLI_FIGURE_MAX];
     if (c.pruned_known && c.pruned_events > 0)
-        fprintf(out, "note: session %s: retention deleted %" PRId64 " of its %" PRId64 " events (%" PRId64
+        cli_printf(out, "note: session %s: retention deleted %" PRId64 " of its %" PRId64 " events (%" PRId64
                      " segments, %s); EVENTS counts the retained ones\n",
                 stormlog_session_id(s), c.pruned_events, c.events_written, c.pruned_segments,
                 cli_bytes(c.pruned_bytes, bytes));
     if (c.writer_gone)
-        fprintf(out, "note: session %s: the manifest says running but no writer holds the directory: interrupted\n",
+        cli_printf(out, "note: session %s: the manifest says running but no writer holds the directory: interrupted\n",
                 stormlog_session_id(s));
     free(c.devices);
 }
@@ -294,7 +294,7 @@ void coverage_print_text(FILE *out, const summary_session *s)
         return;
     char buf[512];
     if (coverage_sentence(s, buf, sizeof buf))
-        fprintf(out, "  coverage: %s\n", buf);
+        cli_printf(out, "  coverage: %s\n", buf);
     if (c->writer_gone)
         fprintf(out, "  status: the manifest says running but no writer holds the directory: interrupted\n");
 }
@@ -364,7 +364,7 @@ void coverage_path_note(FILE *out, const char *command, const char *input_path)
         return;
     int64_t pruned = pruned_below(input_path, 4);
     if (pruned > 0)
-        fprintf(out, "stormlog-inspect %s: note: retention deleted %" PRId64
+        cli_printf(out, "stormlog-inspect %s: note: retention deleted %" PRId64
                      " events of this recording (lifetime.json); only the retained ones are listed\n",
                 command, pruned);
 }
