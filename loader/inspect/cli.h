@@ -18,6 +18,7 @@ int inspect_cmd_summary(int argc, char **argv);
 int inspect_cmd_events(int argc, char **argv);
 int inspect_cmd_validate(int argc, char **argv);
 int inspect_cmd_convert(int argc, char **argv);
+int inspect_cmd_rollups(int argc, char **argv);
 
 #define CLI_EXIT_PROBLEM 1
 #define CLI_EXIT_USAGE 2

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "coverage.h"
 
 static const char events_help[] =
     "usage: stormlog-inspect events PATH [--session ID] [--type T] [--device N]\n"
@@ -233,6 +234,8 @@ int inspect_cmd_events(int argc, char **argv)
         snprintf(msg, sizeof msg, "no events of type '%.400s' in the recording", filter.type);
         rc = cli_report_message(&in, "events", msg);
     }
+    if (rc == 0 && got >= 0)
+        coverage_path_note(stderr, "events", in.path);
     stormlog_stream_close(stream);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "coverage.h"
 #include "report.h"
 
 #define DEFAULT_COLUMNS 900
@@ -275,10 +276,11 @@ int inspect_cmd_report(int argc, char **argv)
         return CLI_EXIT_PROBLEM;
     summary_report sum;
     int rc;
-    if (!summary_compute(rec, &sum))
+    if (!summary_compute(rec, &sum) || !coverage_attach(&sum, a.in.path))
         rc = cli_report_message(&a.in, "report", "out of memory");
     else
         rc = run_report(&a, rec, &sum);
+    coverage_detach(&sum);
     summary_free(&sum);
     stormlog_recording_free(rec);
     return rc;

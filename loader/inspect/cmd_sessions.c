@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "coverage.h"
 
 static const char sessions_help[] =
     "usage: stormlog-inspect sessions PATH [--json] [--events-key K] [--permissive-legacy 0|1]\n"
@@ -24,7 +25,7 @@ static const char *json_str(json_object *summary, const char *key)
     return json_object_get_string(v);
 }
 
-static int print_json(const stormlog_recording *rec)
+static int print_json(const stormlog_recording *rec, const char *input_path)
 {
     const stormlog_session *def = stormlog_recording_default_session(rec);
     json_object *doc = json_object_new_object();
@@ -46,6 +47,7 @@ static int print_json(const stormlog_recording *rec)
                                has_end ? json_object_new_int64(ended - stormlog_session_started_at_ns(s)) : NULL);
         json_object_object_add(row, "event_count", json_object_new_int64((int64_t)stormlog_session_event_count(s)));
         json_object_object_add(row, "default", json_object_new_boolean(s == def));
+        coverage_session_json(row, s, input_path);
         json_object_array_add(list, row);
     }
     json_object_object_add(doc, "default_session_id", def ? json_object_new_string(stormlog_session_id(def)) : NULL);
@@ -54,7 +56,7 @@ static int print_json(const stormlog_recording *rec)
     return ok ? 0 : CLI_EXIT_PROBLEM;
 }
 
-static int print_table(const stormlog_recording *rec)
+static int print_table(const stormlog_recording *rec, const char *input_path)
 {
     const stormlog_session *def = stormlog_recording_default_session(rec);
     cli_table *t = cli_table_new(10);
@@ -99,6 +101,8 @@ static int print_table(const stormlog_recording *rec)
         size_t n = stormlog_recording_session_count(rec);
         cli_printf(stdout, "%zu session%s, %zu events%s\n", n, n == 1 ? "" : "s", stormlog_recording_event_count(rec),
                def ? "; * = default session" : "");
+        for (size_t i = 0; i < n; i++)
+            coverage_session_note(stdout, stormlog_recording_session(rec, i), input_path);
     }
     cli_table_free(t);
     return ok && !ferror(stdout) ? 0 : CLI_EXIT_PROBLEM;
@@ -124,7 +128,7 @@ int inspect_cmd_sessions(int argc, char **argv)
     stormlog_recording *rec = cli_load(&in, "sessions");
     if (!rec)
         return CLI_EXIT_PROBLEM;
-    int rc = in.json ? print_json(rec) : print_table(rec);
+    int rc = in.json ? print_json(rec, in.path) : print_table(rec, in.path);
     stormlog_recording_free(rec);
     return rc;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "runtime_codes.h"
+#include "coverage.h"
 #include "summary_stats.h"
 
 static const char summary_help[] =
@@ -172,6 +173,7 @@ static int print_json(const summary_report *r)
         for (size_t d = 0; d < s->device_count; d++)
             json_object_array_add(devices, device_json(&s->devices[d]));
         json_object_object_add(o, "devices", devices);
+        coverage_json_add(o, s);
         json_object_array_add(sessions, o);
     }
     const summary_job *job = &r->job;
@@ -265,6 +267,7 @@ static bool print_session(const summary_report *r, const summary_session *s)
            info_text(info, "host", host, sizeof host), info_text(info, "pid", pid, sizeof pid),
            stormlog_session_status(s->session), stormlog_session_event_count(s->session),
            stormlog_session_event_count(s->session) == 1 ? "" : "s");
+    coverage_print_text(stdout, s);
     if (s->device_count == 0) {
         cli_printf(stdout, "  no events\n");
         return true;
@@ -338,7 +341,8 @@ static bool print_session(const summary_report *r, const summary_session *s)
     print_failed_calls(s);
     if (s->has_dropped_total)
         cli_printf(stdout, "  dropped events: %" PRId64 "\n", s->dropped_total);
-    cli_printf(stdout, "  counts from: %s\n", s->from_stop_summary ? "the shim's stop summary" : "the events");
+    cli_printf(stdout, "  counts from: %s\n",
+               coverage_counts_from(s, s->from_stop_summary ? "the shim's stop summary" : "the events"));
     return ok;
 }
 
@@ -454,10 +458,11 @@ int inspect_cmd_summary(int argc, char **argv)
         return CLI_EXIT_PROBLEM;
     summary_report report;
     int rc;
-    if (!summary_compute(rec, &report))
+    if (!summary_compute(rec, &report) || !coverage_attach(&report, in.path))
         rc = cli_report_message(&in, "summary", "out of memory");
     else
         rc = in.json ? print_json(&report) : print_text(&report, in.path);
+    coverage_detach(&report);
     summary_free(&report);
     stormlog_recording_free(rec);
     return rc;

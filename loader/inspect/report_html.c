@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coverage.h"
 #include "report.h"
 #include "runtime_codes.h"
 
@@ -615,6 +616,13 @@ bool report_write_html(FILE *out, const report_page *page)
     html_text(out, page->input_path);
     fprintf(out, "</code>: %zu session%s, %zu event%s</p>\n", page->count, cli_plural(page->count), events,
             cli_plural(events));
+    const summary_session **shown = malloc((page->count ? page->count : 1) * sizeof *shown);
+    if (!shown)
+        return false;
+    for (size_t i = 0; i < page->count; i++)
+        shown[i] = page->sessions[i].summary;
+    coverage_html_top(out, shown, page->count);
+    free(shown);
     if (page->job && !write_job(out, page, &page->summary->job))
         return false;
     /* A folder of several runs: each job of two or more ranks gets its

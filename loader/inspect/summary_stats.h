@@ -51,8 +51,11 @@ typedef struct summary_device {
     summary_oom ooms[SUMMARY_OOM_KEPT];
 } summary_device;
 
+struct session_coverage;
+
 typedef struct summary_session {
     const stormlog_session *session;
+    struct session_coverage *coverage; /* coverage.c: lifetime figures and what retention took */
     json_object *info;           /* the loader's 11-key summary (owned) */
     bool from_stop_summary;      /* counts, leaks, peak from the shim's stop event */
     bool shim;                   /* recorded by the shim: bytes held from the GPU runtime */

@@ -53,6 +53,7 @@ struct stormlog_event {
     uint32_t null_mask;    /* bit f: the nullable integer field f is null */
     uint32_t session_index;/* which session of the recording (while loading) */
     uint32_t origin;       /* which sink of the input it came from (source label) */
+    uint32_t segment;      /* which JSONL file of the input (plan order) it came from */
     uint64_t seq;          /* position in reading order: the stable-sort tie-break */
     const sl_wint *wide;   /* [SL_F_COUNT] or NULL; in the owner's arena */
     uint32_t wide_mask;    /* bit f: ival[f] is saturated, wide[f] exact */
@@ -196,6 +197,7 @@ typedef struct sl_manifest_session {
 typedef struct sl_manifest_segment {
     char *filename;
     char *session_id; /* NULL when none */
+    int64_t event_count, size_bytes; /* _coerce_manifest_int, default 0 */
 } sl_manifest_segment;
 
 typedef struct sl_manifest {
@@ -211,6 +213,9 @@ typedef struct sl_manifest {
 /* read_telemetry_sink_manifest: NULL when absent or unreadable (never an error). */
 SL_HIDDEN sl_manifest *sl_manifest_read(const char *manifest_path);
 SL_HIDDEN void sl_manifest_free(sl_manifest *m);
+/* The upstream-lenient manifest at a path, even with unusual segment names
+ * (for coverage); NULL when absent or unreadable. */
+SL_HIDDEN sl_manifest *sl_manifest_read_all(const char *manifest_path);
 
 /* Open a file for reading without following a final symlink, and only when
  * it is a regular file. -1 with f set otherwise. */
@@ -251,6 +256,8 @@ struct stormlog_session {
     bool has_ended;
     stormlog_event **events;   /* slice of the recording's sorted pointer array */
     size_t event_count;
+    const char **sources;      /* sources_loaded (sink inputs), in the recording's arena */
+    size_t source_count;
 };
 
 struct stormlog_recording {

@@ -67,7 +67,7 @@ void sl_warn_vanished(sl_plan *plan, const sl_plan_segment *seg)
 
 void (*sl_test_after_plan)(const sl_plan *plan);
 
-static bool read_segment(const sl_plan_segment *seg, const stormlog_options *opts,
+static bool read_segment(const sl_plan_segment *seg, uint32_t index, const stormlog_options *opts,
                          sl_event_list *events, sl_arena *arena, bool *vanished, sl_fail_info *f)
 {
     sl_jsonl_reader r;
@@ -94,6 +94,7 @@ static bool read_segment(const sl_plan_segment *seg, const stormlog_options *opt
             break;
         }
         ev->origin = seg->origin;
+        ev->segment = index;
     }
     sl_jsonl_close(&r);
     return ok;
@@ -118,7 +119,7 @@ static void *segment_worker(void *arg)
         sl_arena_init(&res->arena);
         sl_fail_info f;
         sl_fail_init(&f);
-        if (!read_segment(&pc->plan->segments[i], pc->opts, &res->events, &res->arena, &res->vanished, &f)) {
+        if (!read_segment(&pc->plan->segments[i], (uint32_t)i, pc->opts, &res->events, &res->arena, &res->vanished, &f)) {
             res->fail = malloc(sizeof *res->fail);
             if (res->fail)
                 *res->fail = f;
@@ -194,7 +195,7 @@ static bool read_segments(stormlog_recording *rec, sl_plan *plan,
         return read_segments_parallel(rec, plan, opts, threads, f);
     for (size_t i = 0; i < plan->segment_count; i++) {
         bool vanished = false;
-        if (!read_segment(&plan->segments[i], opts, &rec->events, &rec->arena, &vanished, f))
+        if (!read_segment(&plan->segments[i], (uint32_t)i, opts, &rec->events, &rec->arena, &vanished, f))
             return false;
         if (vanished) {
             rec->vanished_segments++;
@@ -247,6 +248,8 @@ stormlog_status stormlog_load(const char *path, const stormlog_options *opts,
         plan.warnings = NULL;
         plan.warning_count = 0;
         ok = sl_recording_finalize(rec, plan.manifests, plan.manifest_count, plan.labels, &f);
+        if (ok && !plan.is_json)
+            ok = sl_recording_sources(rec, &plan, &f);
     }
     sl_plan_free(&plan);
     if (!ok) {

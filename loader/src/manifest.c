@@ -238,7 +238,7 @@ static bool parse_session(json_object *raw, sl_manifest_session *out)
     return s != NULL && ok;
 }
 
-sl_manifest *sl_manifest_read(const char *manifest_path)
+static sl_manifest *manifest_read(const char *manifest_path, bool any_name)
 {
     sl_fail_info f;
     sl_fail_init(&f);
@@ -288,7 +288,7 @@ sl_manifest *sl_manifest_read(const char *manifest_path)
                 continue;
             const char *s = json_object_get_string(name);
             size_t sn = (size_t)json_object_get_string_len(name);
-            if (!sl_sink_is_plain_name(s, sn)) {
+            if (!any_name && !sl_sink_is_plain_name(s, sn)) {
                 if (!m->unsafe_names)
                     m->unsafe_names = calloc(n, sizeof *m->unsafe_names);
                 if (m->unsafe_names && (m->unsafe_names[m->unsafe_count] = strndup(s, sn)))
@@ -297,6 +297,8 @@ sl_manifest *sl_manifest_read(const char *manifest_path)
             }
             sl_manifest_segment *seg = &m->segments[m->segment_count];
             seg->filename = strndup(s, sn);
+            seg->event_count = manifest_int(raw, "event_count", 0, 0);
+            seg->size_bytes = manifest_int(raw, "size_bytes", 0, 0);
             seg->session_id = NULL;
             if (json_object_object_get_ex(raw, "session_id", &sid) &&
                 json_object_get_type(sid) == json_type_string)
@@ -311,6 +313,16 @@ sl_manifest *sl_manifest_read(const char *manifest_path)
     }
     json_object_put(payload);
     return m;
+}
+
+sl_manifest *sl_manifest_read(const char *manifest_path)
+{
+    return manifest_read(manifest_path, false);
+}
+
+sl_manifest *sl_manifest_read_all(const char *manifest_path)
+{
+    return manifest_read(manifest_path, true);
 }
 
 void sl_manifest_free(sl_manifest *m)
@@ -331,4 +343,54 @@ void sl_manifest_free(sl_manifest *m)
     free(m->sessions);
     free(m->segments);
     free(m);
+}
+
+/* ---- the public view (coverage of rollups.json) ---- */
+
+struct stormlog_manifest_view {
+    sl_manifest *m;
+};
+
+stormlog_manifest_view *stormlog_manifest_view_read(const char *manifest_path)
+{
+    if (!manifest_path)
+        return NULL;
+    sl_manifest *m = sl_manifest_read_all(manifest_path);
+    stormlog_manifest_view *v = m ? malloc(sizeof *v) : NULL;
+    if (!v) {
+        sl_manifest_free(m);
+        return NULL;
+    }
+    v->m = m;
+    return v;
+}
+
+int64_t stormlog_manifest_view_schema_version(const stormlog_manifest_view *v)
+{
+    return v ? v->m->schema_version : 0;
+}
+
+size_t stormlog_manifest_view_segment_count(const stormlog_manifest_view *v)
+{
+    return v ? v->m->segment_count : 0;
+}
+
+const char *stormlog_manifest_view_segment(const stormlog_manifest_view *v, size_t i, int64_t *event_count,
+                                           int64_t *size_bytes)
+{
+    if (!v || i >= v->m->segment_count)
+        return NULL;
+    if (event_count)
+        *event_count = v->m->segments[i].event_count;
+    if (size_bytes)
+        *size_bytes = v->m->segments[i].size_bytes;
+    return v->m->segments[i].filename;
+}
+
+void stormlog_manifest_view_free(stormlog_manifest_view *v)
+{
+    if (!v)
+        return;
+    sl_manifest_free(v->m);
+    free(v);
 }

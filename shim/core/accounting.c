@@ -329,6 +329,9 @@ void sl_account_failure(sl_api api, int32_t device_id, unsigned code, bool out_o
         init_event(&ev, SL_EVENT_ERROR, collector, device_id);
         sl_event_meta_str(&ev, "api", sl_api_table[api].name);
         sl_event_meta_str(&ev, "reason", out_of_memory ? "out_of_memory" : "api_error");
+        /* Upstream's readers count an OOM only by this key (rollups.md 4.5). */
+        if (out_of_memory)
+            sl_event_meta_str(&ev, "oom_reason", "out_of_memory");
         sl_event_meta_int(&ev, "error_code", (int64_t)code);
         sl_event_meta_int(&ev, "requested_bytes", (int64_t)size);
         add_stream_and_thread(&ev, stream);
@@ -564,6 +567,28 @@ bool sl_account_counters(int32_t device_id, sl_device_counters *out)
     out->failures = d->failures;
     out->unmatched_frees = d->unmatched_frees;
     out->live_allocations = d->live_allocations;
+    sl_spin_unlock(&d->lock);
+    return true;
+}
+
+/* The writer's lifetime.json reads the books through this (lifetime.h):
+ * counts that no dropped event can falsify, and unmatched frees. It runs on
+ * the writer thread, which must not wait for a device's step: an OOM holds
+ * it while it waits for the writer to sync its record. A busy device is
+ * reported as unknown this time (the figures then come from the events). */
+bool sl_account_lifetime_books(int32_t device_id, sl_lifetime_books *out)
+{
+    if (device_id < -1 || device_id >= SL_MAX_DEVICES)
+        return false;
+    device_state *d = slot_of(device_id);
+    if (!sl_spin_trylock(&d->lock))
+        return false;
+    out->allocations = d->allocations;
+    out->frees = d->frees;
+    out->failures = d->failures;
+    out->unmatched_frees = d->unmatched_frees;
+    out->peak_bytes = d->peak_bytes;
+    out->live_bytes = d->live_bytes;
     sl_spin_unlock(&d->lock);
     return true;
 }

@@ -11,6 +11,8 @@
 #ifndef STORMLOG_SHIM_ACCOUNTING_H
 #define STORMLOG_SHIM_ACCOUNTING_H
 
+#include "lifetime.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -124,6 +126,8 @@ typedef struct sl_device_counters {
     uint64_t live_allocations;
 } sl_device_counters;
 bool sl_account_counters(int32_t device_id, sl_device_counters *out) __attribute__((visibility("hidden")));
+/* sl_lifetime_books_fn for the writer's lifetime figures. */
+bool sl_account_lifetime_books(int32_t device_id, sl_lifetime_books *out) __attribute__((visibility("hidden")));
 
 /* Fork: prepare holds every lock; parent releases; child starts from zero. */
 void sl_account_atfork_prepare(void) __attribute__((visibility("hidden")));

@@ -8,6 +8,7 @@
 #define STORMLOG_SHIM_SPINLOCK_H
 
 #include <sched.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 
 typedef struct sl_spinlock {
@@ -30,6 +31,14 @@ static inline void sl_spin_lock(sl_spinlock *l)
 #endif
         }
     }
+}
+
+/* One attempt, no waiting: for the writer thread, which must never wait for
+ * a holder that may itself be waiting for the writer (an OOM's durable emit). */
+static inline bool sl_spin_trylock(sl_spinlock *l)
+{
+    return !atomic_load_explicit(&l->held, memory_order_relaxed) &&
+           !atomic_exchange_explicit(&l->held, 1, memory_order_acquire);
 }
 
 static inline void sl_spin_unlock(sl_spinlock *l)

@@ -51,10 +51,11 @@ typedef struct sl_pipeline_config {
     uint64_t rollover_bytes;
     /* [STORMLOG_ROLLOVER_EVENTS] a segment is closed once it holds this many events, default 10000. */
     uint32_t rollover_events;
-    /* [STORMLOG_RETENTION_FILES] at most this many segment files, default 8. */
+    /* [STORMLOG_RETENTION_FILES] at most this many segment files, default
+     * 1000000 (no count limit: the byte budget decides; upstream's is 8). */
     uint32_t retention_files;
     /* [STORMLOG_RETENTION_BYTES] at most this many bytes of segments, default
-     * 512 MiB; never below rollover_bytes. Oldest closed segments go first;
+     * 4 GiB; never below rollover_bytes. Oldest closed segments go first;
      * the open one is never deleted. */
     uint64_t retention_bytes;
     /* [STORMLOG_SHUTDOWN_DEADLINE_MS] the longest sl_pipeline_stop() may take, default 2000. */
@@ -64,6 +65,13 @@ typedef struct sl_pipeline_config {
     /* [STORMLOG_SHARE_GROUP] 1/true/yes/on: directories 0750 and files 0640
      * (the group reads, for a team's shared scratch) instead of 0700 / 0600. */
     bool share_group;
+    /* [STORMLOG_ROLLUPS] rollups.json beside the manifest, rewritten with it
+     * (rollups_keeper.h); default on, 0/false/no/off: none. */
+    bool write_rollups;
+    /* [STORMLOG_SIDECAR_INTERVAL_MS] rollups.json and lifetime.json follow
+     * the manifest at most this often (a new or deleted segment, and the
+     * session's end, rewrite them at once), default 1000. */
+    uint32_t sidecar_interval_ms;
 } sl_pipeline_config;
 
 #define SL_RING_CAPACITY_MIN 2u

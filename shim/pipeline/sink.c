@@ -347,6 +347,8 @@ bool sl_sink_write_manifest(sl_sink *s, bool sync)
     }
     if (sync)
         fsync(s->dirfd); /* the rename itself */
+    if (s->observer.manifest_written)
+        s->observer.manifest_written(s->observer.ctx, s);
     return true;
 fail:
     s->manifest_failures++;
@@ -394,6 +396,12 @@ static int open_next_segment(sl_sink *s)
         }
         s->segfd = fd;
         s->open_index = s->manifest.segment_count - 1;
+        /* The ledger lists the file, with its session, before any line
+         * lands in it: an image that dies (exec, kill -9) between the write
+         * and the next manifest would otherwise leave it to be rediscovered
+         * with no session. A failure here is counted; the next rewrite
+         * lists it anyway. */
+        sl_sink_write_manifest(s, false);
         return 0;
     }
     return EEXIST;
@@ -475,6 +483,8 @@ int sl_sink_append(sl_sink *s, const char *data, size_t len, uint64_t events, si
             put = 0; /* not known to be on disk: take it all back */
         }
         if (e == 0) {
+            if (s->observer.written)
+                s->observer.written(s->observer.ctx, s, g->filename, events - done_events);
             g->event_count += events - done_events;
             g->size_bytes += len - off;
             done_events = events;
@@ -497,6 +507,8 @@ int sl_sink_append(sl_sink *s, const char *data, size_t len, uint64_t events, si
             keep = 0;
         }
         uint64_t kept_events = count_newlines(data + off, keep);
+        if (kept_events > 0 && s->observer.written)
+            s->observer.written(s->observer.ctx, s, g->filename, kept_events);
         g->event_count += kept_events;
         g->size_bytes += keep;
         off += keep;
@@ -529,6 +541,7 @@ void sl_sink_close(sl_sink *s, const char *status, int64_t ended_at_ns)
         close(s->segfd);
         s->segfd = -1;
     }
+    s->closing = true;
     if (s->session_id) {
         sl_manifest_session *ses = sl_manifest_find_session(&s->manifest, s->session_id);
         if (ses && sl_manifest_set_status(ses, status)) {

@@ -21,6 +21,16 @@ typedef struct sl_sink_limits {
     uint64_t retention_bytes;
 } sl_sink_limits;
 
+struct sl_sink;
+/* Who wants to know what the sink wrote (the rollups keeper): `written`
+ * after `events` whole lines reached `segment` on disk, `manifest_written`
+ * after each successful rewrite of manifest.json. Unset: nobody. */
+typedef struct sl_sink_observer {
+    void *ctx;
+    void (*written)(void *ctx, const struct sl_sink *s, const char *segment, uint64_t events);
+    void (*manifest_written)(void *ctx, const struct sl_sink *s);
+} sl_sink_observer;
+
 typedef struct sl_sink {
     int dirfd;                /* the sink directory, flock'ed while we write */
     int segfd;                /* the open segment, -1 when none */
@@ -39,6 +49,8 @@ typedef struct sl_sink {
     uint64_t write_failures;
     uint64_t manifest_failures;
     uint64_t recovered_tails; /* torn tails cut on open */
+    sl_sink_observer observer;
+    bool closing;             /* inside sl_sink_close: the last manifest */
 } sl_sink;
 
 /* What the sink creates is the user's alone (directories 0700, files 0600),

@@ -132,6 +132,8 @@ static void begin_session(sl_writer *w, const sl_event *first)
     };
     if (s.started_at_ns < 0)
         s.started_at_ns = 0;
+    sl_rollups_keeper_init(&w->rollups, &w->sink, &w->session, s.started_at_ns, w->cfg.write_rollups,
+                           w->cfg.sidecar_interval_ms, w->cfg.quiet);
     sl_sink_begin_session(&w->sink, &s);
     w->session_begun = true;
 }
@@ -145,6 +147,7 @@ static void encode_one(sl_writer *w, const sl_event *ev, const sl_member *extra,
 {
     if (!w->session_begun)
         begin_session(w, ev);
+    sl_rollups_keeper_observe(&w->rollups, ev);
     uint64_t drops = atomic_load_explicit(&sl_pipe.drops_total, memory_order_relaxed);
     sl_event_extras extras = {extra, extra_count, force_dropped || drops > w->last_reported_drops, drops};
     size_t before = w->pending.len;
@@ -163,6 +166,7 @@ static void encode_one(sl_writer *w, const sl_event *ev, const sl_member *extra,
     }
     if (extras.with_dropped)
         w->last_reported_drops = drops;
+    sl_rollups_keeper_queue(&w->rollups, ev);
 
     uint64_t seg_events, seg_bytes;
     sl_sink_open_counts(&w->sink, &seg_events, &seg_bytes);
@@ -288,6 +292,7 @@ void *sl_writer_main(void *arg)
         if (stopping && (empty || now >= give_up))
             break;
         maybe_flush(w, now);
+        sl_rollups_keeper_tick(&w->rollups, &w->sink, sl_monotonic_ns());
         if (empty)
             sleep_until_work(w, now);
     }
@@ -311,6 +316,7 @@ void sl_writer_finish(sl_writer *w, const sl_event *stop_event, const sl_member 
         sl_pipe_count_drops(SL_DEVICE_UNKNOWN, w->pending_events, true, false);
         w->pending.len = 0;
         w->pending_events = 0;
+        sl_rollups_keeper_discard_queue(&w->rollups);
     }
     publish_stats(w);
     sl_sink_close(&w->sink, "completed", sl_realtime_ns());
@@ -321,5 +327,6 @@ void sl_writer_free(sl_writer *w)
     if (!w)
         return;
     sl_buf_free(&w->pending);
+    sl_rollups_keeper_free(&w->rollups);
     free(w);
 }

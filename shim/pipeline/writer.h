@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "pipeline.h"
 #include "ring.h"
+#include "rollups_keeper.h"
 #include "sink.h"
 
 /* Under load, one flush takes whatever is queued up to this many bytes:
@@ -42,6 +43,7 @@ typedef struct sl_writer {
     int64_t backoff_ns;
     unsigned failure_warnings;
     bool invalid_warned;
+    sl_rollups_keeper rollups;  /* rollups.json, rewritten with the manifest */
 } sl_writer;
 
 void *sl_writer_main(void *writer);

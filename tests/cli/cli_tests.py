@@ -918,7 +918,7 @@ def t_env_values():
         for name, value, words in (
                 ("STORMLOG_QUIET", "maybe", "is not 0/1/true/false/yes/no/on/off; using 0"),
                 ("STORMLOG_ROLLOVER_BYTES", "1", "is not an integer in [65536, 1099511627776]; using 67108864"),
-                ("STORMLOG_RETENTION_BYTES", "4096", "is not an integer in [65536, 1125899906842624]; using 536870912"),
+                ("STORMLOG_RETENTION_BYTES", "4096", "is not an integer in [65536, 1125899906842624]; using 4294967296"),
                 ("STORMLOG_ROLLOVER_EVENTS", "1", "is not an integer in [10, 4294967295]; using 10000"),
                 ("STORMLOG_FLUSH_EVERY_MS", "1", "is not an integer in [10, 3600000]; using 2000"),
                 ("STORMLOG_SAMPLING_INTERVAL_MS", " 5", "is not an integer in [0, 2147483647]; using 0"),

@@ -144,6 +144,20 @@ STORMLOG_API json_object *stormlog_session_summary_json(const stormlog_session *
 /* Events sorted by timestamp (stable). Borrowed, valid while the recording lives. */
 STORMLOG_API size_t stormlog_session_event_count(const stormlog_session *s);
 STORMLOG_API const stormlog_event *stormlog_session_event(const stormlog_session *s, size_t i);
+/* sources_loaded: the segment files of a sink or job input that contributed
+ * to the session (as upstream names them, in no particular order). Borrowed. */
+STORMLOG_API size_t stormlog_session_source_count(const stormlog_session *s);
+STORMLOG_API const char *stormlog_session_source(const stormlog_session *s, size_t i);
+/* The sink manifest at manifest_path as upstream's lenient reader sees it
+ * (NULL when absent or unreadable): its schema_version and its segments
+ * with their recorded event_count and size_bytes, in manifest order. */
+typedef struct stormlog_manifest_view stormlog_manifest_view;
+STORMLOG_API stormlog_manifest_view *stormlog_manifest_view_read(const char *manifest_path);
+STORMLOG_API int64_t stormlog_manifest_view_schema_version(const stormlog_manifest_view *m);
+STORMLOG_API size_t stormlog_manifest_view_segment_count(const stormlog_manifest_view *m);
+STORMLOG_API const char *stormlog_manifest_view_segment(const stormlog_manifest_view *m, size_t i,
+                                                        int64_t *event_count, int64_t *size_bytes);
+STORMLOG_API void stormlog_manifest_view_free(stormlog_manifest_view *m);
 /* Backend-neutral projection of the session: its unique resources and
  * correlations in first-seen order. New references. */
 STORMLOG_API json_object *stormlog_session_resources_json(const stormlog_session *s);

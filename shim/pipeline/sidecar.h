@@ -1,0 +1,17 @@
+/* Replacing a sidecar file of the sink directory (rollups.json,
+ * lifetime.json) so that a reader only ever sees the old or the new bytes,
+ * even across kill -9 or a power cut: a fresh temporary file in the same
+ * directory, fsync, rename over the name, fsync of the directory
+ * (rollups.md section 8). A failed step removes the temporary file. */
+#ifndef STORMLOG_SHIM_PIPELINE_SIDECAR_H
+#define STORMLOG_SHIM_PIPELINE_SIDECAR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SL_LIFETIME_FILENAME "lifetime.json"
+
+/* 0, or the errno of the step that failed (the old file is left as it was). */
+int sl_sidecar_replace(int dirfd, const char *name, const char *data, size_t len);
+
+#endif

@@ -1,0 +1,309 @@
+#!/usr/bin/env python3
+"""Long runs: rollups.json and lifetime.json as the shim's writer keeps them
+(issue 12). One test per argv[1]; ctest runs each. Exit 0 pass, 1 fail, 77
+skip (the reason on stdout). Configured by environment variables set in
+CMakeLists.txt."""
+import json
+import os
+import random
+import signal
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+SKIP = 77
+ENV = os.environ
+SHIM = ENV.get("STORMLOG_SHIM_LIB", "")
+INSPECT = ENV.get("STORMLOG_INSPECT", "")
+WORKLOAD = ENV.get("STORMLOG_WORKLOAD_CUDA", "")
+PLUGIN = ENV.get("STORMLOG_WORKLOAD_PLUGIN", "")
+REFERENCE = ENV.get("STORMLOG_REFERENCE", "")
+HERE = os.path.dirname(os.path.abspath(__file__))
+WORK = ENV.get("STORMLOG_LONGRUN_WORK", tempfile.gettempdir())
+SANITIZER_PRELOAD = ENV.get("STORMLOG_SANITIZER_PRELOAD", "")
+
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+    return cond
+
+
+def skip(reason):
+    print("SKIP:", reason)
+    sys.exit(SKIP)
+
+
+def need(reference=True):
+    if not os.path.isfile(SHIM):
+        skip("libstormlog_shim.so is not built")
+    if "thread" in ENV.get("STORMLOG_SANITIZE", ""):
+        skip("the TSan runtime cannot be preloaded into python3; the shim's TSan coverage is in tests/shim")
+    if reference and not os.path.isdir(os.path.join(REFERENCE, "stormlog")):
+        skip(f"the reference is not at {REFERENCE} (../shared missing)")
+
+
+def shim_env(out, **extra):
+    env = {k: v for k, v in ENV.items() if not k.startswith(("STORMLOG_", "TORCHELASTIC", "SLURM", "OMPI_"))}
+    env["LD_PRELOAD"] = (SANITIZER_PRELOAD + ":" if SANITIZER_PRELOAD else "") + SHIM
+    env["ASAN_OPTIONS"] = "detect_leaks=0"
+    env["STORMLOG_OUTPUT_DIR"] = out
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def fresh(name):
+    d = os.path.join(WORK, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    return d
+
+
+def sink_dirs(out):
+    found = []
+    for job in sorted(os.listdir(out)):
+        if not os.path.isdir(os.path.join(out, job)):
+            continue
+        for rank in sorted(os.listdir(os.path.join(out, job))):
+            found.append(os.path.join(out, job, rank))
+    return found
+
+
+def workload(out, truth, ops=20000, **extra):
+    args = [WORKLOAD, "--threads", "4", "--ops", str(ops), "--seed", "13", "--oom-device", "1", "--truth", truth]
+    r = subprocess.run(args, env=shim_env(out, **extra), capture_output=True, text=True)
+    check(r.returncode == 0, f"workload exit {r.returncode}: {r.stderr[-500:]}")
+    return json.load(open(truth))
+
+
+def compare_with_reference(sink, what):
+    r = subprocess.run([sys.executable, os.path.join(HERE, "reference_rollups.py"), REFERENCE, sink],
+                       capture_output=True, text=True)
+    if not check(r.returncode == 0, f"{what}: the reference failed: {r.stderr[-800:]}"):
+        return
+    res = json.loads(r.stdout)
+    check(res["equal"], f"{what}: rollups.json differs from the reference's:\n{res['diff']}")
+    check(res["accepted"], f"{what}: read_telemetry_rollups refused rollups.json")
+
+
+def lifetime_of(sink):
+    doc = json.load(open(os.path.join(sink, "lifetime.json")))
+    check(doc.get("format") == "stormlog.lifetime" and doc.get("schema_version") == 1, "lifetime.json header")
+    return doc
+
+
+def check_lifetime_against_truth(sink, truth, what):
+    doc = lifetime_of(sink)
+    check(len(doc["sessions"]) == 1, f"{what}: one session in lifetime.json")
+    s = doc["sessions"][0]
+    devs = s["devices"]
+    total = lambda k: sum(d[k] for d in devs)  # noqa: E731
+    check(total("allocations") == truth["allocs"], f"{what}: allocations {total('allocations')} != {truth['allocs']}")
+    check(total("frees") == truth["frees"], f"{what}: frees {total('frees')} != {truth['frees']}")
+    check(total("failed_allocations") == truth["failed"],
+          f"{what}: failed {total('failed_allocations')} != {truth['failed']}")
+    check(total("oom_count") == truth["oom"], f"{what}: OOMs {total('oom_count')} != {truth['oom']}")
+    for d in devs:
+        live = truth["live"].get(str(d["device_id"]))
+        check(live is None or d["live_bytes"] == live, f"{what}: device {d['device_id']} live {d['live_bytes']} != {live}")
+        check(d["peak_allocated_bytes"] >= d["live_bytes"], f"{what}: device {d['device_id']} peak below live")
+    check(s["status"] == "completed", f"{what}: status {s['status']}")
+    return s
+
+
+# ---- tests ---------------------------------------------------------------------------
+
+
+def t_shim_rollups_reference():
+    """Defaults and a tiny retention (2 segments of 1,000 events): the
+    writer's rollups.json equals the reference's, the reference reads it as
+    fresh, and the lifetime figures equal the double's ground truth."""
+    need()
+    for name, extra in [("defaults", {}),
+                        ("tiny", {"STORMLOG_ROLLOVER_EVENTS": 1000, "STORMLOG_RETENTION_FILES": 2,
+                                  "STORMLOG_SAMPLING_INTERVAL_MS": 1})]:
+        out = fresh("reference-" + name)
+        truth = workload(out, os.path.join(out, "truth.json"), **extra)
+        sinks = sink_dirs(out)
+        if not check(len(sinks) == 1, f"{name}: one sink directory, got {sinks}"):
+            continue
+        compare_with_reference(sinks[0], name)
+        s = check_lifetime_against_truth(sinks[0], truth, name)
+        manifest = json.load(open(os.path.join(sinks[0], "manifest.json")))
+        rollups = json.load(open(os.path.join(sinks[0], "rollups.json")))
+        retained = sum(g["event_count"] for g in manifest["segments"])
+        check(s["events_written"] == retained + s["events_pruned"],
+              f"{name}: written {s['events_written']} != retained {retained} + pruned {s['events_pruned']}")
+        check(s["pruned_segments"] == rollups["coverage"]["pruned_segment_count"], f"{name}: pruned segments")
+        if name == "tiny":
+            check(len(manifest["segments"]) == 2, f"tiny: 2 segments retained, got {len(manifest['segments'])}")
+            check(s["events_pruned"] > 0 and s["pruned_segments"] > 0, "tiny: something was pruned")
+        check_summary_and_report(sinks[0], truth, s, name)
+
+
+def check_summary_and_report(sink, truth, lifetime, what):
+    """summary --json keeps its keys with the lifetime values, equal to the
+    ground truth, and says what was pruned; the report says it at the top."""
+    r = subprocess.run([INSPECT, "summary", "--json", sink], capture_output=True, text=True)
+    if not check(r.returncode == 0, f"{what}: summary --json: {r.stderr[-300:]}"):
+        return
+    ses = json.loads(r.stdout)["sessions"][0]
+    devs = ses["devices"]
+    for key, want in [("allocations", truth["allocs"]), ("frees", truth["frees"]),
+                      ("failed_allocations", truth["failed"]), ("oom_count", truth["oom"])]:
+        got = sum(d[key] for d in devs)
+        check(got == want, f"{what}: summary {key} {got} != truth {want}")
+    for d in devs:
+        check(d["peak_allocated_bytes"] >= d["final_allocated_bytes"], f"{what}: device {d['device_id']} peak")
+    check(ses["pruned_events"] == lifetime["events_pruned"], f"{what}: pruned_events {ses['pruned_events']}")
+    check(ses["pruned_segments"] == lifetime["pruned_segments"], f"{what}: pruned_segments")
+    check(ses["pruned_bytes"] == lifetime["pruned_bytes"], f"{what}: pruned_bytes")
+    check(ses["coverage"]["figures_from"] == "lifetime", f"{what}: figures from lifetime.json")
+    r = subprocess.run([INSPECT, "sessions", "--json", sink], capture_output=True, text=True)
+    if check(r.returncode == 0, f"{what}: sessions --json"):
+        row = json.loads(r.stdout)["sessions"][0]
+        check(row["pruned_events"] == lifetime["events_pruned"], f"{what}: sessions --json pruned_events")
+    r = subprocess.run([INSPECT, "sessions", sink], capture_output=True, text=True)
+    check(("retention deleted" in r.stdout) == (lifetime["events_pruned"] > 0), f"{what}: the sessions note")
+    r = subprocess.run([INSPECT, "events", sink, "--type", "error"], capture_output=True, text=True)
+    check(("retention deleted" in r.stderr) == (lifetime["events_pruned"] > 0), f"{what}: the events note")
+    page = os.path.join(os.path.dirname(sink), "report.html")
+    r = subprocess.run([INSPECT, "report", sink, "-o", page], capture_output=True, text=True)
+    if check(r.returncode == 0, f"{what}: report: {r.stderr[-300:]}"):
+        html = open(page).read()
+        said = "Not every event of this run is here." in html
+        check(said == (lifetime["events_pruned"] > 0), f"{what}: the report's coverage sentence (shown: {said})")
+        if said:
+            check(html.index("Not every event") < html.index("<h2"), f"{what}: the sentence is at the top")
+
+
+def t_exec_reference():
+    """A Python image allocates through a plugin, then execs workload_cuda in
+    the same directory: two sessions, and rollups.json still equals the
+    reference's (the new image read the earlier segments once)."""
+    need()
+    out = fresh("exec")
+    code = ("import ctypes, os, sys\n"
+            "lib = ctypes.CDLL(sys.argv[1], mode=os.RTLD_NOW | os.RTLD_LOCAL)\n"
+            "lib.workload_plugin_run(2, 3000, 5, None)\n"
+            "import time; time.sleep(1)  # its writer's sidecars are written by now\n"
+            "os.execv(sys.argv[2], [sys.argv[2], '--threads', '2', '--ops', '2000', '--truth', sys.argv[3]])\n")
+    r = subprocess.run([sys.executable, "-c", code, PLUGIN, WORKLOAD, os.path.join(out, "truth.json")],
+                       env=shim_env(out), capture_output=True, text=True)
+    check(r.returncode == 0, f"exec run: {r.returncode} {r.stderr[-500:]}")
+    sinks = sink_dirs(out)
+    if not check(len(sinks) == 1, f"one sink directory, got {sinks}"):
+        return
+    manifest = json.load(open(os.path.join(sinks[0], "manifest.json")))
+    check(len(manifest["sessions"]) == 2, f"two sessions, got {len(manifest['sessions'])}")
+    compare_with_reference(sinks[0], "exec")
+    doc = lifetime_of(sinks[0])
+    check(len(doc["sessions"]) == 2, f"lifetime.json keeps both images' sessions, got {len(doc['sessions'])}")
+
+
+def read_sidecars_ok(sink, what):
+    """Whatever moment a process died, each sidecar is absent or whole."""
+    sys.path.insert(0, REFERENCE)
+    from stormlog.telemetry_rollups import telemetry_rollup_file_from_dict
+    for name in ("rollups.json", "lifetime.json"):
+        p = os.path.join(sink, name)
+        if not os.path.exists(p):
+            continue
+        try:
+            doc = json.load(open(p))
+        except ValueError as e:
+            check(False, f"{what}: {name} is not whole JSON: {e}")
+            continue
+        if name == "rollups.json":
+            try:
+                telemetry_rollup_file_from_dict(doc)
+            except Exception as e:  # noqa: BLE001
+                check(False, f"{what}: the reference refuses the shape of {name}: {e}")
+    if any(n.startswith("segment-") for n in os.listdir(sink)):  # else upstream's loader refuses it too
+        r = subprocess.run([INSPECT, "summary", "--json", sink], capture_output=True, text=True)
+        check(r.returncode == 0, f"{what}: summary after kill -9: {r.returncode} {r.stderr[-300:]}")
+
+
+def t_sidecar_kill9():
+    """kill -9 at random moments while the sidecars are rewritten as often as
+    possible: what is left is always whole JSON the readers take (the
+    deterministic kill in the middle of a rewrite is tests/shim/pipeline
+    test_sidecar)."""
+    need()
+    rng = random.Random(int(ENV.get("STORMLOG_LONGRUN_SEED", "12")))
+    for i in range(int(ENV.get("STORMLOG_KILL9_ROUNDS", "8"))):
+        out = fresh(f"kill9-{i}")
+        p = subprocess.Popen([WORKLOAD, "--threads", "4", "--ops", "400000", "--seed", str(i)],
+                             env=shim_env(out, STORMLOG_SIDECAR_INTERVAL_MS=0, STORMLOG_ROLLOVER_EVENTS=300,
+                                          STORMLOG_RETENTION_FILES=3, STORMLOG_FLUSH_EVERY_EVENTS=10),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.05, 0.6))
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        for sink in sink_dirs(out):
+            read_sidecars_ok(sink, f"round {i}")
+
+
+def t_sigkill_after_rollover():
+    """SIGKILL after the first rollover under a tiny retention: lifetime.json
+    holds the figures as of its last rewrite, consistent with the rollups
+    written at the same moment."""
+    need()
+    out = fresh("sigkill")
+    p = subprocess.Popen([WORKLOAD, "--threads", "4", "--ops", "2000000", "--seed", "3", "--oom-device", "1"],
+                         env=shim_env(out, STORMLOG_ROLLOVER_EVENTS=1000, STORMLOG_RETENTION_FILES=2),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sink = None
+    deadline = time.time() + 60
+    while time.time() < deadline and p.poll() is None:
+        dirs = sink_dirs(out) if os.path.isdir(out) else []
+        if dirs and os.path.exists(os.path.join(dirs[0], "lifetime.json")):
+            try:
+                m = json.load(open(os.path.join(dirs[0], "manifest.json")))
+            except ValueError:
+                m = {"segments": []}
+            if len(m["segments"]) >= 2:
+                sink = dirs[0]
+                time.sleep(0.3)
+                break
+        time.sleep(0.02)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    if not check(sink is not None, "the run rolled over before it ended"):
+        return
+    read_sidecars_ok(sink, "sigkill")
+    s = lifetime_of(sink)["sessions"][0]
+    check(s["status"] == "running", f"lifetime.json as last written: running, got {s['status']}")
+    check(sum(d["allocations"] for d in s["devices"]) > 0, "allocations counted")
+    rollups = json.load(open(os.path.join(sink, "rollups.json")))
+    check(s["events_written"] >= rollups["coverage"]["retained_event_count"], "written covers what is retained")
+    r = subprocess.run([INSPECT, "summary", "--json", sink], capture_output=True, text=True)
+    if check(r.returncode == 0, f"summary: {r.stderr[-300:]}"):
+        ses = json.loads(r.stdout)["sessions"][0]
+        check(ses["coverage"]["writer_gone"], "the killed session is said to be interrupted")
+        check(ses["coverage"]["figures_from"] == "lifetime", "figures from the last lifetime.json")
+        for d in s["devices"]:
+            mine = [x for x in ses["devices"] if x["device_id"] == d["device_id"]]
+            if check(len(mine) == 1, f"device {d['device_id']} in the summary"):
+                check(mine[0]["allocations"] == d["allocations"] and mine[0]["oom_count"] == d["oom_count"],
+                      f"device {d['device_id']}: the summary's counts are the last lifetime.json's")
+        r = subprocess.run([INSPECT, "summary", sink], capture_output=True, text=True)
+        check("interrupted" in r.stdout, "the text summary says interrupted")
+
+
+TESTS = {name[2:]: fn for name, fn in globals().items() if name.startswith("t_")}
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] not in TESTS:
+        print("usage: longrun_tests.py " + "|".join(sorted(TESTS)))
+        sys.exit(2)
+    TESTS[sys.argv[1]]()
+    if failures:
+        print(f"{len(failures)} failure(s)")
+        sys.exit(1)
+    print("ok")
