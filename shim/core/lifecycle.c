@@ -241,6 +241,7 @@ static void start_session(sl_collector collector)
     sl_config_say_warnings();
     fill_session(&session);
     session_collector = collector;
+    sl_pipeline_set_background_task(sl_wallclock_background_tick); /* calibrates off this thread */
     if (!sl_pipeline_start(&session, &cfg->pipeline)) {
         atomic_store_explicit(&state, STATE_FAILED, memory_order_release);
         errno = saved_errno;

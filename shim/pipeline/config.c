@@ -14,14 +14,14 @@ void sl_pipeline_config_defaults(sl_pipeline_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     strcpy(cfg->output_dir, "./stormlog-out");
-    cfg->ring_capacity = 65536;
+    cfg->ring_capacity = SL_RING_CAPACITY_DEFAULT;
     cfg->flush_every_events = 50;
     cfg->flush_every_ms = 2000;
     cfg->rollover_bytes = 64ull * 1024 * 1024;
     cfg->rollover_events = 10000;
     cfg->retention_files = 8;
     cfg->retention_bytes = 512ull * 1024 * 1024;
-    cfg->shutdown_deadline_ms = 2000;
+    cfg->shutdown_deadline_ms = SL_SHUTDOWN_DEADLINE_MS_DEFAULT;
     cfg->quiet = false;
 }
 

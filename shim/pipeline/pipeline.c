@@ -72,6 +72,7 @@ static void reset_shared(void)
     sl_pipe.writer = NULL;
     sl_pipe.thread_started = false;
     sl_pipe.has_sink_dir = false;
+    atomic_store(&sl_pipe.sink_state, SL_SINK_OPENING);
 }
 
 static void reset_counters(void)
@@ -125,36 +126,37 @@ bool sl_pipeline_start(const sl_session_info *session, const sl_pipeline_config 
      * kept: the first event written reports them. */
     reset_shared();
 
-    sl_pipeline_config cfg = *cfg_in;
-    sl_pipeline_config defaults;
-    sl_pipeline_config_defaults(&defaults);
-    if (cfg.ring_capacity < SL_RING_CAPACITY_MIN || cfg.ring_capacity > SL_RING_CAPACITY_MAX
-        || (cfg.ring_capacity & (cfg.ring_capacity - 1)) != 0)
-        cfg.ring_capacity = defaults.ring_capacity;
-    if (cfg.flush_every_events == 0)
-        cfg.flush_every_events = 1;
-    if (cfg.flush_every_ms == 0)
-        cfg.flush_every_ms = 1;
-    if (cfg.rollover_events == 0)
-        cfg.rollover_events = 1;
-    if (cfg.rollover_bytes == 0)
-        cfg.rollover_bytes = 1;
-    if (cfg.retention_files == 0)
-        cfg.retention_files = 1;
-    if (cfg.retention_bytes < cfg.rollover_bytes)
-        cfg.retention_bytes = cfg.rollover_bytes;
-    if (cfg.shutdown_deadline_ms == 0)
-        cfg.shutdown_deadline_ms = defaults.shutdown_deadline_ms;
-    cfg.output_dir[sizeof cfg.output_dir - 1] = '\0';
-
+    /* Nothing large on this stack (the program's, maybe a small one): the
+     * settings are normalised in the writer's heap copy. */
     sl_writer *w = calloc(1, sizeof *w);
-    sl_ring *ring = w ? sl_ring_create(cfg.ring_capacity) : NULL;
-    char why[4600] = "out of memory";
-    char path[SL_SINK_PATH_MAX];
-    int dirfd = -1;
+    sl_ring *ring = NULL;
+    if (!w)
+        goto fail;
+    w->sink.dirfd = w->sink.segfd = -1;
+    w->cfg = *cfg_in;
+    sl_pipeline_config *cfg = &w->cfg;
+    if (cfg->ring_capacity < SL_RING_CAPACITY_MIN || cfg->ring_capacity > SL_RING_CAPACITY_MAX
+        || (cfg->ring_capacity & (cfg->ring_capacity - 1)) != 0)
+        cfg->ring_capacity = SL_RING_CAPACITY_DEFAULT;
+    if (cfg->flush_every_events == 0)
+        cfg->flush_every_events = 1;
+    if (cfg->flush_every_ms == 0)
+        cfg->flush_every_ms = 1;
+    if (cfg->rollover_events == 0)
+        cfg->rollover_events = 1;
+    if (cfg->rollover_bytes == 0)
+        cfg->rollover_bytes = 1;
+    if (cfg->retention_files == 0)
+        cfg->retention_files = 1;
+    if (cfg->retention_bytes < cfg->rollover_bytes)
+        cfg->retention_bytes = cfg->rollover_bytes;
+    if (cfg->shutdown_deadline_ms == 0)
+        cfg->shutdown_deadline_ms = SL_SHUTDOWN_DEADLINE_MS_DEFAULT;
+    cfg->output_dir[sizeof cfg->output_dir - 1] = '\0';
+
+    ring = sl_ring_create(cfg->ring_capacity);
     if (!ring)
         goto fail;
-    w->cfg = cfg;
     w->session = *session;
     w->session.session_id[sizeof w->session.session_id - 1] = '\0';
     w->session.host[sizeof w->session.host - 1] = '\0';
@@ -162,31 +164,27 @@ bool sl_pipeline_start(const sl_session_info *session, const sl_pipeline_config 
     w->ring = ring;
     w->start_realtime_ns = sl_realtime_ns();
 
-    sl_sink_share_with_group(cfg.share_group);
-    dirfd = sl_sink_dir_create(cfg.output_dir, &w->session, path, sizeof path, why, sizeof why);
-    if (dirfd < 0)
-        goto fail;
-    sl_sink_limits limits = {cfg.rollover_bytes, cfg.rollover_events, cfg.retention_files, cfg.retention_bytes};
-    if (!sl_sink_open(&w->sink, dirfd, path, &limits, cfg.quiet, why, sizeof why))
-        goto fail; /* the sink closed dirfd */
-    snprintf(sl_pipe.sink_dir, sizeof sl_pipe.sink_dir, "%s", path);
-
     atomic_store(&sl_pipe.ring, ring);
     sl_pipe.writer = w;
+    atomic_store_explicit(&sl_pipe.state, SL_PIPE_RUNNING, memory_order_release);
     if (!start_writer_thread(w)) {
-        snprintf(why, sizeof why, "cannot start the writer thread: %s", strerror(errno));
-        sl_sink_close(&w->sink, "interrupted", sl_realtime_ns());
+        sl_pipeline_warn(cfg_in->quiet, "cannot start the writer thread: %s; recording is off for this process "
+                         "(events are counted and dropped)", strerror(errno));
+        atomic_store_explicit(&sl_pipe.state, SL_PIPE_QUIET, memory_order_release);
+        /* A producer may have read the ring pointer already: keep it. */
+        sl_pipe_count_drops(SL_DEVICE_UNKNOWN, sl_ring_tail(ring), true, false);
+        retire_ring(ring);
         sl_pipe.writer = NULL;
         atomic_store(&sl_pipe.ring, NULL);
-        goto fail;
+        sl_writer_free(w);
+        errno = saved_errno;
+        return false;
     }
-    sl_pipe.has_sink_dir = true;
-    atomic_store_explicit(&sl_pipe.state, SL_PIPE_RUNNING, memory_order_release);
     errno = saved_errno;
     return true;
 
 fail:
-    sl_pipeline_warn(cfg.quiet, "%s; recording is off for this process (events are counted and dropped)", why);
+    sl_pipeline_warn(cfg_in->quiet, "out of memory; recording is off for this process (events are counted and dropped)");
     sl_ring_destroy(ring);
     sl_writer_free(w);
     atomic_store_explicit(&sl_pipe.state, SL_PIPE_QUIET, memory_order_release);
@@ -260,8 +258,11 @@ bool sl_pipeline_emit_durable(const sl_event *ev_in, uint32_t timeout_ms)
 void sl_pipeline_stop(const sl_event *stop_event, const sl_member *extra_meta, size_t extra_count)
 {
     int saved_errno = errno;
-    uint32_t expected = SL_PIPE_RUNNING;
-    if (!atomic_compare_exchange_strong(&sl_pipe.state, &expected, SL_PIPE_STOPPING)) {
+    /* QUIET with a writer thread: the writer could not open the directory
+     * and only counts; it is stopped and joined all the same. */
+    uint32_t expected = atomic_load(&sl_pipe.state);
+    bool has_writer = expected == SL_PIPE_RUNNING || (expected == SL_PIPE_QUIET && sl_pipe.thread_started);
+    if (!has_writer || !atomic_compare_exchange_strong(&sl_pipe.state, &expected, SL_PIPE_STOPPING)) {
         expected = SL_PIPE_QUIET;
         atomic_compare_exchange_strong(&sl_pipe.state, &expected, SL_PIPE_STOPPED);
         errno = saved_errno;
@@ -348,8 +349,22 @@ uint64_t sl_pipeline_dropped_device(int32_t device_id)
     return 0;
 }
 
+void sl_pipeline_set_background_task(sl_pipeline_background_fn task)
+{
+    sl_pipe.background_task = task;
+}
+
 const char *sl_pipeline_sink_dir(void)
 {
+    if (sl_pipe.thread_started && sl_pipe.writer) {
+        int64_t deadline = sl_monotonic_ns() + (int64_t)sl_pipe.writer->cfg.shutdown_deadline_ms * 1000000;
+        while (atomic_load_explicit(&sl_pipe.sink_state, memory_order_acquire) == SL_SINK_OPENING) {
+            int64_t left = deadline - sl_monotonic_ns();
+            if (left <= 0)
+                return NULL;
+            sl_futex_wait(&sl_pipe.sink_state, SL_SINK_OPENING, left);
+        }
+    }
     uint32_t st = atomic_load_explicit(&sl_pipe.state, memory_order_acquire);
     return (st == SL_PIPE_RUNNING || st == SL_PIPE_STOPPING || st == SL_PIPE_STOPPED) && sl_pipe.has_sink_dir
                ? sl_pipe.sink_dir

@@ -68,6 +68,8 @@ typedef struct sl_pipeline_config {
 
 #define SL_RING_CAPACITY_MIN 2u
 #define SL_RING_CAPACITY_MAX (1u << 24)
+#define SL_RING_CAPACITY_DEFAULT 65536u
+#define SL_SHUTDOWN_DEADLINE_MS_DEFAULT 2000u
 
 void sl_pipeline_config_defaults(sl_pipeline_config *cfg);
 
@@ -83,11 +85,15 @@ bool sl_pipeline_config_from_env(sl_pipeline_config *cfg);
 typedef const char *(*sl_pipeline_getenv_fn)(const char *name, void *ctx);
 bool sl_pipeline_config_from_getenv(sl_pipeline_config *cfg, sl_pipeline_getenv_fn getenv_fn, void *ctx);
 
-/* Creates the ring, resolves the sink directory
+/* Creates the ring and starts the writer thread; nothing else happens on
+ * the caller's thread (it is the program's: its first allocation). The
+ * writer then resolves the sink directory
  * (<output_dir>/<job_id or "local">/rank-NNNNN-<host>-<pid>/), opens it and
- * starts the writer thread. Called once per process (and once again in a fork
- * child that records). On failure to create/open the directory it prints one
- * stderr line (unless quiet) and returns false; emits then count as dropped. */
+ * writes the manifest; events emitted meanwhile wait in the ring. Called once
+ * per process (and once again in a fork child that records). Returns false
+ * when the ring or the thread cannot be had. When the writer cannot open the
+ * directory it prints one stderr line (unless quiet) and every event is
+ * counted and dropped from then on. */
 bool sl_pipeline_start(const sl_session_info *session, const sl_pipeline_config *cfg);
 
 /* Producer side: one atomic claim plus a copy; never blocks, never allocates,
@@ -127,7 +133,15 @@ void sl_pipeline_get_stats(sl_pipeline_stats *out);
 bool sl_pipeline_running(void);
 uint64_t sl_pipeline_dropped_total(void);
 uint64_t sl_pipeline_dropped_device(int32_t device_id);
-/* The sink directory in use, or NULL before start / after a failed start. */
+/* The sink directory in use, or NULL before start / after a failed start.
+ * Waits (bounded by the shutdown deadline) for the writer to have opened
+ * it: for tests and diagnostics, never called on a hook's path. */
 const char *sl_pipeline_sink_dir(void);
+
+/* A task for the writer thread besides writing (the wall clock's
+ * calibration): run once when the writer starts, then again after the
+ * nanoseconds it returns (0: never again). Set before sl_pipeline_start. */
+typedef int64_t (*sl_pipeline_background_fn)(void);
+void sl_pipeline_set_background_task(sl_pipeline_background_fn task);
 
 #endif

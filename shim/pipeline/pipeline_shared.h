@@ -49,6 +49,10 @@ typedef struct sl_pipeline_shared {
     _Atomic uint64_t stat_flushes;
     _Atomic uint64_t stat_rollovers;
     _Atomic uint64_t stat_pruned;
+    /* The writer opens the sink directory on its own thread: 0 while it
+     * does, then SL_SINK_READY or SL_SINK_FAILED (futex word). */
+    _Atomic uint32_t sink_state;
+    sl_pipeline_background_fn background_task;
     /* Owned by whoever starts/stops (the lifecycle serialises those). */
     struct sl_writer *writer;
     pthread_t thread;
@@ -56,6 +60,8 @@ typedef struct sl_pipeline_shared {
     char sink_dir[4400];
     bool has_sink_dir;
 } sl_pipeline_shared;
+
+enum { SL_SINK_OPENING = 0, SL_SINK_READY, SL_SINK_FAILED };
 
 extern sl_pipeline_shared sl_pipe;
 

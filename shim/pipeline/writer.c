@@ -39,6 +39,7 @@
 #include "futex.h"
 #include "pipeline_shared.h"
 #include "warn.h"
+#include "writer_start.h"
 
 static inline void cpu_relax(void)
 {
@@ -224,6 +225,12 @@ static bool drain(sl_writer *w, int64_t give_up_at)
             wait_for_publish(w, give_up_at);
             continue;
         }
+        if (w->discard) { /* no sink: counted, not written */
+            sl_pipe_count_drops(ev->device_id, 1, true, true);
+            sl_ring_release(w->ring);
+            w->pending_upto = w->ring->head;
+            continue;
+        }
         bool urgent = (ev->flags & SL_EVENT_F_DURABLE) || ev->type == SL_EVENT_ERROR;
         encode_one(w, ev, NULL, 0, false);
         sl_ring_release(w->ring);
@@ -251,6 +258,15 @@ static void maybe_flush(sl_writer *w, int64_t now)
         flush_all(w, now);
 }
 
+/* The background task (the wall clock's calibration) when it is due. */
+static void run_background_task(sl_writer *w, int64_t now)
+{
+    if (!sl_pipe.background_task || now < w->background_at_ns)
+        return;
+    int64_t again = sl_pipe.background_task();
+    w->background_at_ns = again > 0 ? sl_monotonic_ns() + again : INT64_MAX;
+}
+
 static void sleep_until_work(sl_writer *w, int64_t now)
 {
     int64_t timeout = (int64_t)w->cfg.flush_every_ms * 1000000;
@@ -258,6 +274,8 @@ static void sleep_until_work(sl_writer *w, int64_t now)
         timeout = w->retry_at_ns - now;
     else if (w->pending_events > 0)
         timeout = w->last_flush_ns + timeout - now;
+    if (w->background_at_ns - now < timeout)
+        timeout = w->background_at_ns - now;
     if (timeout <= 0)
         return;
 
@@ -279,6 +297,8 @@ void *sl_writer_main(void *arg)
 {
     sl_writer *w = arg;
     pthread_setname_np(pthread_self(), "stormlog-writer");
+    run_background_task(w, sl_monotonic_ns());
+    w->discard = !sl_writer_open_sink(w);
     w->last_flush_ns = sl_monotonic_ns();
     for (;;) {
         bool stopping = atomic_load_explicit(&sl_pipe.stop_requested, memory_order_acquire) != 0;
@@ -288,6 +308,7 @@ void *sl_writer_main(void *arg)
         if (stopping && (empty || now >= give_up))
             break;
         maybe_flush(w, now);
+        run_background_task(w, now);
         if (empty)
             sleep_until_work(w, now);
     }
@@ -303,6 +324,8 @@ void *sl_writer_main(void *arg)
 
 void sl_writer_finish(sl_writer *w, const sl_event *stop_event, const sl_member *extra, size_t extra_count)
 {
+    if (w->discard) /* never opened: nothing to finish */
+        return;
     if (stop_event)
         encode_one(w, stop_event, extra, extra_count, true);
     int64_t now = sl_monotonic_ns();

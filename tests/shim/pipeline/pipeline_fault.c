@@ -250,10 +250,14 @@ static void record_into(const char *output_dir)
     test_session(&s, "unwritable");
     sl_pipeline_config cfg = config_for(output_dir);
     errno = 0;
-    if (sl_pipeline_start(&s, &cfg))
+    /* The start is the writer's: the program's call succeeds, the writer
+     * then finds the directory unusable and recording goes quiet. */
+    if (!sl_pipeline_start(&s, &cfg))
         _exit(4);
     if (errno != 0)
-        _exit(6); /* a failed start leaves errno alone */
+        _exit(6); /* the start leaves errno alone */
+    if (sl_pipeline_sink_dir() != NULL || sl_pipeline_running())
+        _exit(8);
     emit_some_and_stop(100, 7);
 }
 
@@ -390,7 +394,7 @@ static void record_expecting_refusal(const char *root)
     sl_session_info s;
     test_session(&s, "symlink");
     sl_pipeline_config cfg = config_for(root);
-    if (sl_pipeline_start(&s, &cfg))
+    if (!sl_pipeline_start(&s, &cfg) || sl_pipeline_sink_dir() != NULL)
         _exit(4);
     emit_some_and_stop(10, 7);
 }
