@@ -68,7 +68,7 @@ void sl_lifecycle_apply_context(sl_event *ev)
         return;
     const sl_shim_config *cfg = sl_config();
     if (cfg->has_context)
-        sl_event_set_context(ev, cfg->context);
+        sl_event_set_context_ref(ev, cfg->context); /* kept once, not copied per event */
 }
 
 const char *sl_lifecycle_session_id(void)

@@ -15,6 +15,7 @@
 #include "futex.h"
 #include "pipeline_shared.h"
 #include "ring.h"
+#include "ring_grow.h"
 #include "sink.h"
 #include "warn.h"
 #include "writer.h"
@@ -25,17 +26,22 @@ sl_pipeline_shared sl_pipe;
  * that read the ring pointer just before a stop may still copy into it, and
  * a fork child cannot trust the parent writer's heap state. Kept reachable
  * (leak checkers see them as live) and bounded by the number of starts. */
-static sl_ring *retired_rings;
+static sl_ring *_Atomic retired_rings;
 static struct sl_writer *orphaned_writers[8];
 static unsigned orphaned_count;
 
-static void retire_ring(sl_ring *r)
+/* The writer retires rings it outgrew while a stop or a fork may retire the
+ * current one: a lock-free push. */
+void sl_pipe_retire_ring(sl_ring *r)
 {
-    if (r) {
-        r->next_retired = retired_rings;
-        retired_rings = r;
-    }
+    if (!r)
+        return;
+    sl_ring *top = atomic_load(&retired_rings);
+    do
+        r->next_retired = top;
+    while (!atomic_compare_exchange_weak(&retired_rings, &top, r));
 }
+#define retire_ring sl_pipe_retire_ring
 
 static void orphan_writer(struct sl_writer *w)
 {
@@ -154,7 +160,9 @@ bool sl_pipeline_start(const sl_session_info *session, const sl_pipeline_config 
         cfg->shutdown_deadline_ms = SL_SHUTDOWN_DEADLINE_MS_DEFAULT;
     cfg->output_dir[sizeof cfg->output_dir - 1] = '\0';
 
-    ring = sl_ring_create(cfg->ring_capacity);
+    /* Small at first (the writer faults its pages in); the writer grows it
+     * up to ring_capacity slots when the work needs more (writer_ring.c). */
+    ring = sl_ring_create(cfg->ring_capacity < SL_RING_INITIAL_SLOTS ? cfg->ring_capacity : SL_RING_INITIAL_SLOTS);
     if (!ring)
         goto fail;
     w->session = *session;
@@ -165,6 +173,8 @@ bool sl_pipeline_start(const sl_session_info *session, const sl_pipeline_config 
     w->start_realtime_ns = sl_realtime_ns();
 
     atomic_store(&sl_pipe.ring, ring);
+    atomic_store(&sl_pipe.stat_ring_slots, ring->capacity);
+    sl_pipe.ring_max = cfg->ring_capacity;
     sl_pipe.writer = w;
     atomic_store_explicit(&sl_pipe.state, SL_PIPE_RUNNING, memory_order_release);
     if (!start_writer_thread(w)) {
@@ -199,9 +209,23 @@ static bool emit_at(const sl_event *ev, uint64_t *pos)
         return false;
     }
     sl_ring *r = atomic_load_explicit(&sl_pipe.ring, memory_order_acquire);
-    switch (sl_ring_push(r, ev, pos)) {
+    sl_ring_push_result res;
+    for (;;) {
+        res = sl_ring_push(r, ev, pos);
+        /* Full: grow it (ring_grow.c); sealed: its successor. Without one
+         * (being mapped by another thread, or at the maximum) the event is
+         * dropped, never waited for. */
+        sl_ring *next = res == SL_RING_FULL ? sl_ring_grow(r, sl_pipe.ring_max, &sl_pipe.ring)
+                        : res == SL_RING_SEALED_OFF ? sl_ring_successor(r)
+                                                    : NULL;
+        if (!next)
+            break;
+        r = next;
+    }
+    switch (res) {
     case SL_RING_PUSHED:
         break;
+    case SL_RING_SEALED_OFF:
     case SL_RING_FULL:
         sl_pipe_count_drops(ev->device_id, 1, true, true);
         return false;
@@ -382,4 +406,5 @@ void sl_pipeline_get_stats(sl_pipeline_stats *out)
     out->flushes = atomic_load_explicit(&sl_pipe.stat_flushes, memory_order_relaxed);
     out->rollovers = atomic_load_explicit(&sl_pipe.stat_rollovers, memory_order_relaxed);
     out->pruned_segments = atomic_load_explicit(&sl_pipe.stat_pruned, memory_order_relaxed);
+    out->ring_slots = atomic_load_explicit(&sl_pipe.stat_ring_slots, memory_order_relaxed);
 }

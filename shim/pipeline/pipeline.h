@@ -36,8 +36,11 @@ typedef struct sl_pipeline_config {
      * named it). Below it, the job and rank directories the shim creates are
      * never followed through a symlink. */
     char output_dir[4096];
-    /* [STORMLOG_RING_CAPACITY] event slots, a power of two in
-     * [SL_RING_CAPACITY_MIN, SL_RING_CAPACITY_MAX], default 65536 (about 29 MiB). */
+    /* [STORMLOG_RING_CAPACITY] the most event slots the ring grows to, a
+     * power of two in [SL_RING_CAPACITY_MIN, SL_RING_CAPACITY_MAX], default
+     * 8192. A slot is 256 bytes (an event with a copied context or many
+     * metadata entries takes two); the ring starts at SL_RING_INITIAL_SLOTS
+     * and the writer grows it fourfold whenever it finds it half full. */
     uint32_t ring_capacity;
     /* [STORMLOG_FLUSH_EVERY_EVENTS] flush (write + fdatasync) once this many
      * events wait, default 50. Under load the writer also coalesces whatever
@@ -68,7 +71,8 @@ typedef struct sl_pipeline_config {
 
 #define SL_RING_CAPACITY_MIN 2u
 #define SL_RING_CAPACITY_MAX (1u << 24)
-#define SL_RING_CAPACITY_DEFAULT 65536u
+#define SL_RING_CAPACITY_DEFAULT 8192u
+#define SL_RING_INITIAL_SLOTS 512u
 #define SL_SHUTDOWN_DEADLINE_MS_DEFAULT 2000u
 
 void sl_pipeline_config_defaults(sl_pipeline_config *cfg);
@@ -127,6 +131,7 @@ typedef struct sl_pipeline_stats {
     uint64_t flushes;
     uint64_t rollovers;
     uint64_t pruned_segments;
+    uint64_t ring_slots;       /* slots of the ring producers use now (it grows under load) */
 } sl_pipeline_stats;
 void sl_pipeline_get_stats(sl_pipeline_stats *out);
 

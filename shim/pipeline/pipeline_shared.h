@@ -25,7 +25,8 @@ struct sl_writer;
 
 typedef struct sl_pipeline_shared {
     _Atomic uint32_t state;               /* sl_pipe_state */
-    sl_ring *_Atomic ring;
+    sl_ring *_Atomic ring;                /* the ring producers claim in (it grows: ring_grow.c) */
+    uint32_t ring_max;                    /* the most slots it may grow to */
     /* Waking the writer (futex words): see writer.c. */
     _Alignas(64) _Atomic uint32_t writer_sleeping;
     _Atomic uint32_t wake_threshold;      /* ring occupancy that is worth a wake */
@@ -49,6 +50,7 @@ typedef struct sl_pipeline_shared {
     _Atomic uint64_t stat_flushes;
     _Atomic uint64_t stat_rollovers;
     _Atomic uint64_t stat_pruned;
+    _Atomic uint64_t stat_ring_slots;
     /* The writer opens the sink directory on its own thread: 0 while it
      * does, then SL_SINK_READY or SL_SINK_FAILED (futex word). */
     _Atomic uint32_t sink_state;
@@ -67,6 +69,9 @@ extern sl_pipeline_shared sl_pipe;
 
 /* Counts n lost events: in the total, and/or for their device (-1: host;
  * ids outside -1..SL_MAX_DEVICES-1 count in the total only). */
+/* Keeps r reachable for good (a producer may still hold it). */
+void sl_pipe_retire_ring(sl_ring *r);
+
 void sl_pipe_count_drops(int32_t device_id, uint64_t n, bool total, bool per_device);
 #define SL_DEVICE_UNKNOWN INT32_MIN
 

@@ -39,6 +39,7 @@
 #include "futex.h"
 #include "pipeline_shared.h"
 #include "warn.h"
+#include "writer_ring.h"
 #include "writer_start.h"
 
 static inline void cpu_relax(void)
@@ -212,12 +213,15 @@ static bool drain(sl_writer *w, int64_t give_up_at)
 {
     bool empty = false;
     size_t budget = w->failing ? SL_WRITER_PENDING_MAX : SL_WRITER_BATCH_BYTES;
+    sl_writer_prepare_ring(w);
     while (w->pending.len < budget) {
         if (give_up_at >= 0 && sl_monotonic_ns() >= give_up_at)
             break;
         const sl_event *ev;
         sl_ring_peek_result pr = sl_ring_peek(w->ring, &ev);
         if (pr == SL_RING_EMPTY) {
+            if (sl_writer_next_ring(w))
+                continue;
             empty = true;
             break;
         }
@@ -297,6 +301,7 @@ void *sl_writer_main(void *arg)
 {
     sl_writer *w = arg;
     pthread_setname_np(pthread_self(), "stormlog-writer");
+    sl_ring_prefault(w->ring); /* the first ring's pages: here, not on a producer */
     run_background_task(w, sl_monotonic_ns());
     w->discard = !sl_writer_open_sink(w);
     w->last_flush_ns = sl_monotonic_ns();
@@ -315,7 +320,7 @@ void *sl_writer_main(void *arg)
     /* Stopping: one last flush of what was drained. What the deadline left
      * in the ring will not be written: count it. */
     flush_all(w, sl_monotonic_ns());
-    sl_pipe_count_drops(SL_DEVICE_UNKNOWN, sl_ring_tail(w->ring) - w->ring->head, true, false);
+    sl_pipe_count_drops(SL_DEVICE_UNKNOWN, sl_writer_ring_backlog(w), true, false);
     publish_stats(w);
     atomic_store_explicit(&sl_pipe.writer_parked, 1, memory_order_seq_cst);
     sl_futex_wake(&sl_pipe.writer_parked, INT_MAX);

@@ -42,6 +42,7 @@ typedef struct sl_writer {
     int64_t backoff_ns;
     unsigned failure_warnings;
     bool invalid_warned;
+    sl_ring *prefaulted;        /* the last successor ring whose pages the writer faulted in */
     bool discard;               /* the sink could not be opened: count, never write */
     int64_t background_at_ns;   /* monotonic: when the background task runs next */
 } sl_writer;
