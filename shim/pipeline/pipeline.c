@@ -75,6 +75,9 @@ static void reset_shared(void)
     atomic_store(&sl_pipe.synced_pos, 0);
     atomic_store(&sl_pipe.synced_epoch, 0);
     atomic_store(&sl_pipe.durable_waiters, 0);
+    atomic_store(&sl_pipe.sink_failing, 0);
+    atomic_store(&sl_pipe.durable_gave_up, 0);
+    atomic_store(&sl_pipe.durable_next_wait_ns, 0);
     sl_pipe.writer = NULL;
     sl_pipe.thread_started = false;
     sl_pipe.has_sink_dir = false;
@@ -94,6 +97,10 @@ static void reset_counters(void)
     atomic_store(&sl_pipe.stat_flushes, 0);
     atomic_store(&sl_pipe.stat_rollovers, 0);
     atomic_store(&sl_pipe.stat_pruned, 0);
+    atomic_store(&sl_pipe.stat_syncs, 0);
+    atomic_store(&sl_pipe.stat_durable_waits, 0);
+    atomic_store(&sl_pipe.stat_durable_timeouts, 0);
+    atomic_store(&sl_pipe.stat_durable_unwaited, 0);
 }
 
 /* The writer thread gets every signal blocked: the application's handlers
@@ -216,7 +223,7 @@ static bool emit_at(const sl_event *ev, uint64_t *pos)
          * (being mapped by another thread, or at the maximum) the event is
          * dropped, never waited for. */
         sl_ring *next = res == SL_RING_FULL ? sl_ring_grow(r, sl_pipe.ring_max, &sl_pipe.ring)
-                        : res == SL_RING_SEALED_OFF ? sl_ring_successor(r)
+                        : res == SL_RING_SEALED_OFF ? sl_ring_follow(r, &sl_pipe.ring)
                                                     : NULL;
         if (!next)
             break;
@@ -237,8 +244,11 @@ static bool emit_at(const sl_event *ev, uint64_t *pos)
     bool urgent = (ev->flags & SL_EVENT_F_DURABLE) || ev->type == SL_EVENT_ERROR;
     if (urgent)
         atomic_store_explicit(&sl_pipe.urgent, 1, memory_order_seq_cst);
+    uint64_t local = *pos;
+    if (urgent)
+        *pos += sl_ring_start(r); /* the running count durable waits compare */
     if (atomic_load_explicit(&sl_pipe.writer_sleeping, memory_order_seq_cst)) {
-        uint64_t queued = *pos + 1 - atomic_load_explicit(&r->head_published, memory_order_relaxed);
+        uint64_t queued = local + 1 - atomic_load_explicit(&r->head_published, memory_order_relaxed);
         if ((urgent || queued >= atomic_load_explicit(&sl_pipe.wake_threshold, memory_order_relaxed))
             && atomic_exchange_explicit(&sl_pipe.writer_sleeping, 0, memory_order_seq_cst))
             sl_futex_wake(&sl_pipe.writer_sleeping, 1);
@@ -260,7 +270,22 @@ bool sl_pipeline_emit_durable(const sl_event *ev_in, uint32_t timeout_ms)
     uint64_t pos;
     if (!emit_at(&ev, &pos))
         return false;
-    int64_t deadline = sl_monotonic_ns() + (int64_t)timeout_ms * 1000000;
+    /* The event is urgent: the writer writes and syncs it at once whether
+     * we wait or not. A wait is what is bounded: none while the sink is
+     * known to fail or since a wait timed out (until a sync succeeds), and
+     * one per SL_DURABLE_WAIT_EVERY_NS, whose sync carries the others'
+     * events too. A program that retries after OOM must not crawl. */
+    int64_t now = sl_monotonic_ns();
+    int64_t window = atomic_load_explicit(&sl_pipe.durable_next_wait_ns, memory_order_relaxed);
+    if (atomic_load_explicit(&sl_pipe.sink_failing, memory_order_relaxed)
+        || atomic_load_explicit(&sl_pipe.durable_gave_up, memory_order_relaxed) || now < window
+        || !atomic_compare_exchange_strong(&sl_pipe.durable_next_wait_ns, &window, now + SL_DURABLE_WAIT_EVERY_NS)) {
+        atomic_fetch_add_explicit(&sl_pipe.stat_durable_unwaited, 1, memory_order_relaxed);
+        errno = saved_errno;
+        return false;
+    }
+    atomic_fetch_add_explicit(&sl_pipe.stat_durable_waits, 1, memory_order_relaxed);
+    int64_t deadline = now + (int64_t)timeout_ms * 1000000;
     bool synced = false;
     atomic_fetch_add_explicit(&sl_pipe.durable_waiters, 1, memory_order_seq_cst);
     for (;;) {
@@ -275,6 +300,10 @@ bool sl_pipeline_emit_durable(const sl_event *ev_in, uint32_t timeout_ms)
         sl_futex_wait(&sl_pipe.synced_epoch, epoch, left);
     }
     atomic_fetch_sub_explicit(&sl_pipe.durable_waiters, 1, memory_order_seq_cst);
+    if (!synced) {
+        atomic_store_explicit(&sl_pipe.durable_gave_up, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&sl_pipe.stat_durable_timeouts, 1, memory_order_relaxed);
+    }
     errno = saved_errno;
     return synced;
 }
@@ -407,4 +436,8 @@ void sl_pipeline_get_stats(sl_pipeline_stats *out)
     out->rollovers = atomic_load_explicit(&sl_pipe.stat_rollovers, memory_order_relaxed);
     out->pruned_segments = atomic_load_explicit(&sl_pipe.stat_pruned, memory_order_relaxed);
     out->ring_slots = atomic_load_explicit(&sl_pipe.stat_ring_slots, memory_order_relaxed);
+    out->syncs = atomic_load_explicit(&sl_pipe.stat_syncs, memory_order_relaxed);
+    out->durable_waits = atomic_load_explicit(&sl_pipe.stat_durable_waits, memory_order_relaxed);
+    out->durable_timeouts = atomic_load_explicit(&sl_pipe.stat_durable_timeouts, memory_order_relaxed);
+    out->durable_unwaited = atomic_load_explicit(&sl_pipe.stat_durable_unwaited, memory_order_relaxed);
 }

@@ -42,12 +42,19 @@ typedef struct sl_pipeline_config {
      * metadata entries takes two); the ring starts at SL_RING_INITIAL_SLOTS
      * and the writer grows it fourfold whenever it finds it half full. */
     uint32_t ring_capacity;
-    /* [STORMLOG_FLUSH_EVERY_EVENTS] flush (write + fdatasync) once this many
-     * events wait, default 50. Under load the writer also coalesces whatever
-     * else is already queued (up to SL_WRITER_BATCH_BYTES) into the same flush. */
+    /* [STORMLOG_FLUSH_EVERY_EVENTS] write once this many events wait,
+     * default 50. Under load the writer also coalesces whatever else is
+     * already queued (up to SL_WRITER_BATCH_BYTES) into the same write. A
+     * written line survives the process being killed (kill -9): the kernel
+     * has it. */
     uint32_t flush_every_events;
-    /* [STORMLOG_FLUSH_EVERY_MS] flush waiting events at least this often, default 2000. */
+    /* [STORMLOG_FLUSH_EVERY_MS] write waiting events at least this often, default 2000. */
     uint32_t flush_every_ms;
+    /* [STORMLOG_FSYNC_EVERY_MS] fdatasync written lines at least this often,
+     * default 1000; 0: with every write (the old policy). Only a machine
+     * crash or power loss needs the sync. Also synced: at rollover, at stop,
+     * and before an OOM's call returns (durable events). */
+    uint32_t fsync_every_ms;
     /* [STORMLOG_ROLLOVER_BYTES] a segment is closed once it holds this many
      * bytes; a line that would take it past the limit opens the next one.
      * Default 64 MiB. */
@@ -73,6 +80,7 @@ typedef struct sl_pipeline_config {
 #define SL_RING_CAPACITY_MAX (1u << 24)
 #define SL_RING_CAPACITY_DEFAULT 8192u
 #define SL_RING_INITIAL_SLOTS 512u
+#define SL_DURABLE_WAIT_EVERY_NS (100 * 1000 * 1000)
 #define SL_SHUTDOWN_DEADLINE_MS_DEFAULT 2000u
 
 void sl_pipeline_config_defaults(sl_pipeline_config *cfg);
@@ -106,7 +114,12 @@ bool sl_pipeline_start(const sl_session_info *session, const sl_pipeline_config 
 bool sl_pipeline_emit(const sl_event *ev);
 
 /* Like emit, then waits (at most timeout_ms) until the writer has written and
- * fsynced that event: an OOM must be on disk before the failing call returns. */
+ * fsynced that event: an OOM must be on disk before the failing call returns.
+ * The waits are bounded: none while the sink is failing or since a wait
+ * timed out (until a sync succeeds again), and at most one per
+ * SL_DURABLE_WAIT_EVERY_NS; the events of the calls that did not wait are
+ * written and synced with the next flush all the same. Returns true when
+ * this call waited and the event is on disk. */
 bool sl_pipeline_emit_durable(const sl_event *ev, uint32_t timeout_ms);
 
 /* Shutdown, once: drain the ring (bounded by the configured deadline), write
@@ -123,7 +136,7 @@ void sl_pipeline_atfork_child(void);
 
 /* Counters of the writer and sink, for tests, the stop event and diagnostics. */
 typedef struct sl_pipeline_stats {
-    uint64_t written;          /* event lines the sink has written and synced */
+    uint64_t written;          /* event lines the sink has written (synced or not) */
     uint64_t dropped_total;    /* == sl_pipeline_dropped_total() */
     uint64_t abandoned_slots;  /* slots a producer claimed but never published in time */
     uint64_t invalid_events;   /* events the validator refused (dropped, counted) */
@@ -132,6 +145,10 @@ typedef struct sl_pipeline_stats {
     uint64_t rollovers;
     uint64_t pruned_segments;
     uint64_t ring_slots;       /* slots of the ring producers use now (it grows under load) */
+    uint64_t syncs;            /* fdatasyncs of segments */
+    uint64_t durable_waits;    /* durable emits that waited for their sync */
+    uint64_t durable_timeouts; /* ... and gave up at their timeout */
+    uint64_t durable_unwaited; /* durable emits that did not wait (failing sink, earlier timeout, rate) */
 } sl_pipeline_stats;
 void sl_pipeline_get_stats(sl_pipeline_stats *out);
 

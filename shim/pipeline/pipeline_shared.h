@@ -38,6 +38,12 @@ typedef struct sl_pipeline_shared {
     _Alignas(64) _Atomic uint64_t synced_pos;
     _Atomic uint32_t synced_epoch;        /* futex word, bumped after each sync */
     _Atomic uint32_t durable_waiters;
+    /* Bounded durable waits (pipeline.c): no waiting while the sink fails
+     * or after a wait timed out, until a sync succeeds; one wait per
+     * SL_DURABLE_WAIT_EVERY_NS. */
+    _Atomic uint32_t sink_failing;
+    _Atomic uint32_t durable_gave_up;
+    _Atomic int64_t durable_next_wait_ns;
     /* Drops: every event that was produced and will not be written. */
     _Alignas(64) _Atomic uint64_t drops_total;
     _Atomic uint64_t drops_host;
@@ -51,6 +57,10 @@ typedef struct sl_pipeline_shared {
     _Atomic uint64_t stat_rollovers;
     _Atomic uint64_t stat_pruned;
     _Atomic uint64_t stat_ring_slots;
+    _Atomic uint64_t stat_syncs;
+    _Atomic uint64_t stat_durable_waits;
+    _Atomic uint64_t stat_durable_timeouts;
+    _Atomic uint64_t stat_durable_unwaited;
     /* The writer opens the sink directory on its own thread: 0 while it
      * does, then SL_SINK_READY or SL_SINK_FAILED (futex word). */
     _Atomic uint32_t sink_state;

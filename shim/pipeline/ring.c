@@ -47,9 +47,9 @@
  * retires its second slot itself (RETIRED | LATE_DONE at its own position):
  * the consumer meeting that at head skips the position and frees the slot.
  *
- * Storage. A slot's seq is stored minus (base + index), so that the zeroed
- * pages of a fresh anonymous mapping read as "slot i free for position
- * base + i": nothing is initialised, and a page costs memory only once a
+ * Storage. A slot's seq is stored minus its index, so that the zeroed
+ * pages of a fresh anonymous mapping read as "slot i free for position i":
+ * nothing is initialised, and a page costs memory only once a
  * producer (or the writer's prefault) touches it.
  *
  * Memory order: claims and publishes are seq_cst so that, together with the
@@ -77,11 +77,13 @@ _Static_assert(SL_RING_COMPACT_META >= 7, "an allocation's event fits one slot")
 /* The stored form of a seq (see the storage note above). */
 static inline uint64_t enc(const sl_ring *r, uint64_t idx, uint64_t seq)
 {
-    return ((seq & ~FLAGS) - r->base - idx) | (seq & FLAGS);
+    (void)r;
+    return ((seq & ~FLAGS) - idx) | (seq & FLAGS);
 }
 static inline uint64_t dec(const sl_ring *r, uint64_t idx, uint64_t stored)
 {
-    return ((stored & ~FLAGS) + r->base + idx) | (stored & FLAGS);
+    (void)r;
+    return ((stored & ~FLAGS) + idx) | (stored & FLAGS);
 }
 static inline uint64_t seq_load(sl_ring *r, uint64_t pos, memory_order mo)
 {
@@ -105,7 +107,7 @@ static inline bool seq_cas(sl_ring *r, uint64_t pos, uint64_t *expected, uint64_
     return ok;
 }
 
-sl_ring *sl_ring_create_at(uint32_t capacity, uint64_t first_pos)
+sl_ring *sl_ring_create(uint32_t capacity)
 {
     if (capacity < 2 || (capacity & (capacity - 1)) != 0)
         return NULL;
@@ -123,10 +125,10 @@ sl_ring *sl_ring_create_at(uint32_t capacity, uint64_t first_pos)
     r->map_bytes = bytes;
     r->capacity = capacity;
     r->mask = capacity - 1;
-    r->base = (first_pos + r->mask) & ~r->mask;
-    r->head = r->base;
-    atomic_init(&r->tail, r->base);
-    atomic_init(&r->head_published, r->base);
+    atomic_init(&r->tail, 0);
+    atomic_init(&r->head_published, 0);
+    atomic_init(&r->successor, NULL);
+    atomic_init(&r->start, -1);
     return r;
 }
 
@@ -156,11 +158,6 @@ void sl_ring_drop_pages(sl_ring *r)
 uint64_t sl_ring_seal(sl_ring *r)
 {
     return atomic_fetch_or_explicit(&r->tail, SEALED, memory_order_seq_cst) & ~SEALED;
-}
-
-void sl_ring_unseal(sl_ring *r)
-{
-    atomic_fetch_and_explicit(&r->tail, ~SEALED, memory_order_seq_cst);
 }
 
 sl_ring_push_result sl_ring_push(sl_ring *r, const sl_event *ev, uint64_t *pos_out)

@@ -9,8 +9,9 @@
  * copied context); an event that needs more takes two neighbouring slots.
  * The slots are anonymous memory that nobody initialises (a zero seq means
  * "free"), so a ring costs pages only as they are used. A full ring grows:
- * it is sealed and followed by one four times bigger (ring_grow.c), and
- * positions run on across rings. */
+ * it is sealed and followed by one four times bigger (ring_grow.c); each
+ * ring counts its positions from 0 and knows where they start in the
+ * pipeline's running count. */
 #ifndef STORMLOG_SHIM_PIPELINE_RING_H
 #define STORMLOG_SHIM_PIPELINE_RING_H
 
@@ -42,7 +43,6 @@ typedef struct sl_ring {
     _Alignas(64) _Atomic uint64_t tail;   /* next position to claim (producers); SL_RING_SEALED */
     _Alignas(64) _Atomic uint64_t head_published; /* consumer's head, published now and then for occupancy checks */
     _Alignas(64) uint64_t head;           /* next position to consume (consumer only) */
-    uint64_t base;                        /* first position: a multiple of capacity */
     uint64_t mask;
     uint32_t capacity;
     unsigned span;                        /* slots of the READY event at head (consumer only) */
@@ -52,9 +52,11 @@ typedef struct sl_ring {
     size_t map_bytes;
     sl_event scratch;                     /* the READY event, copied out whole (consumer only) */
     /* Growth (ring_grow.c): the bigger ring that follows this one once it
-     * is sealed, and who may build it (0 nobody yet, 1 being built, 2 never). */
+     * is sealed, the one before, and where this ring's positions start in
+     * the pipeline's running count (-1 until computed). */
     struct sl_ring *_Atomic successor;
-    _Atomic uint32_t growing;
+    struct sl_ring *predecessor;
+    _Atomic int64_t start;
     struct sl_ring *next_retired;         /* see sl_pipeline_stop: old rings stay reachable */
 } sl_ring;
 
@@ -71,10 +73,8 @@ typedef enum sl_ring_peek_result {
     SL_RING_PENDING,   /* claimed, not yet published: wait a little, then sl_ring_abandon */
 } sl_ring_peek_result;
 
-/* capacity: a power of two >= 2. The first position is the smallest
- * multiple of capacity >= first_pos. NULL when out of memory. */
-sl_ring *sl_ring_create_at(uint32_t capacity, uint64_t first_pos);
-static inline sl_ring *sl_ring_create(uint32_t capacity) { return sl_ring_create_at(capacity, 0); }
+/* capacity: a power of two >= 2. Positions start at 0. NULL when out of memory. */
+sl_ring *sl_ring_create(uint32_t capacity);
 void sl_ring_destroy(sl_ring *r);
 
 /* Slots an event takes: 1, or 2 when it carries a copied context or more
@@ -97,10 +97,9 @@ void sl_ring_release(sl_ring *r);
  * producer published meanwhile (peek again). */
 bool sl_ring_abandon(sl_ring *r);
 
-/* No more claims; returns the end position (claims below it are still
- * drained). sl_ring_unseal undoes it (growth that could not be had). */
+/* No more claims (idempotent); returns the end position (claims below it
+ * are still drained). */
 uint64_t sl_ring_seal(sl_ring *r);
-void sl_ring_unseal(sl_ring *r);
 static inline bool sl_ring_sealed(sl_ring *r)
 {
     return (atomic_load_explicit(&r->tail, memory_order_seq_cst) & SL_RING_SEALED) != 0;

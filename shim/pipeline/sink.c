@@ -431,10 +431,24 @@ static void apply_retention(sl_sink *s)
     }
 }
 
+/* The open segment's unsynced lines to disk. */
+static int sync_segment(sl_sink *s)
+{
+    if (s->segfd < 0 || !s->unsynced)
+        return 0;
+    if (fdatasync(s->segfd) != 0)
+        return errno;
+    s->syncs++;
+    s->unsynced = false;
+    return 0;
+}
+
 void sl_sink_roll_over(sl_sink *s)
 {
     if (s->segfd < 0)
         return;
+    sync_segment(s); /* a closed segment is a synced one */
+    s->unsynced = false;
     s->manifest.segments[s->open_index].closed = true;
     close(s->segfd);
     s->segfd = -1;
@@ -461,6 +475,21 @@ static uint64_t count_newlines(const char *data, size_t len)
 int sl_sink_append(sl_sink *s, const char *data, size_t len, uint64_t events, size_t *written_bytes,
                    uint64_t *written_events)
 {
+    return sl_sink_append_ex(s, data, len, events, true, written_bytes, written_events);
+}
+
+int sl_sink_sync(sl_sink *s)
+{
+    int e = sync_segment(s);
+    if (e == 0 && s->manifest_stale && sl_sink_write_manifest(s, false))
+        s->manifest_stale = false;
+    return e;
+}
+
+int sl_sink_append_ex(sl_sink *s, const char *data, size_t len, uint64_t events, bool sync, size_t *written_bytes,
+                      uint64_t *written_events)
+{
+    uint64_t layout = s->rollovers + s->pruned_segments + s->next_index;
     size_t off = 0;
     uint64_t done_events = 0;
     int e = 0;
@@ -470,10 +499,10 @@ int sl_sink_append(sl_sink *s, const char *data, size_t len, uint64_t events, si
         sl_manifest_segment *g = &s->manifest.segments[s->open_index];
         size_t put = 0;
         e = write_all_counting(s->segfd, data + off, len - off, &put);
-        if (e == 0 && fdatasync(s->segfd) != 0) {
-            e = errno;
+        if (e == 0 && put > 0)
+            s->unsynced = true;
+        if (e == 0 && sync && (e = sync_segment(s)) != 0)
             put = 0; /* not known to be on disk: take it all back */
-        }
         if (e == 0) {
             g->event_count += events - done_events;
             g->size_bytes += len - off;
@@ -514,7 +543,14 @@ int sl_sink_append(sl_sink *s, const char *data, size_t len, uint64_t events, si
                 sl_sink_roll_over(s);
         }
         apply_retention(s);
-        sl_sink_write_manifest(s, false);
+        /* Unsynced writes leave the manifest to the next sync unless the
+         * segments changed: a reader (and recovery) counts the lines of an
+         * open segment from the file anyway. */
+        if (sync || layout != s->rollovers + s->pruned_segments + s->next_index) {
+            s->manifest_stale = !sl_sink_write_manifest(s, false);
+        } else {
+            s->manifest_stale = true;
+        }
     }
     return off == len ? 0 : (e ? e : EIO);
 }
@@ -526,6 +562,7 @@ void sl_sink_close(sl_sink *s, const char *status, int64_t ended_at_ns)
     if (s->segfd >= 0) {
         s->manifest.segments[s->open_index].closed = true;
         fdatasync(s->segfd);
+        s->unsynced = false;
         close(s->segfd);
         s->segfd = -1;
     }

@@ -34,6 +34,8 @@ typedef struct sl_writer {
     uint64_t pending_events;
     uint64_t pending_upto;      /* ring position just past the last event in pending */
     int64_t last_flush_ns;      /* monotonic */
+    int64_t last_sync_ns;       /* monotonic */
+    uint64_t written_upto;      /* ring position just past the last event written (synced or not) */
     int64_t start_realtime_ns;
     bool session_begun;
     uint64_t last_reported_drops;
@@ -42,6 +44,7 @@ typedef struct sl_writer {
     int64_t backoff_ns;
     unsigned failure_warnings;
     bool invalid_warned;
+    uint64_t ring_start;        /* where ring's positions start in the running count (ring_grow.c) */
     sl_ring *prefaulted;        /* the last successor ring whose pages the writer faulted in */
     bool discard;               /* the sink could not be opened: count, never write */
     int64_t background_at_ns;   /* monotonic: when the background task runs next */

@@ -1,5 +1,6 @@
 /* The writer's side of a growing ring (ring_grow.c): it drains a sealed
- * ring to its end, then moves on to the successor; it faults a new ring's
+ * ring to its end, then moves on to the successor (a ring is sealed only
+ * once it has one); it faults a new ring's
  * pages in ahead of the producers and gives the outgrown ring's back. */
 #include "writer_ring.h"
 
@@ -25,9 +26,10 @@ bool sl_writer_next_ring(sl_writer *w)
         return false;
     sl_ring *next = sl_ring_successor(old);
     if (!next)
-        return false; /* being mapped by a producer; next time */
+        return false;
     w->ring = next;
-    w->pending_upto = next->head;
+    w->ring_start = sl_ring_start(next);
+    w->pending_upto = w->ring_start;
     sl_ring_drop_pages(old);
     sl_pipe_retire_ring(old);
     return true;

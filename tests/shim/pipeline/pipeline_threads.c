@@ -262,7 +262,7 @@ static void *durable_produce(void *p)
         if (i % 10 == 9) {
             ev.type = SL_EVENT_ERROR;
             if (!sl_pipeline_emit_durable(&ev, 10000))
-                atomic_fetch_add(&durable_failures, 1);
+                atomic_fetch_add(&durable_failures, 1); /* did not wait (bounded waits) */
         } else {
             sl_pipeline_emit(&ev);
         }
@@ -285,16 +285,31 @@ static void scenario_durable(const char *root)
         pthread_create(&th[i], NULL, durable_produce, (void *)(intptr_t)i);
     for (int i = 0; i < 4; i++)
         pthread_join(th[i], NULL);
-    check(atomic_load(&durable_failures) == 0, "durable: %d waits timed out", atomic_load(&durable_failures));
+    /* Waits are bounded (one per SL_DURABLE_WAIT_EVERY_NS): every emit
+     * either waited and found its event synced, or did not wait at all. */
+    sl_pipeline_stats st;
+    sl_pipeline_get_stats(&st);
+    check(st.durable_timeouts == 0, "durable: %lu waits timed out", (unsigned long)st.durable_timeouts);
+    check(st.durable_waits >= 1 && st.durable_waits + st.durable_unwaited == 40,
+          "durable: %lu waited + %lu did not, of 40", (unsigned long)st.durable_waits,
+          (unsigned long)st.durable_unwaited);
+    check((uint64_t)atomic_load(&durable_failures) == st.durable_unwaited, "durable: false for each one unwaited");
+    /* The next window: a durable emit waits, and its sync carries everything
+     * the ring held before it. */
+    struct timespec pause = {0, SL_DURABLE_WAIT_EVERY_NS + 10 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    sl_event last;
+    test_event(&last, 9, 0);
+    last.type = SL_EVENT_ERROR;
+    check(sl_pipeline_emit_durable(&last, 10000), "durable: the wait of a new window");
     sink_scan_result r;
     scan_sink_dir(dir, NULL, &r);
-    /* each thread's last durable event (its 100th) is on disk, and with it
-     * everything the ring held before it: at least 100 lines */
-    check(r.lines >= 100 && r.invalid_lines == 0, "durable: only %zu lines before stop", r.lines);
+    check(r.lines == 401 && r.invalid_lines == 0, "durable: only %zu lines before stop", r.lines);
     sl_pipeline_stop(NULL, NULL, 0);
     scan_sink_dir(dir, NULL, &r);
-    check(r.lines == 400 && r.invalid_lines == 0, "durable: %zu lines at the end", r.lines);
-    printf("durable: 40 durable emits from 4 threads, all synced\n");
+    check(r.lines == 401 && r.invalid_lines == 0, "durable: %zu lines at the end", r.lines);
+    printf("durable: 40 durable emits from 4 threads (%lu waited), all synced by the next wait\n",
+           (unsigned long)st.durable_waits);
 }
 
 /* ---- dead producer ---- */
