@@ -286,7 +286,7 @@ bool sl_pipeline_emit_durable(const sl_event *ev_in, uint32_t timeout_ms)
     }
     atomic_fetch_add_explicit(&sl_pipe.stat_durable_waits, 1, memory_order_relaxed);
     int64_t deadline = now + (int64_t)timeout_ms * 1000000;
-    bool synced = false;
+    bool synced = false, timed_out = false;
     atomic_fetch_add_explicit(&sl_pipe.durable_waiters, 1, memory_order_seq_cst);
     for (;;) {
         uint32_t epoch = atomic_load_explicit(&sl_pipe.synced_epoch, memory_order_seq_cst);
@@ -295,12 +295,15 @@ bool sl_pipeline_emit_durable(const sl_event *ev_in, uint32_t timeout_ms)
             break;
         }
         int64_t left = deadline - sl_monotonic_ns();
-        if (left <= 0 || atomic_load_explicit(&sl_pipe.writer_parked, memory_order_acquire))
+        bool failing = atomic_load_explicit(&sl_pipe.sink_failing, memory_order_relaxed);
+        if (left <= 0 || failing || atomic_load_explicit(&sl_pipe.writer_parked, memory_order_acquire)) {
+            timed_out = left <= 0 && !failing;
             break;
+        }
         sl_futex_wait(&sl_pipe.synced_epoch, epoch, left);
     }
     atomic_fetch_sub_explicit(&sl_pipe.durable_waiters, 1, memory_order_seq_cst);
-    if (!synced) {
+    if (timed_out) {
         atomic_store_explicit(&sl_pipe.durable_gave_up, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&sl_pipe.stat_durable_timeouts, 1, memory_order_relaxed);
     }

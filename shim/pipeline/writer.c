@@ -60,12 +60,17 @@ static void publish_stats(sl_writer *w)
     atomic_store_explicit(&sl_pipe.stat_pruned, w->sink.pruned_segments, memory_order_relaxed);
 }
 
-static void mark_synced(uint64_t upto)
+static void wake_durable_waiters(void)
 {
-    atomic_store_explicit(&sl_pipe.synced_pos, upto, memory_order_seq_cst);
     atomic_fetch_add_explicit(&sl_pipe.synced_epoch, 1, memory_order_seq_cst);
     if (atomic_load_explicit(&sl_pipe.durable_waiters, memory_order_seq_cst) > 0)
         sl_futex_wake(&sl_pipe.synced_epoch, INT_MAX);
+}
+
+static void mark_synced(uint64_t upto)
+{
+    atomic_store_explicit(&sl_pipe.synced_pos, upto, memory_order_seq_cst);
+    wake_durable_waiters();
 }
 
 static void settle_synced(sl_writer *w, int64_t now);
@@ -97,7 +102,9 @@ static bool flush_range(sl_writer *w, size_t len, uint64_t events, int64_t now)
         if (w->backoff_ns > SL_WRITER_BACKOFF_MAX_NS)
             w->backoff_ns = SL_WRITER_BACKOFF_MAX_NS;
         w->retry_at_ns = now + w->backoff_ns;
+        /* Durable waiters stop waiting on a failing sink (pipeline.c). */
         atomic_store_explicit(&sl_pipe.sink_failing, 1, memory_order_relaxed);
+        wake_durable_waiters();
         return false;
     }
     w->failing = false;
