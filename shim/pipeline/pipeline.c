@@ -110,9 +110,18 @@ static bool start_writer_thread(sl_writer *w)
 {
     sigset_t all, old;
     sigfillset(&all);
+    /* A stack of its own size: the default follows RLIMIT_STACK, which a
+     * program may have set small, and the writer's frames (encoding, the
+     * sink) are bigger than a hook's. Pages are used as touched. */
+    pthread_attr_t attr;
+    bool have_attr = pthread_attr_init(&attr) == 0;
+    if (have_attr)
+        pthread_attr_setstacksize(&attr, SL_WRITER_STACK_BYTES);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    int e = pthread_create(&sl_pipe.thread, NULL, sl_writer_main, w);
+    int e = pthread_create(&sl_pipe.thread, have_attr ? &attr : NULL, sl_writer_main, w);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (have_attr)
+        pthread_attr_destroy(&attr);
     if (e != 0) {
         errno = e;
         return false;
@@ -326,7 +335,15 @@ void sl_pipeline_stop(const sl_event *stop_event, const sl_member *extra_meta, s
     }
     sl_writer *w = sl_pipe.writer;
     /* The writer drains until 3/4 of the deadline; the rest is for the stop
-     * event, the last flush and the manifest, done here once it parked. */
+     * event, the last flush and the manifest, which the writer also does
+     * (sl_writer_finish) before it parks: encoding takes kilobytes of
+     * stack, which the stopping thread (the program's) may not have. */
+    if (stop_event) {
+        w->stop_event = *stop_event;
+        w->has_stop_event = true;
+    }
+    w->stop_extra = extra_meta;
+    w->stop_extra_count = extra_count;
     int64_t now = sl_monotonic_ns();
     int64_t deadline = now + (int64_t)w->cfg.shutdown_deadline_ms * 1000000;
     atomic_store_explicit(&sl_pipe.stop_give_up_ns, now + (int64_t)w->cfg.shutdown_deadline_ms * 750000,
@@ -343,7 +360,6 @@ void sl_pipeline_stop(const sl_event *stop_event, const sl_member *extra_meta, s
     }
     if (atomic_load_explicit(&sl_pipe.writer_parked, memory_order_seq_cst)) {
         pthread_join(sl_pipe.thread, NULL);
-        sl_writer_finish(w, stop_event, extra_meta, extra_count);
         sl_writer_free(w);
     } else {
         /* The writer is stuck (a hung filesystem): leave it, and its session

@@ -56,7 +56,9 @@ static int write_all(int fd, const char *data, size_t len)
 static bool read_whole_file(int dirfd, const char *name, sl_buf *out)
 {
     out->len = 0;
-    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO (or a device) planted under our name must not
+     * hang the open; it is then refused as not a regular file. */
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return false;
     struct stat st;
@@ -114,7 +116,7 @@ static bool scan_segment(int dirfd, const char *name, bool cut, uint64_t *events
     *was_torn = false;
     if (!is_plain_name(name))
         return false;
-    int fd = openat(dirfd, name, (cut ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC);
+    int fd = openat(dirfd, name, (cut ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return false;
     struct stat st;
@@ -122,11 +124,17 @@ static bool scan_segment(int dirfd, const char *name, bool cut, uint64_t *events
         close(fd);
         return false;
     }
-    char buf[65536];
+    /* On the heap: no frame of the shim is big (-Wstack-usage). */
+    enum { SCAN_CHUNK = 65536 };
+    char *buf = malloc(SCAN_CHUNK);
+    if (!buf) {
+        close(fd);
+        return false;
+    }
     uint64_t count = 0, off = 0, last_newline_end = 0;
     bool line_has_content = false;
     for (;;) {
-        ssize_t r = read(fd, buf, sizeof buf);
+        ssize_t r = read(fd, buf, SCAN_CHUNK);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -151,6 +159,7 @@ static bool scan_segment(int dirfd, const char *name, bool cut, uint64_t *events
             count++; /* left in place: the reader drops it or reads it */
         }
     }
+    free(buf);
     close(fd);
     *events = count;
     *size = off;
@@ -328,7 +337,7 @@ bool sl_sink_write_manifest(sl_sink *s, bool sync)
         err = ENOMEM;
         goto fail;
     }
-    int fd = openat(s->dirfd, MANIFEST_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+    int fd = openat(s->dirfd, MANIFEST_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
                     (mode_t)sl_sink_file_mode());
     if (fd < 0) {
         err = errno;

@@ -347,6 +347,8 @@ static void sleep_until_work(sl_writer *w, int64_t now)
     atomic_store_explicit(&sl_pipe.writer_sleeping, 0, memory_order_seq_cst);
 }
 
+static void finish(sl_writer *w, const sl_event *stop_event, const sl_member *extra, size_t extra_count);
+
 void *sl_writer_main(void *arg)
 {
     sl_writer *w = arg;
@@ -371,13 +373,17 @@ void *sl_writer_main(void *arg)
      * in the ring will not be written: count it. */
     flush_all(w, sl_monotonic_ns(), true);
     sl_pipe_count_drops(SL_DEVICE_UNKNOWN, sl_writer_ring_backlog(w), true, false);
+    finish(w, w->has_stop_event ? &w->stop_event : NULL, w->stop_extra, w->stop_extra_count);
     publish_stats(w);
     atomic_store_explicit(&sl_pipe.writer_parked, 1, memory_order_seq_cst);
     sl_futex_wake(&sl_pipe.writer_parked, INT_MAX);
     return NULL;
 }
 
-void sl_writer_finish(sl_writer *w, const sl_event *stop_event, const sl_member *extra, size_t extra_count)
+/* At the end of the writer's life: the stop event (its own metadata, extra
+ * members, dropped_events_total), the last flush and sync, and the session
+ * closed with status "completed". */
+static void finish(sl_writer *w, const sl_event *stop_event, const sl_member *extra, size_t extra_count)
 {
     if (w->discard) /* never opened: nothing to finish */
         return;

@@ -1,7 +1,7 @@
 /* The writer thread: drains the ring, turns events into record lines,
  * flushes them to the sink by upstream's policy, and parks when asked to
- * stop. Its state is its own while it runs; after it parked and was joined,
- * the stopping thread finishes the session with sl_writer_finish. */
+ * stop. Its state is its own while it runs; it also writes the stop event
+ * and closes the session before it parks (sl_pipeline_stop waits for that). */
 #ifndef STORMLOG_SHIM_PIPELINE_WRITER_H
 #define STORMLOG_SHIM_PIPELINE_WRITER_H
 
@@ -22,6 +22,9 @@
 /* How long the writer waits for a claimed slot to be published before it
  * gives up on it (ring.c explains why it must give up at all). */
 #define SL_WRITER_STALL_NS (100 * 1000 * 1000)
+/* The writer thread's stack (pipeline.c). Its deepest frames (encoding a
+ * record with its metadata, about 8 KiB) fit many times over. */
+#define SL_WRITER_STACK_BYTES (256u * 1024u)
 #define SL_WRITER_BACKOFF_MIN_NS (10 * 1000 * 1000)
 #define SL_WRITER_BACKOFF_MAX_NS (1000 * 1000 * 1000)
 
@@ -46,18 +49,19 @@ typedef struct sl_writer {
     bool invalid_warned;
     uint64_t ring_start;        /* where ring's positions start in the running count (ring_grow.c) */
     sl_ring *prefaulted;        /* the last successor ring whose pages the writer faulted in */
-    bool discard;               /* the sink could not be opened: count, never write */
+    bool discard;
+    /* Set by sl_pipeline_stop before it asks the writer to stop. */
+    sl_event stop_event;
+    bool has_stop_event;
+    const sl_member *stop_extra;
+    size_t stop_extra_count;               /* the sink could not be opened: count, never write */
     int64_t background_at_ns;   /* monotonic: when the background task runs next */
 } sl_writer;
 
 void *sl_writer_main(void *writer);
 
-/* After the writer parked: writes the stop event (its own metadata, extra
- * members, dropped_events_total), flushes, and closes the session with
- * status "completed". */
-void sl_writer_finish(sl_writer *w, const sl_event *stop_event, const sl_member *extra, size_t extra_count);
 
-/* Frees what the writer owns (after sl_writer_finish, or after a start failed). */
+/* Frees what the writer owns (after it parked, or after a start failed). */
 void sl_writer_free(sl_writer *w);
 
 #endif

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "futex.h"
@@ -27,16 +28,22 @@ bool sl_writer_open_sink(sl_writer *w)
 {
     if (sl_writer_start_test_hook)
         sl_writer_start_test_hook();
-    /* The reason may quote two paths; this is the writer's stack, not the
-     * program's. */
-    char why[2 * SL_SINK_PATH_MAX] = "out of memory";
-    char path[SL_SINK_PATH_MAX];
+    /* The reason may quote two paths: on the heap, like every big buffer
+     * of the shim (-Wstack-usage). */
+    struct {
+        char why[2 * SL_SINK_PATH_MAX];
+        char path[SL_SINK_PATH_MAX];
+    } *buf = calloc(1, sizeof *buf);
+    char *why = buf ? buf->why : (char[]){"out of memory"};
+    size_t why_cap = buf ? sizeof buf->why : 0;
     sl_sink_share_with_group(w->cfg.share_group);
-    int dirfd = sl_sink_dir_create(w->cfg.output_dir, &w->session, path, sizeof path, why, sizeof why);
+    int dirfd = buf ? sl_sink_dir_create(w->cfg.output_dir, &w->session, buf->path, sizeof buf->path, why, why_cap)
+                    : -1;
     sl_sink_limits limits = {w->cfg.rollover_bytes, w->cfg.rollover_events, w->cfg.retention_files,
                              w->cfg.retention_bytes};
-    if (dirfd >= 0 && sl_sink_open(&w->sink, dirfd, path, &limits, w->cfg.quiet, why, sizeof why)) {
-        snprintf(sl_pipe.sink_dir, sizeof sl_pipe.sink_dir, "%s", path);
+    if (dirfd >= 0 && sl_sink_open(&w->sink, dirfd, buf->path, &limits, w->cfg.quiet, why, why_cap)) {
+        snprintf(sl_pipe.sink_dir, sizeof sl_pipe.sink_dir, "%s", buf->path);
+        free(buf);
         sl_pipe.has_sink_dir = true;
         publish_sink_state(SL_SINK_READY);
         return true;
@@ -44,6 +51,7 @@ bool sl_writer_open_sink(sl_writer *w)
     /* sl_sink_open closed dirfd and left the sink closed. */
     w->sink.dirfd = w->sink.segfd = -1;
     sl_pipeline_warn(w->cfg.quiet, "%s; recording is off for this process (events are counted and dropped)", why);
+    free(buf);
     uint32_t running = SL_PIPE_RUNNING;
     atomic_compare_exchange_strong(&sl_pipe.state, &running, SL_PIPE_QUIET);
     publish_sink_state(SL_SINK_FAILED);
