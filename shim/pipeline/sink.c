@@ -308,7 +308,9 @@ bool sl_sink_open(sl_sink *s, int dirfd, const char *path, const sl_sink_limits 
         if (idx >= s->next_index)
             s->next_index = idx + 1;
     }
-    if (!sl_sink_write_manifest(s, true)) {
+    /* Not synced: it holds no line yet, and the first sync (or the close)
+     * makes it durable; a sync here would cost every short process two. */
+    if (!sl_sink_write_manifest(s, false)) {
         snprintf(why, why_cap, "cannot write %s/" MANIFEST_NAME ": %s", path, strerror(errno));
         sl_manifest_free(&s->manifest);
         sl_buf_free(&s->scratch);
@@ -570,7 +572,7 @@ void sl_sink_close(sl_sink *s, const char *status, int64_t ended_at_ns)
         return;
     if (s->segfd >= 0) {
         s->manifest.segments[s->open_index].closed = true;
-        fdatasync(s->segfd);
+        sync_segment(s);
         s->unsynced = false;
         close(s->segfd);
         s->segfd = -1;

@@ -371,7 +371,7 @@ void *sl_writer_main(void *arg)
     }
     /* Stopping: one last flush of what was drained. What the deadline left
      * in the ring will not be written: count it. */
-    flush_all(w, sl_monotonic_ns(), true);
+    flush_all(w, sl_monotonic_ns(), false); /* finish syncs once, with the stop event */
     sl_pipe_count_drops(SL_DEVICE_UNKNOWN, sl_writer_ring_backlog(w), true, false);
     finish(w, w->has_stop_event ? &w->stop_event : NULL, w->stop_extra, w->stop_extra_count);
     publish_stats(w);

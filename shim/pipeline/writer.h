@@ -13,9 +13,9 @@
 #include "ring.h"
 #include "sink.h"
 
-/* Under load, one flush takes whatever is queued up to this many bytes:
- * one fdatasync per batch instead of one per flush_every_events. */
-#define SL_WRITER_BATCH_BYTES (4u << 20)
+/* Under load, one write takes whatever is queued up to this many bytes
+ * (about 2,500 events): large writes, and a bounded buffer (peak RSS). */
+#define SL_WRITER_BATCH_BYTES (1u << 20)
 /* While writes fail (disk full), at most this much waits in memory; after
  * that the ring fills and producers drop (counted), never wait. */
 #define SL_WRITER_PENDING_MAX (2u * SL_WRITER_BATCH_BYTES)
