@@ -17,20 +17,18 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "bench_child.h"
 
 typedef unsigned int cudaError_t;
 cudaError_t cudaMalloc(void **ptr, size_t size);
 cudaError_t cudaFree(void *ptr);
-
-extern char **environ;
 
 #define MAX_THREADS 64
 #define MAX_REPEATS 101
@@ -85,8 +83,6 @@ static void *run(void *arg)
     return NULL;
 }
 
-static double median(double *v, int n);
-
 static long vm_hwm_kib(void)
 {
     FILE *f = fopen("/proc/self/status", "r");
@@ -131,7 +127,7 @@ static int child_main(int threads, long pairs)
     double slowest = 0;
     for (int i = 0; i < threads; i++)
         slowest = firsts[i] > slowest ? firsts[i] : slowest;
-    printf("%.1f %.1f %.2f %.2f %ld\n", slowest, median(firsts, threads), (double)early / per, (double)late / per,
+    printf("%.1f %.1f %.2f %.2f %ld\n", slowest, bench_median(firsts, threads), (double)early / per, (double)late / per,
            vm_hwm_kib());
     return 0;
 }
@@ -142,67 +138,6 @@ static int one_main(void)
     return cudaMalloc(&p, 256) != 0 || cudaFree(p) != 0;
 }
 
-/* Spawns self with args, with or without the shim; returns wall ns, and
- * the child's first stdout line in out (may be NULL). -1 on failure. */
-static int64_t spawn(const char *self, const char *shim, char *const *args, const char *out_dir, char *out,
-                     size_t out_cap)
-{
-    char preload[4200], output[4200];
-    snprintf(preload, sizeof preload, "LD_PRELOAD=%s", shim ? shim : "");
-    snprintf(output, sizeof output, "STORMLOG_OUTPUT_DIR=%s", out_dir);
-    char *env[512];
-    size_t n = 0;
-    for (char **e = environ; *e != NULL && n < 500; e++)
-        if (strncmp(*e, "LD_PRELOAD=", 11) != 0 && strncmp(*e, "STORMLOG_OUTPUT_DIR=", 20) != 0)
-            env[n++] = *e;
-    if (shim)
-        env[n++] = preload;
-    env[n++] = output;
-    env[n] = NULL;
-    int fds[2];
-    if (pipe(fds) != 0)
-        return -1;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&actions, fds[0]);
-    pid_t pid;
-    int64_t start = clock_ns(CLOCK_MONOTONIC);
-    int rc = posix_spawn(&pid, self, &actions, NULL, args, env);
-    posix_spawn_file_actions_destroy(&actions);
-    close(fds[1]);
-    if (rc != 0) {
-        close(fds[0]);
-        return -1;
-    }
-    char buf[256] = {0};
-    ssize_t got = read(fds[0], buf, sizeof buf - 1);
-    close(fds[0]);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    int64_t wall = clock_ns(CLOCK_MONOTONIC) - start;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return -1;
-    if (out) {
-        if (got <= 0)
-            return -1;
-        snprintf(out, out_cap, "%s", buf);
-    }
-    return wall;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, compare_doubles);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "--child") == 0)
@@ -210,36 +145,17 @@ int main(int argc, char **argv)
     if (argc == 2 && strcmp(argv[1], "--one") == 0)
         return one_main();
 
-    const char *shim = STORMLOG_SHIM_PATH;
-    int repeats = 7;
-    long pairs = 30000;
-    int thread_counts[8] = {1, 8};
-    int thread_count_n = 2;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--shim") == 0) {
-            shim = argv[i + 1];
-        } else if (strcmp(argv[i], "--repeats") == 0) {
-            repeats = atoi(argv[i + 1]);
-        } else if (strcmp(argv[i], "--pairs") == 0) {
-            pairs = atol(argv[i + 1]);
-        } else if (strcmp(argv[i], "--threads") == 0) {
-            thread_count_n = 0;
-            for (char *tok = strtok(argv[i + 1], ","); tok && thread_count_n < 8; tok = strtok(NULL, ","))
-                thread_counts[thread_count_n++] = atoi(tok);
-        } else {
-            fprintf(stderr, "usage: %s [--shim PATH] [--repeats R] [--threads T,T..] [--pairs N]\n", argv[0]);
-            return 2;
-        }
-    }
-    if (repeats < 1 || repeats > MAX_REPEATS || pairs < 1) {
-        fprintf(stderr, "startup_bench: bad --repeats or --pairs\n");
+    bench_options o = {STORMLOG_SHIM_PATH, 30000, 7, {1, 8}, 2};
+    if (bench_parse_options(argc, argv, MAX_REPEATS, &o) != 0)
         return 2;
-    }
+    const char *shim = o.shim;
+    long pairs = o.pairs;
+    int repeats = o.repeats;
+    int *thread_counts = o.threads;
+    int thread_count_n = o.thread_count;
     char self[4096];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len <= 0)
+    if (!bench_self_path(self, sizeof self))
         return 1;
-    self[len] = '\0';
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/stormlog-startup-%d", tmp, (int)getpid());
@@ -267,14 +183,14 @@ int main(int argc, char **argv)
                 double(*into)[MAX_REPEATS] = side ? with : bare;
                 char line[256];
                 double f[FIGURES];
-                if (spawn(self, use, child_args, dir, line, sizeof line) < 0
+                if (bench_run_child(child_args, use, dir, NULL, line, sizeof line) < 0
                     || sscanf(line, "%lf %lf %lf %lf %lf", &f[0], &f[1], &f[2], &f[3], &f[4]) != FIGURES) {
                     fprintf(stderr, "startup_bench: a run failed\n");
                     return 1;
                 }
                 for (int k = 0; k < FIGURES; k++)
                     into[k][r] = f[k];
-                int64_t wall = spawn(self, use, one_args, dir, NULL, 0);
+                int64_t wall = bench_run_child(one_args, use, dir, NULL, NULL, 0);
                 if (wall < 0) {
                     fprintf(stderr, "startup_bench: a one-allocation run failed\n");
                     return 1;
@@ -287,7 +203,7 @@ int main(int argc, char **argv)
             }
         }
         for (int k = 0; k <= FIGURES; k++) {
-            double b = median(bare[k], repeats), s = median(with[k], repeats);
+            double b = bench_median(bare[k], repeats), s = bench_median(with[k], repeats);
             printf("%-38s %7d %12.1f %12.1f %12.1f\n", names[k], threads, b, s, s - b);
         }
     }

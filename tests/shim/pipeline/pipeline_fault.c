@@ -293,14 +293,21 @@ static void scenario_unwritable(const char *root)
 
 static rlim_t fsize_limit;
 
-static void record_under_fsize(const char *root)
+/* This process's files stop at `limit` bytes: writes past it fail with
+ * EFBIG (SIGXFSZ ignored), as on a full disk. Then a session of id. */
+static sl_pipeline_config session_under_fsize(rlim_t limit, const char *root, sl_session_info *s, const char *id)
 {
-    struct rlimit rl = {fsize_limit, fsize_limit};
+    struct rlimit rl = {limit, limit};
     signal(SIGXFSZ, SIG_IGN);
     setrlimit(RLIMIT_FSIZE, &rl);
+    test_session(s, id);
+    return config_for(root);
+}
+
+static void record_under_fsize(const char *root)
+{
     sl_session_info s;
-    test_session(&s, "fsize");
-    sl_pipeline_config cfg = config_for(root);
+    sl_pipeline_config cfg = session_under_fsize(fsize_limit, root, &s, "fsize");
     cfg.retention_files = 1000;
     cfg.flush_every_events = 20;
     cfg.shutdown_deadline_ms = 1000;
@@ -337,12 +344,8 @@ static void record_under_fsize(const char *root)
 
 static void oom_probe_on_failing_disk(const char *root)
 {
-    struct rlimit rl = {512, 512};
-    signal(SIGXFSZ, SIG_IGN);
-    setrlimit(RLIMIT_FSIZE, &rl);
     sl_session_info s;
-    test_session(&s, "oomdisk");
-    sl_pipeline_config cfg = config_for(root);
+    sl_pipeline_config cfg = session_under_fsize(512, root, &s, "oomdisk");
     cfg.shutdown_deadline_ms = 1000;
     if (!sl_pipeline_start(&s, &cfg) || !sl_pipeline_sink_dir())
         _exit(3);
