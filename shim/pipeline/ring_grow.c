@@ -18,6 +18,8 @@
  * to the kernel (writer_ring.c). */
 #include "ring_grow.h"
 
+#include <errno.h>
+
 static sl_ring *advance(sl_ring *r, sl_ring *next, sl_ring *_Atomic *current)
 {
     sl_ring_seal(r);
@@ -34,7 +36,9 @@ sl_ring *sl_ring_grow(sl_ring *r, uint32_t max, sl_ring *_Atomic *current)
     if (r->capacity >= max)
         return NULL;
     uint32_t cap = r->capacity * 4 < max ? r->capacity * 4 : max;
+    int saved_errno = errno; /* the program's: mmap may leave its own */
     sl_ring *candidate = sl_ring_create(cap);
+    errno = saved_errno;
     if (!candidate)
         return NULL;
     candidate->predecessor = r;
@@ -44,6 +48,7 @@ sl_ring *sl_ring_grow(sl_ring *r, uint32_t max, sl_ring *_Atomic *current)
         next = candidate;
     } else {
         sl_ring_destroy(candidate); /* another producer's won */
+        errno = saved_errno;
         next = none;
     }
     return advance(r, next, current);
