@@ -41,7 +41,6 @@ void sl_pipe_retire_ring(sl_ring *r)
         r->next_retired = top;
     while (!atomic_compare_exchange_weak(&retired_rings, &top, r));
 }
-#define retire_ring sl_pipe_retire_ring
 
 static void orphan_writer(struct sl_writer *w)
 {
@@ -176,8 +175,8 @@ bool sl_pipeline_start(const sl_session_info *session, const sl_pipeline_config 
         cfg->shutdown_deadline_ms = SL_SHUTDOWN_DEADLINE_MS_DEFAULT;
     cfg->output_dir[sizeof cfg->output_dir - 1] = '\0';
 
-    /* Small at first (the writer faults its pages in); the writer grows it
-     * up to ring_capacity slots when the work needs more (writer_ring.c). */
+    /* Small at first (the writer faults its pages in); it grows up to
+     * ring_capacity slots when the work needs more (ring_grow.c). */
     ring = sl_ring_create(cfg->ring_capacity < SL_RING_INITIAL_SLOTS ? cfg->ring_capacity : SL_RING_INITIAL_SLOTS);
     if (!ring)
         goto fail;
@@ -199,7 +198,7 @@ bool sl_pipeline_start(const sl_session_info *session, const sl_pipeline_config 
         atomic_store_explicit(&sl_pipe.state, SL_PIPE_QUIET, memory_order_release);
         /* A producer may have read the ring pointer already: keep it. */
         sl_pipe_count_drops(SL_DEVICE_UNKNOWN, sl_ring_tail(ring), true, false);
-        retire_ring(ring);
+        sl_pipe_retire_ring(ring);
         sl_pipe.writer = NULL;
         atomic_store(&sl_pipe.ring, NULL);
         sl_writer_free(w);
@@ -370,7 +369,7 @@ void sl_pipeline_stop(const sl_event *stop_event, const sl_member *extra_meta, s
     }
     sl_pipe.writer = NULL;
     sl_pipe.thread_started = false;
-    retire_ring(atomic_load(&sl_pipe.ring));
+    sl_pipe_retire_ring(atomic_load(&sl_pipe.ring));
     atomic_store_explicit(&sl_pipe.state, SL_PIPE_STOPPED, memory_order_release);
     errno = saved_errno;
 }
@@ -395,7 +394,7 @@ void sl_pipeline_atfork_child(void)
         sl_sink_forget_fds(&w->sink);
         orphan_writer(w);
     }
-    retire_ring(atomic_load(&sl_pipe.ring));
+    sl_pipe_retire_ring(atomic_load(&sl_pipe.ring));
     reset_shared();
     reset_counters();
     atomic_store(&sl_pipe.state, SL_PIPE_IDLE);
