@@ -1,10 +1,9 @@
 /* The ring's memory: untouched pages until used, compact one-slot events and
  * two-slot ones in order, and growth (a full ring is sealed and followed by
- * a bigger one) that keeps claim order and runs positions on. */
+ * a bigger one) that keeps claim order and runs positions on. Growth by
+ * several producers at once: pipeline_threads grow (it runs under TSan). */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
-#include <pthread.h>
-#include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -136,80 +135,4 @@ Test(ring_memory, a_full_ring_grows_and_events_keep_their_order)
     sl_ring_destroy(first);
     sl_ring_destroy(mid);
     sl_ring_destroy(last);
-}
-
-/* Eight producers fill a 2-slot ring that grows to 65536 while one consumer
- * follows it: nothing lost (it never reaches its maximum), each producer's
- * events in its own order, every ring drained before the next. */
-enum { PRODUCERS = 8, PER_PRODUCER = 20000 };
-static sl_ring *_Atomic growing_ring;
-static _Atomic int producers_left;
-
-static void *grow_produce(void *arg)
-{
-    int id = (int)(intptr_t)arg;
-    for (int64_t i = 0; i < PER_PRODUCER; i++) {
-        sl_event e = numbered(i, id % 2 ? SL_EVENT_META_MAX : 2, false); /* one and two slots */
-        e.device_id = id;
-        sl_ring *r = atomic_load(&growing_ring);
-        uint64_t pos;
-        sl_ring_push_result res;
-        while ((res = sl_ring_push(r, &e, &pos)) != SL_RING_PUSHED) {
-            sl_ring *next = res == SL_RING_FULL ? sl_ring_grow(r, 65536, &growing_ring) : sl_ring_follow(r, &growing_ring);
-            if (!next) { /* full at 65536: the consumer catches up */
-                sched_yield();
-                r = atomic_load(&growing_ring);
-                continue;
-            }
-            r = next;
-        }
-    }
-    atomic_fetch_sub(&producers_left, 1);
-    return NULL;
-}
-
-Test(ring_memory, producers_grow_it_together_and_nothing_is_lost_or_reordered, .timeout = 120)
-{
-    sl_ring *first = sl_ring_create(2);
-    atomic_store(&growing_ring, first);
-    atomic_store(&producers_left, PRODUCERS);
-    pthread_t th[PRODUCERS];
-    for (int i = 0; i < PRODUCERS; i++)
-        cr_assert_eq(pthread_create(&th[i], NULL, grow_produce, (void *)(intptr_t)i), 0);
-    int64_t next_seq[PRODUCERS] = {0};
-    int64_t total = 0;
-    sl_ring *r = first;
-    sl_ring *rings[32];
-    int nrings = 0;
-    rings[nrings++] = r;
-    for (;;) {
-        const sl_event *ev;
-        sl_ring_peek_result pr = sl_ring_peek(r, &ev);
-        if (pr == SL_RING_READY) {
-            cr_assert_eq(ev->allocated_bytes, next_seq[ev->device_id], "producer %d in order", ev->device_id);
-            next_seq[ev->device_id]++;
-            total++;
-            sl_ring_release(r);
-            continue;
-        }
-        if (pr == SL_RING_PENDING) {
-            sched_yield();
-            continue;
-        }
-        if (sl_ring_sealed(r) && r->head == sl_ring_tail(r) && sl_ring_successor(r)) {
-            r = sl_ring_successor(r);
-            cr_assert_lt(nrings, 32);
-            rings[nrings++] = r;
-            continue;
-        }
-        if (atomic_load(&producers_left) == 0 && sl_ring_peek(r, &ev) == SL_RING_EMPTY && !sl_ring_sealed(r))
-            break;
-        sched_yield();
-    }
-    for (int i = 0; i < PRODUCERS; i++)
-        pthread_join(th[i], NULL);
-    cr_expect_eq(total, (int64_t)PRODUCERS * PER_PRODUCER);
-    cr_expect_gt(nrings, 1, "it grew");
-    for (int i = 0; i < nrings; i++)
-        sl_ring_destroy(rings[i]);
 }
