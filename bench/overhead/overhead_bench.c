@@ -21,21 +21,19 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "bench_child.h"
 
 typedef unsigned int cudaError_t;
 cudaError_t cudaMalloc(void **ptr, size_t size);
 cudaError_t cudaFree(void *ptr);
 cudaError_t cudaSetDevice(int device);
-
-extern char **environ;
 
 #define MAX_THREADS 64
 #define MAX_REPEATS 101
@@ -144,58 +142,15 @@ static int remove_tree(const char *dir)
 static int measure(const char *self, const char *shim, int threads, long pairs, const char *out_dir, double *cpu,
                    double *wall)
 {
-    char threads_arg[16], pairs_arg[32], preload[4200], output[4200];
+    char threads_arg[16], pairs_arg[32];
     snprintf(threads_arg, sizeof threads_arg, "%d", threads);
     snprintf(pairs_arg, sizeof pairs_arg, "%ld", pairs);
-    snprintf(preload, sizeof preload, "LD_PRELOAD=%s", shim ? shim : "");
-    snprintf(output, sizeof output, "STORMLOG_OUTPUT_DIR=%s", out_dir);
-    /* The environment: ours, minus LD_PRELOAD, plus the shim's settings. */
-    char *env[512];
-    size_t n = 0;
-    for (char **e = environ; *e != NULL && n < 500; e++)
-        if (strncmp(*e, "LD_PRELOAD=", 11) != 0 && strncmp(*e, "STORMLOG_OUTPUT_DIR=", 20) != 0)
-            env[n++] = *e;
-    if (shim != NULL)
-        env[n++] = preload;
-    env[n++] = output;
-    env[n++] = "STORMLOG_RETENTION_FILES=1000000";
-    env[n] = NULL;
     char *argv[] = {(char *)self, "--child", threads_arg, pairs_arg, NULL};
-    int fds[2];
-    if (pipe(fds) != 0)
-        return -1;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&actions, fds[0]);
-    pid_t pid;
-    int rc = posix_spawn(&pid, self, &actions, NULL, argv, env);
-    posix_spawn_file_actions_destroy(&actions);
-    close(fds[1]);
-    if (rc != 0) {
-        close(fds[0]);
-        return -1;
-    }
-    char buf[256] = {0};
-    ssize_t got = read(fds[0], buf, sizeof buf - 1);
-    close(fds[0]);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (got <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || sscanf(buf, "%lf %lf", cpu, wall) != 2)
+    static const char *const extra[] = {"STORMLOG_RETENTION_FILES=1000000", NULL};
+    char buf[256];
+    if (bench_run_child(argv, shim, out_dir, extra, buf, sizeof buf) < 0 || sscanf(buf, "%lf %lf", cpu, wall) != 2)
         return -1;
     return 0;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, compare_doubles);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 int main(int argc, char **argv)
@@ -203,36 +158,17 @@ int main(int argc, char **argv)
     if (argc == 4 && strcmp(argv[1], "--child") == 0)
         return child_main(atoi(argv[2]), atol(argv[3]));
 
-    const char *shim = STORMLOG_SHIM_PATH;
-    long pairs = 200000;
-    int repeats = 7;
-    int thread_counts[8] = {1, 8};
-    int thread_count_n = 2;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--shim") == 0)
-            shim = argv[i + 1];
-        else if (strcmp(argv[i], "--pairs") == 0)
-            pairs = atol(argv[i + 1]);
-        else if (strcmp(argv[i], "--repeats") == 0)
-            repeats = atoi(argv[i + 1]);
-        else if (strcmp(argv[i], "--threads") == 0) {
-            thread_count_n = 0;
-            for (char *tok = strtok(argv[i + 1], ","); tok && thread_count_n < 8; tok = strtok(NULL, ","))
-                thread_counts[thread_count_n++] = atoi(tok);
-        } else {
-            fprintf(stderr, "usage: %s [--shim PATH] [--pairs N] [--repeats R] [--threads T,T..]\n", argv[0]);
-            return 2;
-        }
-    }
-    if (repeats < 1 || repeats > MAX_REPEATS || pairs < 1) {
-        fprintf(stderr, "overhead_bench: bad --repeats or --pairs\n");
+    bench_options o = {STORMLOG_SHIM_PATH, 200000, 7, {1, 8}, 2};
+    if (bench_parse_options(argc, argv, MAX_REPEATS, &o) != 0)
         return 2;
-    }
+    const char *shim = o.shim;
+    long pairs = o.pairs;
+    int repeats = o.repeats;
+    int *thread_counts = o.threads;
+    int thread_count_n = o.thread_count;
     char self[4096];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len <= 0)
+    if (!bench_self_path(self, sizeof self))
         return 1;
-    self[len] = '\0';
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 
     printf("overhead_bench: %ld pairs per thread, median of %d runs, shim %s\n", pairs, repeats, shim);
@@ -256,9 +192,9 @@ int main(int argc, char **argv)
             dropped = d > dropped ? d : dropped;
             remove_tree(dir);
         }
-        double bc = median(bare_cpu, repeats), sc = median(shim_cpu, repeats);
+        double bc = bench_median(bare_cpu, repeats), sc = bench_median(shim_cpu, repeats);
         printf("%7d %14.1f %14.1f %14.1f %8.2f %16.1f %16.1f %10lld\n", threads, bc, sc, sc - bc, sc / bc,
-               median(bare_wall, repeats), median(shim_wall, repeats), dropped);
+               bench_median(bare_wall, repeats), bench_median(shim_wall, repeats), dropped);
     }
     return 0;
 }

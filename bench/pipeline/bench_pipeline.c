@@ -3,14 +3,17 @@
  *   bench_pipeline [output_dir] [events]
  *
  * Prints, for this machine:
- *   - the ceiling: write(2) + fdatasync throughput of the sink's batch size
- *     into output_dir, as MB/s and as events/s at our line size;
+ *   - the disk's ceilings into output_dir, as events/s at our line size:
+ *     write(2) alone, write + fdatasync per 1 MiB, and write + fdatasync
+ *     per 50 lines (the old policy's cadence);
  *   - the encoder alone (event -> validated canonical line), events/s;
  *   - producer side: ns per sl_pipeline_emit, uncontended, into a ring with
  *     room (median of repeats);
  *   - end to end: events/s from the first emit until stop() returned with
- *     everything on disk, with 1 and 8 producers (a producer that finds the
- *     ring full retries: the bench wants throughput, not drops).
+ *     everything on disk, with 1 and 8 producers, under the default
+ *     durability policy and with an fdatasync after every write (a producer
+ *     that finds the ring full retries: the bench wants throughput, not
+ *     drops).
  * Numbers only; nothing here is a pass/fail test. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,6 +21,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,29 +104,35 @@ static size_t line_size(void)
     return n;
 }
 
-static double write_ceiling(const char *dir, double *mb_s)
+/* Bytes/s of write(2) into dir in chunks of `chunk` bytes, with an
+ * fdatasync after each when sync. */
+static double write_ceiling(const char *dir, size_t chunk, bool sync)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/bench-ceiling.tmp", dir);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0)
         return 0;
-    size_t chunk = 4u << 20;
     char *buf = malloc(chunk);
     memset(buf, 'x', chunk);
-    int rounds = 64;
+    size_t total = 256u << 20, done = 0;
+    if (sync && chunk < (64u << 10))
+        total = 2000 * chunk; /* a sync per small chunk: a few seconds' worth */
     double t0 = now_s();
-    for (int i = 0; i < rounds; i++) {
+    while (done < total) {
         if (write(fd, buf, chunk) < 0)
             break;
-        fdatasync(fd);
+        if (sync)
+            fdatasync(fd);
+        done += chunk;
     }
+    if (!sync)
+        fdatasync(fd); /* what the page cache held is the disk's too */
     double t = now_s() - t0;
     close(fd);
     unlink(path);
     free(buf);
-    *mb_s = (double)chunk * rounds / t / 1e6;
-    return (double)chunk * rounds / t;
+    return (double)done / t;
 }
 
 static double encoder_rate(void)
@@ -167,8 +177,12 @@ static double emit_ns(const char *dir)
         for (int i = 0; i < BATCH; i++)
             sl_pipeline_emit(&evs[i & 63]);
         per[r] = (now_s() - t0) / BATCH * 1e9;
-        /* let the writer drain before the next repeat: a durable emit waits for it */
+        /* let the writer drain before the next repeat (an urgent event wakes it) */
         sl_pipeline_emit_durable(&evs[0], 10000);
+        sl_pipeline_stats st;
+        for (sl_pipeline_get_stats(&st); st.written + st.dropped_total < (uint64_t)(r + 1) * (BATCH + 1);
+             sl_pipeline_get_stats(&st))
+            usleep(1000);
     }
     sl_pipeline_stop(NULL, NULL, 0);
     return median(per, REPEATS);
@@ -195,14 +209,17 @@ static void *produce(void *p)
     return NULL;
 }
 
-static double end_to_end(const char *dir, int producers, uint64_t events, uint64_t *flushes)
+static double end_to_end(const char *dir, int producers, uint64_t events, uint32_t fsync_every_ms, uint64_t *flushes,
+                         uint64_t *syncs)
 {
     char id[40];
+    static int run;
     snprintf(id, sizeof id, "bench-e2e-%d", producers);
     sl_session_info s;
     session(&s, id);
-    s.pid = getpid() * 100 + producers; /* a directory per run */
+    s.pid = getpid() * 100 + ++run; /* a directory per run */
     sl_pipeline_config cfg = config(dir, 1u << 16);
+    cfg.fsync_every_ms = fsync_every_ms;
     cfg.retention_bytes = UINT64_C(1) << 40;
     cfg.retention_files = 100000;
     if (!sl_pipeline_start(&s, &cfg))
@@ -221,6 +238,7 @@ static double end_to_end(const char *dir, int producers, uint64_t events, uint64
     sl_pipeline_stats st;
     sl_pipeline_get_stats(&st);
     *flushes = st.flushes;
+    *syncs = st.syncs;
     return (double)st.written / t;
 }
 
@@ -231,21 +249,36 @@ int main(int argc, char **argv)
     mkdir(dir, 0700);
 
     size_t line = line_size();
-    double mb_s = 0;
-    double ceiling = write_ceiling(dir, &mb_s);
+    double write_only = write_ceiling(dir, 1u << 20, false);
+    double write_sync = write_ceiling(dir, 1u << 20, true);
+    double write_sync_50 = write_ceiling(dir, 50 * line, true);
     double enc = encoder_rate();
     double ns = emit_ns(dir);
-    uint64_t f1 = 0, f8 = 0;
-    double e1 = end_to_end(dir, 1, events, &f1);
-    double e8 = end_to_end(dir, 8, events, &f8);
+    static const struct {
+        const char *label;
+        uint32_t fsync_ms;
+    } policies[] = {{"default (write every 50 / 2 s, fsync every 1 s)", 1000}, {"fsync with every write", 0}};
+    double rate[2][2];
+    uint64_t flushes[2][2], syncs[2][2];
+    for (int p = 0; p < 2; p++)
+        for (int k = 0; k < 2; k++)
+            rate[p][k] = end_to_end(dir, k ? 8 : 1, events, policies[p].fsync_ms, &flushes[p][k], &syncs[p][k]);
 
     printf("bench_pipeline: %s, %zu-byte lines, %lu events per end-to-end run\n", dir, line, (unsigned long)events);
-    printf("%-46s %14s\n", "measure", "value");
-    printf("%-46s %11.0f MB/s\n", "ceiling: write+fdatasync, 4 MiB batches", mb_s);
-    printf("%-46s %9.0f events/s\n", "ceiling in events at this line size", ceiling / (double)line);
-    printf("%-46s %9.0f events/s\n", "encoder alone (validate + canonical line)", enc);
-    printf("%-46s %12.1f ns\n", "producer: sl_pipeline_emit, uncontended (median)", ns);
-    printf("%-46s %9.0f events/s  (%lu flushes)\n", "end to end, 1 producer", e1, (unsigned long)f1);
-    printf("%-46s %9.0f events/s  (%lu flushes)\n", "end to end, 8 producers", e8, (unsigned long)f8);
+    printf("%-58s %14s\n", "measure", "value");
+    printf("%-58s %9.0f events/s  (%.0f MB/s)\n", "ceiling: write, 1 MiB chunks", write_only / (double)line,
+           write_only / 1e6);
+    printf("%-58s %9.0f events/s  (%.0f MB/s)\n", "ceiling: write+fdatasync, 1 MiB chunks", write_sync / (double)line,
+           write_sync / 1e6);
+    printf("%-58s %9.0f events/s\n", "ceiling: write+fdatasync every 50 lines", write_sync_50 / (double)line);
+    printf("%-58s %9.0f events/s\n", "encoder alone (validate + canonical line)", enc);
+    printf("%-58s %12.1f ns\n", "producer: sl_pipeline_emit, uncontended (median)", ns);
+    for (int p = 0; p < 2; p++)
+        for (int k = 0; k < 2; k++) {
+            char label[128];
+            snprintf(label, sizeof label, "end to end, %d producer%s, %s", k ? 8 : 1, k ? "s" : "", policies[p].label);
+            printf("%-58s %9.0f events/s  (%lu writes, %lu fdatasyncs)\n", label, rate[p][k],
+                   (unsigned long)flushes[p][k], (unsigned long)syncs[p][k]);
+        }
     return 0;
 }

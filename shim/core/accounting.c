@@ -32,6 +32,7 @@ typedef struct device_state {
     uint64_t frees;
     uint64_t failures;
     uint64_t unmatched_frees;
+    uint64_t ooms; /* failed allocations that were out of memory */
     uint64_t live_allocations;
     /* Memory pools seen on this device and what each keeps beyond its use. */
     uint64_t pool_handle[POOLS_PER_DEVICE];
@@ -341,6 +342,7 @@ void sl_account_failure(sl_api api, int32_t device_id, unsigned code, bool out_o
     sl_spin_lock(&d->lock);
     d->touched = true;
     d->failures++;
+    d->ooms += out_of_memory;
     if (record && sl_lifecycle_recording()) {
         sl_event_meta_int(&ev, "peak_bytes", d->peak_bytes);
         stamp(&ev, d);
@@ -587,6 +589,7 @@ bool sl_account_lifetime_books(int32_t device_id, sl_lifetime_books *out)
     out->frees = d->frees;
     out->failures = d->failures;
     out->unmatched_frees = d->unmatched_frees;
+    out->ooms = d->ooms;
     out->peak_bytes = d->peak_bytes;
     out->live_bytes = d->live_bytes;
     sl_spin_unlock(&d->lock);

@@ -11,6 +11,7 @@
 #include "lifecycle.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -24,6 +25,7 @@
 
 #include "accounting.h"
 #include "config.h"
+#include "futex.h"
 #include "guard.h"
 #include "phase_stack.h"
 #include "pipeline.h"
@@ -68,7 +70,7 @@ void sl_lifecycle_apply_context(sl_event *ev)
         return;
     const sl_shim_config *cfg = sl_config();
     if (cfg->has_context)
-        sl_event_set_context(ev, cfg->context);
+        sl_event_set_context_ref(ev, cfg->context); /* kept once, not copied per event */
 }
 
 const char *sl_lifecycle_session_id(void)
@@ -242,8 +244,10 @@ static void start_session(sl_collector collector)
     fill_session(&session);
     session_collector = collector;
     sl_lifetime_set_books(sl_account_lifetime_books);
+    sl_pipeline_set_background_task(sl_wallclock_background_tick); /* calibrates off this thread */
     if (!sl_pipeline_start(&session, &cfg->pipeline)) {
         atomic_store_explicit(&state, STATE_FAILED, memory_order_release);
+        sl_futex_wake((_Atomic uint32_t *)&state, INT_MAX);
         errno = saved_errno;
         return;
     }
@@ -257,6 +261,7 @@ static void start_session(sl_collector collector)
     sl_event_meta_int(&ev, "thread_id", sl_thread_id());
     sl_account_emit_marker(&ev);
     atomic_store_explicit(&state, STATE_RUNNING, memory_order_release);
+    sl_futex_wake((_Atomic uint32_t *)&state, INT_MAX);
     errno = saved_errno;
 }
 
@@ -269,7 +274,11 @@ bool sl_lifecycle_begin_event(sl_collector collector)
         if (s == STATE_STOPPED || s == STATE_FAILED)
             return false;
         if (s == STATE_STARTING) {
-            sched_yield();
+            /* The start takes microseconds (the writer does the slow part):
+             * sleep on the state word until the starter wakes us, rather
+             * than spin and lose our turn to the program's busy threads. The
+             * timeout is a safety net, not a poll. */
+            sl_futex_wait((_Atomic uint32_t *)&state, STATE_STARTING, 1000000);
             continue;
         }
         /* IDLE: this thread starts the session, unless another beat it. */

@@ -10,7 +10,11 @@
  *   ns = anchor.ns + (tsc - anchor.tsc) * mult / 2^32
  *
  * mult is nanoseconds per TSC tick in 32.32 fixed point, measured between two
- * anchors (first over the first 20 ms, then over each 100 ms renewal). A
+ * anchors (first over the first 20 ms, then over each 100 ms renewal). The
+ * decision and the first 20 ms run on a background thread (the pipeline's
+ * writer calls sl_wallclock_background_tick); until the rate is known every
+ * reading is clock_gettime itself, so the first allocation pays no sysfs
+ * read and no calibration. A
  * renewal whose measured rate differs from the current one by more than 0.1 %
  * keeps the old rate: that is a stepped clock or a stopped machine (suspend,
  * a paused VM), and the new anchor already carries the step. Only when two
@@ -176,11 +180,13 @@ static uint64_t max_gap_for(const anchor *a)
     return (uint64_t)(((unsigned __int128)PAIR_MAX_GAP_NS << 32) / a->mult);
 }
 
+/* On the background thread: the sysfs read and CPUID stay off the
+ * program's threads, whose readings are clock_gettime until then. */
 static void decide(void)
 {
     int expected = MODE_UNDECIDED;
     if (!atomic_compare_exchange_strong(&mode, &expected, MODE_DECIDING))
-        return; /* another thread decides; until then, clock_gettime */
+        return;
     if (sl_config()->system_clock || !tsc_usable()) {
         atomic_store(&mode, MODE_SYSTEM);
         return;
@@ -217,7 +223,45 @@ static bool close_rates(uint64_t a, uint64_t b)
     return diff <= b / 1000;
 }
 
-/* The slow path: the system clock, and a new anchor when one is due. */
+/* The end of calibration, on the background thread: the rate between the
+ * first pair and one taken CALIBRATION_NS later. Returns the nanoseconds
+ * still to wait, 0 when the mode is decided. */
+static int64_t finish_calibration(void)
+{
+    anchor a;
+    uint64_t tsc;
+    int64_t ns;
+    if (!anchor_read(&a) || !pair_now(max_gap_for(&a), &tsc, &ns))
+        return CALIBRATION_NS / 20; /* preempted: try again shortly */
+    int64_t elapsed = ns - a.ns;
+    if (elapsed < CALIBRATION_NS)
+        return CALIBRATION_NS - elapsed;
+    anchor next = {.tsc = tsc, .ns = ns};
+    next.mult = rate_between(&a, tsc, ns);
+    if (next.mult == 0) {
+        atomic_store(&mode, MODE_SYSTEM);
+        return 0;
+    }
+    next.limit = (uint64_t)(((unsigned __int128)RENEW_NS << 32) / next.mult);
+    if (anchor_try_write(&a, &next))
+        atomic_store(&mode, MODE_TSC);
+    return 0;
+}
+
+int64_t sl_wallclock_background_tick(void)
+{
+    if (atomic_load(&mode) == MODE_UNDECIDED) {
+        decide();
+        if (atomic_load(&mode) == MODE_UNDECIDED)
+            return CALIBRATION_NS / 20; /* the first pair could not be taken: again soon */
+    }
+    if (atomic_load(&mode) == MODE_CALIBRATING)
+        return finish_calibration();
+    return 0;
+}
+
+/* The slow path of a calibrated clock: the system clock, and a new anchor
+ * when one is due. */
 static int64_t renew(void)
 {
     anchor a;
@@ -229,19 +273,6 @@ static int64_t renew(void)
         return system_ns();
     int64_t elapsed = ns - a.ns;
     anchor next = {.tsc = tsc, .ns = ns, .mult = a.mult, .limit = a.limit};
-    if (atomic_load_explicit(&mode, memory_order_relaxed) == MODE_CALIBRATING) {
-        if (elapsed < CALIBRATION_NS)
-            return ns;
-        next.mult = rate_between(&a, tsc, ns);
-        if (next.mult == 0) {
-            atomic_store(&mode, MODE_SYSTEM);
-            return ns;
-        }
-        next.limit = (uint64_t)(((unsigned __int128)RENEW_NS << 32) / next.mult);
-        if (anchor_try_write(&a, &next))
-            atomic_store(&mode, MODE_TSC);
-        return ns;
-    }
     uint64_t measured = rate_between(&a, tsc, ns);
     if (measured != 0 && elapsed >= RENEW_NS / 2) {
         /* Within 0.1 %: the clock's slew, followed. Beyond: a stepped clock
@@ -273,11 +304,9 @@ static inline int64_t read_clock(void)
         }
         return renew();
     }
-    if (m == MODE_SYSTEM || m == MODE_DECIDING)
-        return system_ns();
-    if (m == MODE_UNDECIDED)
-        decide();
-    return renew();
+    /* Undecided or calibrating: the system clock, the same clock the TSC
+     * is scaled to, until the background thread has the rate. */
+    return system_ns();
 }
 
 void sl_wallclock_atfork_child(void)
@@ -297,6 +326,12 @@ static inline int64_t read_clock(void)
 {
     atomic_store_explicit(&mode, MODE_SYSTEM, memory_order_relaxed);
     return system_ns();
+}
+
+int64_t sl_wallclock_background_tick(void)
+{
+    atomic_store_explicit(&mode, MODE_SYSTEM, memory_order_relaxed);
+    return 0;
 }
 
 void sl_wallclock_atfork_child(void)

@@ -19,9 +19,14 @@
  * clock itself may); accounting keeps each device's events in order. */
 int64_t sl_wallclock_ns(void) __attribute__((visibility("hidden")));
 
-/* Which clock is in use: "tsc", "system", or "calibrating" (the first 20 ms,
- * read from the system clock). For tests and the stop summary. */
+/* Which clock is in use: "tsc", "system", or "calibrating" (the first 20 ms after
+ * the background thread started, read from the system clock). For tests and the stop summary. */
 const char *sl_wallclock_source(void) __attribute__((visibility("hidden")));
+
+/* Decides the clock and calibrates the TSC, a step at a time: called on a
+ * background thread (the pipeline's writer), never on the program's. Returns
+ * the nanoseconds after which it wants to be called again, 0 when done. */
+int64_t sl_wallclock_background_tick(void) __attribute__((visibility("hidden")));
 
 /* A fork child starts its own anchor: the parent's may have been half
  * written by a thread that does not exist in the child. */

@@ -14,16 +14,17 @@ void sl_pipeline_config_defaults(sl_pipeline_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     strcpy(cfg->output_dir, "./stormlog-out");
-    cfg->ring_capacity = 65536;
+    cfg->ring_capacity = SL_RING_CAPACITY_DEFAULT;
     cfg->flush_every_events = 50;
     cfg->flush_every_ms = 2000;
+    cfg->fsync_every_ms = 1000;
     cfg->rollover_bytes = 64ull * 1024 * 1024;
     cfg->rollover_events = 10000;
     /* A debugging run keeps everything up to a byte budget (README,
      * "Configuration"); upstream's count-based 8 files by variable. */
     cfg->retention_files = 1000000;
     cfg->retention_bytes = 4ull * 1024 * 1024 * 1024;
-    cfg->shutdown_deadline_ms = 2000;
+    cfg->shutdown_deadline_ms = SL_SHUTDOWN_DEADLINE_MS_DEFAULT;
     cfg->quiet = false;
     cfg->write_rollups = true;
     cfg->sidecar_interval_ms = 1000;
@@ -150,6 +151,7 @@ bool sl_pipeline_config_from_getenv(sl_pipeline_config *cfg, sl_pipeline_getenv_
      * (STORMLOG_ROLLOVER_BYTES=1 made 1,984 segments of 8 events). */
     read_u32(&r, "STORMLOG_FLUSH_EVERY_EVENTS", 1, 1000000, &cfg->flush_every_events);
     read_u32(&r, "STORMLOG_FLUSH_EVERY_MS", SL_FLUSH_EVERY_MS_MIN, 3600u * 1000u, &cfg->flush_every_ms);
+    read_u32(&r, "STORMLOG_FSYNC_EVERY_MS", 0, 3600u * 1000u, &cfg->fsync_every_ms);
     read_u64(&r, "STORMLOG_ROLLOVER_BYTES", SL_ROLLOVER_BYTES_MIN, UINT64_C(1) << 40, &cfg->rollover_bytes);
     read_u32(&r, "STORMLOG_ROLLOVER_EVENTS", SL_ROLLOVER_EVENTS_MIN, UINT32_MAX, &cfg->rollover_events);
     read_u32(&r, "STORMLOG_RETENTION_FILES", 1, 1000000, &cfg->retention_files);

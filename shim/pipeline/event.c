@@ -39,19 +39,26 @@ const char *sl_collector_name(sl_collector c)
  * continuation bytes (10xxxxxx) so that a multi-byte character is either kept
  * whole or left out: a label cut mid-character would be written with a
  * U+FFFD replacement by the encoder, which reads as corruption. */
-void sl_event_set_context(sl_event *ev, const char *label)
+size_t sl_event_context_len(const char *label)
 {
-    if (label == NULL) {
-        ev->flags &= (uint8_t)~SL_EVENT_F_HAS_CONTEXT;
-        ev->context[0] = '\0';
-        return;
-    }
     size_t n = strnlen(label, SL_EVENT_CONTEXT_MAX);
     if (n >= SL_EVENT_CONTEXT_MAX) {
         n = SL_EVENT_CONTEXT_MAX - 1;
         while (n > 0 && ((unsigned char)label[n] & 0xC0u) == 0x80u)
             n--;
     }
+    return n;
+}
+
+void sl_event_set_context(sl_event *ev, const char *label)
+{
+    ev->flags &= (uint8_t)~SL_EVENT_F_CONTEXT_REF;
+    if (label == NULL) {
+        ev->flags &= (uint8_t)~SL_EVENT_F_HAS_CONTEXT;
+        ev->context[0] = '\0';
+        return;
+    }
+    size_t n = sl_event_context_len(label);
     memcpy(ev->context, label, n);
     ev->context[n] = '\0';
     ev->flags |= SL_EVENT_F_HAS_CONTEXT;

@@ -65,6 +65,10 @@ typedef struct sl_event {
     int64_t device_used_bytes;
     int64_t device_free_bytes;  /* valid with SL_EVENT_F_HAS_FREE */
     int64_t device_total_bytes; /* valid with SL_EVENT_F_HAS_TOTAL */
+    /* With SL_EVENT_F_CONTEXT_REF: a label that lives as long as the process
+     * (the configured context, the program's name), kept once and pointed
+     * to, so that the event stays small enough for one ring slot. */
+    const char *context_ref;
     /* Only meta[0..meta_count) and, with SL_EVENT_F_HAS_CONTEXT, the context
      * are meaningful; the context comes last so that the ring can leave it
      * uncopied when unused (ring.c), and readers never look at it then. */
@@ -76,6 +80,7 @@ typedef struct sl_event {
 #define SL_EVENT_F_HAS_TOTAL 0x02u
 #define SL_EVENT_F_HAS_CONTEXT 0x04u
 #define SL_EVENT_F_DURABLE 0x08u /* flush + fsync as soon as written (error events) */
+#define SL_EVENT_F_CONTEXT_REF 0x10u /* the context is context_ref, not copied */
 
 /* The event_type / collector strings of the record. */
 const char *sl_event_type_name(sl_event_type t);
@@ -135,5 +140,16 @@ static inline bool sl_event_meta_bool(sl_event *ev, const char *key, bool v)
 /* Copy a context label (truncated to SL_EVENT_CONTEXT_MAX - 1 bytes at a
  * UTF-8 boundary) and set SL_EVENT_F_HAS_CONTEXT. */
 void sl_event_set_context(sl_event *ev, const char *label);
+/* Point to a label that outlives every event (no copy): the encoder
+ * truncates it as sl_event_set_context would. NULL clears it. */
+static inline void sl_event_set_context_ref(sl_event *ev, const char *label)
+{
+    ev->context_ref = label;
+    ev->flags = (uint8_t)(label ? (ev->flags | SL_EVENT_F_CONTEXT_REF) & ~SL_EVENT_F_HAS_CONTEXT
+                                : ev->flags & ~SL_EVENT_F_CONTEXT_REF);
+}
+/* Bytes of label kept as a context: at most SL_EVENT_CONTEXT_MAX - 1, cut
+ * at a UTF-8 boundary. */
+size_t sl_event_context_len(const char *label);
 
 #endif

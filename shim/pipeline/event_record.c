@@ -157,6 +157,11 @@ sl_event_line_status sl_event_append_line(const sl_event *ev, const sl_session_i
         memcpy(context, ev->context, len);
         context[len] = '\0';
         context_ptr = context;
+    } else if ((ev->flags & SL_EVENT_F_CONTEXT_REF) && ev->context_ref) {
+        size_t len = sl_event_context_len(ev->context_ref);
+        memcpy(context, ev->context_ref, len);
+        context[len] = '\0';
+        context_ptr = context;
     }
 
     phase_scope_parts phase_parts;

@@ -267,7 +267,7 @@ static void device_json(sl_json_writer *w, const sl_lifetime_device *d, const de
     kint(w, "frees", (int64_t)(books ? b.frees : d->frees));
     kopt(w, "last_timestamp_ns", d->events > 0, d->last_ts);
     kint(w, "live_bytes", books ? b.live_bytes : d->last_bytes);
-    kint(w, "oom_count", (int64_t)d->ooms);
+    kint(w, "oom_count", (int64_t)(books ? b.ooms : d->ooms));
     kopt(w, "peak_allocated_bytes", d->has_peak || books, peak);
     kstr(w, "peak_context", peak_seen && d->has_peak_context ? d->peak_context : NULL);
     kopt(w, "peak_timestamp_ns", peak_seen, d->peak_ts);

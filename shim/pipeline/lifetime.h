@@ -27,7 +27,7 @@
  * when a sidecar is written: counts that events dropped at a full ring
  * cannot give, and unmatched frees, which are no events at all. */
 typedef struct sl_lifetime_books {
-    uint64_t allocations, frees, failures, unmatched_frees;
+    uint64_t allocations, frees, failures, unmatched_frees, ooms;
     int64_t peak_bytes, live_bytes;
 } sl_lifetime_books;
 typedef bool (*sl_lifetime_books_fn)(int32_t device_id, sl_lifetime_books *out);

@@ -15,6 +15,7 @@
 #include "futex.h"
 #include "pipeline_shared.h"
 #include "ring.h"
+#include "ring_grow.h"
 #include "sink.h"
 #include "warn.h"
 #include "writer.h"
@@ -25,16 +26,20 @@ sl_pipeline_shared sl_pipe;
  * that read the ring pointer just before a stop may still copy into it, and
  * a fork child cannot trust the parent writer's heap state. Kept reachable
  * (leak checkers see them as live) and bounded by the number of starts. */
-static sl_ring *retired_rings;
+static sl_ring *_Atomic retired_rings;
 static struct sl_writer *orphaned_writers[8];
 static unsigned orphaned_count;
 
-static void retire_ring(sl_ring *r)
+/* The writer retires rings it outgrew while a stop or a fork may retire the
+ * current one: a lock-free push. */
+void sl_pipe_retire_ring(sl_ring *r)
 {
-    if (r) {
-        r->next_retired = retired_rings;
-        retired_rings = r;
-    }
+    if (!r)
+        return;
+    sl_ring *top = atomic_load(&retired_rings);
+    do
+        r->next_retired = top;
+    while (!atomic_compare_exchange_weak(&retired_rings, &top, r));
 }
 
 static void orphan_writer(struct sl_writer *w)
@@ -69,9 +74,13 @@ static void reset_shared(void)
     atomic_store(&sl_pipe.synced_pos, 0);
     atomic_store(&sl_pipe.synced_epoch, 0);
     atomic_store(&sl_pipe.durable_waiters, 0);
+    atomic_store(&sl_pipe.sink_failing, 0);
+    atomic_store(&sl_pipe.durable_gave_up, 0);
+    atomic_store(&sl_pipe.durable_next_wait_ns, 0);
     sl_pipe.writer = NULL;
     sl_pipe.thread_started = false;
     sl_pipe.has_sink_dir = false;
+    atomic_store(&sl_pipe.sink_state, SL_SINK_OPENING);
 }
 
 static void reset_counters(void)
@@ -87,6 +96,10 @@ static void reset_counters(void)
     atomic_store(&sl_pipe.stat_flushes, 0);
     atomic_store(&sl_pipe.stat_rollovers, 0);
     atomic_store(&sl_pipe.stat_pruned, 0);
+    atomic_store(&sl_pipe.stat_syncs, 0);
+    atomic_store(&sl_pipe.stat_durable_waits, 0);
+    atomic_store(&sl_pipe.stat_durable_timeouts, 0);
+    atomic_store(&sl_pipe.stat_durable_unwaited, 0);
 }
 
 /* The writer thread gets every signal blocked: the application's handlers
@@ -96,9 +109,18 @@ static bool start_writer_thread(sl_writer *w)
 {
     sigset_t all, old;
     sigfillset(&all);
+    /* A stack of its own size: the default follows RLIMIT_STACK, which a
+     * program may have set small, and the writer's frames (encoding, the
+     * sink) are bigger than a hook's. Pages are used as touched. */
+    pthread_attr_t attr;
+    bool have_attr = pthread_attr_init(&attr) == 0;
+    if (have_attr)
+        pthread_attr_setstacksize(&attr, SL_WRITER_STACK_BYTES);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    int e = pthread_create(&sl_pipe.thread, NULL, sl_writer_main, w);
+    int e = pthread_create(&sl_pipe.thread, have_attr ? &attr : NULL, sl_writer_main, w);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (have_attr)
+        pthread_attr_destroy(&attr);
     if (e != 0) {
         errno = e;
         return false;
@@ -125,36 +147,39 @@ bool sl_pipeline_start(const sl_session_info *session, const sl_pipeline_config 
      * kept: the first event written reports them. */
     reset_shared();
 
-    sl_pipeline_config cfg = *cfg_in;
-    sl_pipeline_config defaults;
-    sl_pipeline_config_defaults(&defaults);
-    if (cfg.ring_capacity < SL_RING_CAPACITY_MIN || cfg.ring_capacity > SL_RING_CAPACITY_MAX
-        || (cfg.ring_capacity & (cfg.ring_capacity - 1)) != 0)
-        cfg.ring_capacity = defaults.ring_capacity;
-    if (cfg.flush_every_events == 0)
-        cfg.flush_every_events = 1;
-    if (cfg.flush_every_ms == 0)
-        cfg.flush_every_ms = 1;
-    if (cfg.rollover_events == 0)
-        cfg.rollover_events = 1;
-    if (cfg.rollover_bytes == 0)
-        cfg.rollover_bytes = 1;
-    if (cfg.retention_files == 0)
-        cfg.retention_files = 1;
-    if (cfg.retention_bytes < cfg.rollover_bytes)
-        cfg.retention_bytes = cfg.rollover_bytes;
-    if (cfg.shutdown_deadline_ms == 0)
-        cfg.shutdown_deadline_ms = defaults.shutdown_deadline_ms;
-    cfg.output_dir[sizeof cfg.output_dir - 1] = '\0';
-
+    /* Nothing large on this stack (the program's, maybe a small one): the
+     * settings are normalised in the writer's heap copy. */
     sl_writer *w = calloc(1, sizeof *w);
-    sl_ring *ring = w ? sl_ring_create(cfg.ring_capacity) : NULL;
-    char why[4600] = "out of memory";
-    char path[SL_SINK_PATH_MAX];
-    int dirfd = -1;
+    sl_ring *ring = NULL;
+    if (!w)
+        goto fail;
+    w->sink.dirfd = w->sink.segfd = -1;
+    w->cfg = *cfg_in;
+    sl_pipeline_config *cfg = &w->cfg;
+    if (cfg->ring_capacity < SL_RING_CAPACITY_MIN || cfg->ring_capacity > SL_RING_CAPACITY_MAX
+        || (cfg->ring_capacity & (cfg->ring_capacity - 1)) != 0)
+        cfg->ring_capacity = SL_RING_CAPACITY_DEFAULT;
+    if (cfg->flush_every_events == 0)
+        cfg->flush_every_events = 1;
+    if (cfg->flush_every_ms == 0)
+        cfg->flush_every_ms = 1;
+    if (cfg->rollover_events == 0)
+        cfg->rollover_events = 1;
+    if (cfg->rollover_bytes == 0)
+        cfg->rollover_bytes = 1;
+    if (cfg->retention_files == 0)
+        cfg->retention_files = 1;
+    if (cfg->retention_bytes < cfg->rollover_bytes)
+        cfg->retention_bytes = cfg->rollover_bytes;
+    if (cfg->shutdown_deadline_ms == 0)
+        cfg->shutdown_deadline_ms = SL_SHUTDOWN_DEADLINE_MS_DEFAULT;
+    cfg->output_dir[sizeof cfg->output_dir - 1] = '\0';
+
+    /* Small at first (the writer faults its pages in); it grows up to
+     * ring_capacity slots when the work needs more (ring_grow.c). */
+    ring = sl_ring_create(cfg->ring_capacity < SL_RING_INITIAL_SLOTS ? cfg->ring_capacity : SL_RING_INITIAL_SLOTS);
     if (!ring)
         goto fail;
-    w->cfg = cfg;
     w->session = *session;
     w->session.session_id[sizeof w->session.session_id - 1] = '\0';
     w->session.host[sizeof w->session.host - 1] = '\0';
@@ -162,31 +187,29 @@ bool sl_pipeline_start(const sl_session_info *session, const sl_pipeline_config 
     w->ring = ring;
     w->start_realtime_ns = sl_realtime_ns();
 
-    sl_sink_share_with_group(cfg.share_group);
-    dirfd = sl_sink_dir_create(cfg.output_dir, &w->session, path, sizeof path, why, sizeof why);
-    if (dirfd < 0)
-        goto fail;
-    sl_sink_limits limits = {cfg.rollover_bytes, cfg.rollover_events, cfg.retention_files, cfg.retention_bytes};
-    if (!sl_sink_open(&w->sink, dirfd, path, &limits, cfg.quiet, why, sizeof why))
-        goto fail; /* the sink closed dirfd */
-    snprintf(sl_pipe.sink_dir, sizeof sl_pipe.sink_dir, "%s", path);
-
     atomic_store(&sl_pipe.ring, ring);
+    atomic_store(&sl_pipe.stat_ring_slots, ring->capacity);
+    sl_pipe.ring_max = cfg->ring_capacity;
     sl_pipe.writer = w;
+    atomic_store_explicit(&sl_pipe.state, SL_PIPE_RUNNING, memory_order_release);
     if (!start_writer_thread(w)) {
-        snprintf(why, sizeof why, "cannot start the writer thread: %s", strerror(errno));
-        sl_sink_close(&w->sink, "interrupted", sl_realtime_ns());
+        sl_pipeline_warn(cfg_in->quiet, "cannot start the writer thread: %s; recording is off for this process "
+                         "(events are counted and dropped)", strerror(errno));
+        atomic_store_explicit(&sl_pipe.state, SL_PIPE_QUIET, memory_order_release);
+        /* A producer may have read the ring pointer already: keep it. */
+        sl_pipe_count_drops(SL_DEVICE_UNKNOWN, sl_ring_tail(ring), true, false);
+        sl_pipe_retire_ring(ring);
         sl_pipe.writer = NULL;
         atomic_store(&sl_pipe.ring, NULL);
-        goto fail;
+        sl_writer_free(w);
+        errno = saved_errno;
+        return false;
     }
-    sl_pipe.has_sink_dir = true;
-    atomic_store_explicit(&sl_pipe.state, SL_PIPE_RUNNING, memory_order_release);
     errno = saved_errno;
     return true;
 
 fail:
-    sl_pipeline_warn(cfg.quiet, "%s; recording is off for this process (events are counted and dropped)", why);
+    sl_pipeline_warn(cfg_in->quiet, "out of memory; recording is off for this process (events are counted and dropped)");
     sl_ring_destroy(ring);
     sl_writer_free(w);
     atomic_store_explicit(&sl_pipe.state, SL_PIPE_QUIET, memory_order_release);
@@ -201,9 +224,23 @@ static bool emit_at(const sl_event *ev, uint64_t *pos)
         return false;
     }
     sl_ring *r = atomic_load_explicit(&sl_pipe.ring, memory_order_acquire);
-    switch (sl_ring_push(r, ev, pos)) {
+    sl_ring_push_result res;
+    for (;;) {
+        res = sl_ring_push(r, ev, pos);
+        /* Full: grow it (ring_grow.c); sealed: its successor. Without one
+         * (being mapped by another thread, or at the maximum) the event is
+         * dropped, never waited for. */
+        sl_ring *next = res == SL_RING_FULL ? sl_ring_grow(r, sl_pipe.ring_max, &sl_pipe.ring)
+                        : res == SL_RING_SEALED_OFF ? sl_ring_follow(r, &sl_pipe.ring)
+                                                    : NULL;
+        if (!next)
+            break;
+        r = next;
+    }
+    switch (res) {
     case SL_RING_PUSHED:
         break;
+    case SL_RING_SEALED_OFF:
     case SL_RING_FULL:
         sl_pipe_count_drops(ev->device_id, 1, true, true);
         return false;
@@ -215,8 +252,11 @@ static bool emit_at(const sl_event *ev, uint64_t *pos)
     bool urgent = (ev->flags & SL_EVENT_F_DURABLE) || ev->type == SL_EVENT_ERROR;
     if (urgent)
         atomic_store_explicit(&sl_pipe.urgent, 1, memory_order_seq_cst);
+    uint64_t local = *pos;
+    if (urgent)
+        *pos += sl_ring_start(r); /* the running count durable waits compare */
     if (atomic_load_explicit(&sl_pipe.writer_sleeping, memory_order_seq_cst)) {
-        uint64_t queued = *pos + 1 - atomic_load_explicit(&r->head_published, memory_order_relaxed);
+        uint64_t queued = local + 1 - atomic_load_explicit(&r->head_published, memory_order_relaxed);
         if ((urgent || queued >= atomic_load_explicit(&sl_pipe.wake_threshold, memory_order_relaxed))
             && atomic_exchange_explicit(&sl_pipe.writer_sleeping, 0, memory_order_seq_cst))
             sl_futex_wake(&sl_pipe.writer_sleeping, 1);
@@ -238,8 +278,23 @@ bool sl_pipeline_emit_durable(const sl_event *ev_in, uint32_t timeout_ms)
     uint64_t pos;
     if (!emit_at(&ev, &pos))
         return false;
-    int64_t deadline = sl_monotonic_ns() + (int64_t)timeout_ms * 1000000;
-    bool synced = false;
+    /* The event is urgent: the writer writes and syncs it at once whether
+     * we wait or not. A wait is what is bounded: none while the sink is
+     * known to fail or since a wait timed out (until a sync succeeds), and
+     * one per SL_DURABLE_WAIT_EVERY_NS, whose sync carries the others'
+     * events too. A program that retries after OOM must not crawl. */
+    int64_t now = sl_monotonic_ns();
+    int64_t window = atomic_load_explicit(&sl_pipe.durable_next_wait_ns, memory_order_relaxed);
+    if (atomic_load_explicit(&sl_pipe.sink_failing, memory_order_relaxed)
+        || atomic_load_explicit(&sl_pipe.durable_gave_up, memory_order_relaxed) || now < window
+        || !atomic_compare_exchange_strong(&sl_pipe.durable_next_wait_ns, &window, now + SL_DURABLE_WAIT_EVERY_NS)) {
+        atomic_fetch_add_explicit(&sl_pipe.stat_durable_unwaited, 1, memory_order_relaxed);
+        errno = saved_errno;
+        return false;
+    }
+    atomic_fetch_add_explicit(&sl_pipe.stat_durable_waits, 1, memory_order_relaxed);
+    int64_t deadline = now + (int64_t)timeout_ms * 1000000;
+    bool synced = false, timed_out = false;
     atomic_fetch_add_explicit(&sl_pipe.durable_waiters, 1, memory_order_seq_cst);
     for (;;) {
         uint32_t epoch = atomic_load_explicit(&sl_pipe.synced_epoch, memory_order_seq_cst);
@@ -248,11 +303,18 @@ bool sl_pipeline_emit_durable(const sl_event *ev_in, uint32_t timeout_ms)
             break;
         }
         int64_t left = deadline - sl_monotonic_ns();
-        if (left <= 0 || atomic_load_explicit(&sl_pipe.writer_parked, memory_order_acquire))
+        bool failing = atomic_load_explicit(&sl_pipe.sink_failing, memory_order_relaxed);
+        if (left <= 0 || failing || atomic_load_explicit(&sl_pipe.writer_parked, memory_order_acquire)) {
+            timed_out = left <= 0 && !failing;
             break;
+        }
         sl_futex_wait(&sl_pipe.synced_epoch, epoch, left);
     }
     atomic_fetch_sub_explicit(&sl_pipe.durable_waiters, 1, memory_order_seq_cst);
+    if (timed_out) {
+        atomic_store_explicit(&sl_pipe.durable_gave_up, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&sl_pipe.stat_durable_timeouts, 1, memory_order_relaxed);
+    }
     errno = saved_errno;
     return synced;
 }
@@ -260,8 +322,11 @@ bool sl_pipeline_emit_durable(const sl_event *ev_in, uint32_t timeout_ms)
 void sl_pipeline_stop(const sl_event *stop_event, const sl_member *extra_meta, size_t extra_count)
 {
     int saved_errno = errno;
-    uint32_t expected = SL_PIPE_RUNNING;
-    if (!atomic_compare_exchange_strong(&sl_pipe.state, &expected, SL_PIPE_STOPPING)) {
+    /* QUIET with a writer thread: the writer could not open the directory
+     * and only counts; it is stopped and joined all the same. */
+    uint32_t expected = atomic_load(&sl_pipe.state);
+    bool has_writer = expected == SL_PIPE_RUNNING || (expected == SL_PIPE_QUIET && sl_pipe.thread_started);
+    if (!has_writer || !atomic_compare_exchange_strong(&sl_pipe.state, &expected, SL_PIPE_STOPPING)) {
         expected = SL_PIPE_QUIET;
         atomic_compare_exchange_strong(&sl_pipe.state, &expected, SL_PIPE_STOPPED);
         errno = saved_errno;
@@ -269,7 +334,15 @@ void sl_pipeline_stop(const sl_event *stop_event, const sl_member *extra_meta, s
     }
     sl_writer *w = sl_pipe.writer;
     /* The writer drains until 3/4 of the deadline; the rest is for the stop
-     * event, the last flush and the manifest, done here once it parked. */
+     * event, the last flush and the manifest, which the writer also does
+     * (sl_writer_finish) before it parks: encoding takes kilobytes of
+     * stack, which the stopping thread (the program's) may not have. */
+    if (stop_event) {
+        w->stop_event = *stop_event;
+        w->has_stop_event = true;
+    }
+    w->stop_extra = extra_meta;
+    w->stop_extra_count = extra_count;
     int64_t now = sl_monotonic_ns();
     int64_t deadline = now + (int64_t)w->cfg.shutdown_deadline_ms * 1000000;
     atomic_store_explicit(&sl_pipe.stop_give_up_ns, now + (int64_t)w->cfg.shutdown_deadline_ms * 750000,
@@ -286,7 +359,6 @@ void sl_pipeline_stop(const sl_event *stop_event, const sl_member *extra_meta, s
     }
     if (atomic_load_explicit(&sl_pipe.writer_parked, memory_order_seq_cst)) {
         pthread_join(sl_pipe.thread, NULL);
-        sl_writer_finish(w, stop_event, extra_meta, extra_count);
         sl_writer_free(w);
     } else {
         /* The writer is stuck (a hung filesystem): leave it, and its session
@@ -297,7 +369,7 @@ void sl_pipeline_stop(const sl_event *stop_event, const sl_member *extra_meta, s
     }
     sl_pipe.writer = NULL;
     sl_pipe.thread_started = false;
-    retire_ring(atomic_load(&sl_pipe.ring));
+    sl_pipe_retire_ring(atomic_load(&sl_pipe.ring));
     atomic_store_explicit(&sl_pipe.state, SL_PIPE_STOPPED, memory_order_release);
     errno = saved_errno;
 }
@@ -322,7 +394,7 @@ void sl_pipeline_atfork_child(void)
         sl_sink_forget_fds(&w->sink);
         orphan_writer(w);
     }
-    retire_ring(atomic_load(&sl_pipe.ring));
+    sl_pipe_retire_ring(atomic_load(&sl_pipe.ring));
     reset_shared();
     reset_counters();
     atomic_store(&sl_pipe.state, SL_PIPE_IDLE);
@@ -348,8 +420,22 @@ uint64_t sl_pipeline_dropped_device(int32_t device_id)
     return 0;
 }
 
+void sl_pipeline_set_background_task(sl_pipeline_background_fn task)
+{
+    sl_pipe.background_task = task;
+}
+
 const char *sl_pipeline_sink_dir(void)
 {
+    if (sl_pipe.thread_started && sl_pipe.writer) {
+        int64_t deadline = sl_monotonic_ns() + (int64_t)sl_pipe.writer->cfg.shutdown_deadline_ms * 1000000;
+        while (atomic_load_explicit(&sl_pipe.sink_state, memory_order_acquire) == SL_SINK_OPENING) {
+            int64_t left = deadline - sl_monotonic_ns();
+            if (left <= 0)
+                return NULL;
+            sl_futex_wait(&sl_pipe.sink_state, SL_SINK_OPENING, left);
+        }
+    }
     uint32_t st = atomic_load_explicit(&sl_pipe.state, memory_order_acquire);
     return (st == SL_PIPE_RUNNING || st == SL_PIPE_STOPPING || st == SL_PIPE_STOPPED) && sl_pipe.has_sink_dir
                ? sl_pipe.sink_dir
@@ -367,4 +453,9 @@ void sl_pipeline_get_stats(sl_pipeline_stats *out)
     out->flushes = atomic_load_explicit(&sl_pipe.stat_flushes, memory_order_relaxed);
     out->rollovers = atomic_load_explicit(&sl_pipe.stat_rollovers, memory_order_relaxed);
     out->pruned_segments = atomic_load_explicit(&sl_pipe.stat_pruned, memory_order_relaxed);
+    out->ring_slots = atomic_load_explicit(&sl_pipe.stat_ring_slots, memory_order_relaxed);
+    out->syncs = atomic_load_explicit(&sl_pipe.stat_syncs, memory_order_relaxed);
+    out->durable_waits = atomic_load_explicit(&sl_pipe.stat_durable_waits, memory_order_relaxed);
+    out->durable_timeouts = atomic_load_explicit(&sl_pipe.stat_durable_timeouts, memory_order_relaxed);
+    out->durable_unwaited = atomic_load_explicit(&sl_pipe.stat_durable_unwaited, memory_order_relaxed);
 }

@@ -36,15 +36,25 @@ typedef struct sl_pipeline_config {
      * named it). Below it, the job and rank directories the shim creates are
      * never followed through a symlink. */
     char output_dir[4096];
-    /* [STORMLOG_RING_CAPACITY] event slots, a power of two in
-     * [SL_RING_CAPACITY_MIN, SL_RING_CAPACITY_MAX], default 65536 (about 29 MiB). */
+    /* [STORMLOG_RING_CAPACITY] the most event slots the ring grows to, a
+     * power of two in [SL_RING_CAPACITY_MIN, SL_RING_CAPACITY_MAX], default
+     * 8192. A slot is 256 bytes (an event with a copied context or many
+     * metadata entries takes two); the ring starts at SL_RING_INITIAL_SLOTS
+     * and the writer grows it fourfold whenever it finds it half full. */
     uint32_t ring_capacity;
-    /* [STORMLOG_FLUSH_EVERY_EVENTS] flush (write + fdatasync) once this many
-     * events wait, default 50. Under load the writer also coalesces whatever
-     * else is already queued (up to SL_WRITER_BATCH_BYTES) into the same flush. */
+    /* [STORMLOG_FLUSH_EVERY_EVENTS] write once this many events wait,
+     * default 50. Under load the writer also coalesces whatever else is
+     * already queued (up to SL_WRITER_BATCH_BYTES) into the same write. A
+     * written line survives the process being killed (kill -9): the kernel
+     * has it. */
     uint32_t flush_every_events;
-    /* [STORMLOG_FLUSH_EVERY_MS] flush waiting events at least this often, default 2000. */
+    /* [STORMLOG_FLUSH_EVERY_MS] write waiting events at least this often, default 2000. */
     uint32_t flush_every_ms;
+    /* [STORMLOG_FSYNC_EVERY_MS] fdatasync written lines at least this often,
+     * default 1000; 0: with every write (the old policy). Only a machine
+     * crash or power loss needs the sync. Also synced: at rollover, at stop,
+     * and before an OOM's call returns (durable events). */
+    uint32_t fsync_every_ms;
     /* [STORMLOG_ROLLOVER_BYTES] a segment is closed once it holds this many
      * bytes; a line that would take it past the limit opens the next one.
      * Default 64 MiB. */
@@ -76,6 +86,10 @@ typedef struct sl_pipeline_config {
 
 #define SL_RING_CAPACITY_MIN 2u
 #define SL_RING_CAPACITY_MAX (1u << 24)
+#define SL_RING_CAPACITY_DEFAULT 8192u
+#define SL_RING_INITIAL_SLOTS 512u
+#define SL_DURABLE_WAIT_EVERY_NS (100 * 1000 * 1000)
+#define SL_SHUTDOWN_DEADLINE_MS_DEFAULT 2000u
 
 void sl_pipeline_config_defaults(sl_pipeline_config *cfg);
 
@@ -91,11 +105,15 @@ bool sl_pipeline_config_from_env(sl_pipeline_config *cfg);
 typedef const char *(*sl_pipeline_getenv_fn)(const char *name, void *ctx);
 bool sl_pipeline_config_from_getenv(sl_pipeline_config *cfg, sl_pipeline_getenv_fn getenv_fn, void *ctx);
 
-/* Creates the ring, resolves the sink directory
+/* Creates the ring and starts the writer thread; nothing else happens on
+ * the caller's thread (it is the program's: its first allocation). The
+ * writer then resolves the sink directory
  * (<output_dir>/<job_id or "local">/rank-NNNNN-<host>-<pid>/), opens it and
- * starts the writer thread. Called once per process (and once again in a fork
- * child that records). On failure to create/open the directory it prints one
- * stderr line (unless quiet) and returns false; emits then count as dropped. */
+ * writes the manifest; events emitted meanwhile wait in the ring. Called once
+ * per process (and once again in a fork child that records). Returns false
+ * when the ring or the thread cannot be had. When the writer cannot open the
+ * directory it prints one stderr line (unless quiet) and every event is
+ * counted and dropped from then on. */
 bool sl_pipeline_start(const sl_session_info *session, const sl_pipeline_config *cfg);
 
 /* Producer side: one atomic claim plus a copy; never blocks, never allocates,
@@ -104,7 +122,12 @@ bool sl_pipeline_start(const sl_session_info *session, const sl_pipeline_config 
 bool sl_pipeline_emit(const sl_event *ev);
 
 /* Like emit, then waits (at most timeout_ms) until the writer has written and
- * fsynced that event: an OOM must be on disk before the failing call returns. */
+ * fsynced that event: an OOM must be on disk before the failing call returns.
+ * The waits are bounded: none while the sink is failing or since a wait
+ * timed out (until a sync succeeds again), and at most one per
+ * SL_DURABLE_WAIT_EVERY_NS; the events of the calls that did not wait are
+ * written and synced with the next flush all the same. Returns true when
+ * this call waited and the event is on disk. */
 bool sl_pipeline_emit_durable(const sl_event *ev, uint32_t timeout_ms);
 
 /* Shutdown, once: drain the ring (bounded by the configured deadline), write
@@ -121,7 +144,7 @@ void sl_pipeline_atfork_child(void);
 
 /* Counters of the writer and sink, for tests, the stop event and diagnostics. */
 typedef struct sl_pipeline_stats {
-    uint64_t written;          /* event lines the sink has written and synced */
+    uint64_t written;          /* event lines the sink has written (synced or not) */
     uint64_t dropped_total;    /* == sl_pipeline_dropped_total() */
     uint64_t abandoned_slots;  /* slots a producer claimed but never published in time */
     uint64_t invalid_events;   /* events the validator refused (dropped, counted) */
@@ -129,13 +152,26 @@ typedef struct sl_pipeline_stats {
     uint64_t flushes;
     uint64_t rollovers;
     uint64_t pruned_segments;
+    uint64_t ring_slots;       /* slots of the ring producers use now (it grows under load) */
+    uint64_t syncs;            /* fdatasyncs of segments */
+    uint64_t durable_waits;    /* durable emits that waited for their sync */
+    uint64_t durable_timeouts; /* ... and gave up at their timeout */
+    uint64_t durable_unwaited; /* durable emits that did not wait (failing sink, earlier timeout, rate) */
 } sl_pipeline_stats;
 void sl_pipeline_get_stats(sl_pipeline_stats *out);
 
 bool sl_pipeline_running(void);
 uint64_t sl_pipeline_dropped_total(void);
 uint64_t sl_pipeline_dropped_device(int32_t device_id);
-/* The sink directory in use, or NULL before start / after a failed start. */
+/* The sink directory in use, or NULL before start / after a failed start.
+ * Waits (bounded by the shutdown deadline) for the writer to have opened
+ * it: for tests and diagnostics, never called on a hook's path. */
 const char *sl_pipeline_sink_dir(void);
+
+/* A task for the writer thread besides writing (the wall clock's
+ * calibration): run once when the writer starts, then again after the
+ * nanoseconds it returns (0: never again). Set before sl_pipeline_start. */
+typedef int64_t (*sl_pipeline_background_fn)(void);
+void sl_pipeline_set_background_task(sl_pipeline_background_fn task);
 
 #endif

@@ -25,7 +25,8 @@ struct sl_writer;
 
 typedef struct sl_pipeline_shared {
     _Atomic uint32_t state;               /* sl_pipe_state */
-    sl_ring *_Atomic ring;
+    sl_ring *_Atomic ring;                /* the ring producers claim in (it grows: ring_grow.c) */
+    uint32_t ring_max;                    /* the most slots it may grow to */
     /* Waking the writer (futex words): see writer.c. */
     _Alignas(64) _Atomic uint32_t writer_sleeping;
     _Atomic uint32_t wake_threshold;      /* ring occupancy that is worth a wake */
@@ -37,6 +38,12 @@ typedef struct sl_pipeline_shared {
     _Alignas(64) _Atomic uint64_t synced_pos;
     _Atomic uint32_t synced_epoch;        /* futex word, bumped after each sync */
     _Atomic uint32_t durable_waiters;
+    /* Bounded durable waits (pipeline.c): no waiting while the sink fails
+     * or after a wait timed out, until a sync succeeds; one wait per
+     * SL_DURABLE_WAIT_EVERY_NS. */
+    _Atomic uint32_t sink_failing;
+    _Atomic uint32_t durable_gave_up;
+    _Atomic int64_t durable_next_wait_ns;
     /* Drops: every event that was produced and will not be written. */
     _Alignas(64) _Atomic uint64_t drops_total;
     _Atomic uint64_t drops_host;
@@ -49,6 +56,15 @@ typedef struct sl_pipeline_shared {
     _Atomic uint64_t stat_flushes;
     _Atomic uint64_t stat_rollovers;
     _Atomic uint64_t stat_pruned;
+    _Atomic uint64_t stat_ring_slots;
+    _Atomic uint64_t stat_syncs;
+    _Atomic uint64_t stat_durable_waits;
+    _Atomic uint64_t stat_durable_timeouts;
+    _Atomic uint64_t stat_durable_unwaited;
+    /* The writer opens the sink directory on its own thread: 0 while it
+     * does, then SL_SINK_READY or SL_SINK_FAILED (futex word). */
+    _Atomic uint32_t sink_state;
+    sl_pipeline_background_fn background_task;
     /* Owned by whoever starts/stops (the lifecycle serialises those). */
     struct sl_writer *writer;
     pthread_t thread;
@@ -57,10 +73,15 @@ typedef struct sl_pipeline_shared {
     bool has_sink_dir;
 } sl_pipeline_shared;
 
+enum { SL_SINK_OPENING = 0, SL_SINK_READY, SL_SINK_FAILED };
+
 extern sl_pipeline_shared sl_pipe;
 
 /* Counts n lost events: in the total, and/or for their device (-1: host;
  * ids outside -1..SL_MAX_DEVICES-1 count in the total only). */
+/* Keeps r reachable for good (a producer may still hold it). */
+void sl_pipe_retire_ring(sl_ring *r);
+
 void sl_pipe_count_drops(int32_t device_id, uint64_t n, bool total, bool per_device);
 #define SL_DEVICE_UNKNOWN INT32_MIN
 

@@ -38,6 +38,20 @@
  *     cannot pass a retired slot) and skips it: one slot of capacity is lost
  *     per thread that died mid-emit, nothing hangs.
  *
+ * Two-slot events. An event that does not fit one slot claims positions p
+ * and p + 1 with one CAS (both slots must be free for them); its second half
+ * goes to the payload of slot p + 1, whose seq stays "free for p + 1" while
+ * the event is in flight, and only slot p's seq publishes it. The consumer
+ * releases slot p + 1 before slot p, so a producer that finds slot p free
+ * finds p + 1 free too. A producer that comes back to a retired first slot
+ * retires its second slot itself (RETIRED | LATE_DONE at its own position):
+ * the consumer meeting that at head skips the position and frees the slot.
+ *
+ * Storage. A slot's seq is stored minus its index, so that the zeroed
+ * pages of a fresh anonymous mapping read as "slot i free for position i":
+ * nothing is initialised, and a page costs memory only once a
+ * producer (or the writer's prefault) touches it.
+ *
  * Memory order: claims and publishes are seq_cst so that, together with the
  * writer's seq_cst "I am going to sleep" store and tail load, either the
  * writer sees the new event or the producer sees the sleeping writer (see
@@ -46,11 +60,80 @@
 #include "ring.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define RETIRED SL_RING_RETIRED
 #define LATE_DONE SL_RING_LATE_DONE
+#define FLAGS (RETIRED | LATE_DONE)
+#define SEALED SL_RING_SEALED
+
+_Static_assert(sizeof(sl_ring_slot) == SL_RING_SLOT_BYTES, "a slot is 256 bytes");
+_Static_assert(sizeof(sl_event) <= 2 * SL_RING_SLOT_PAYLOAD, "an event fits two slots");
+_Static_assert(SL_RING_COMPACT_META >= 7, "an allocation's event fits one slot");
+
+/* The stored form of a seq (see the storage note above). */
+static inline uint64_t enc(const sl_ring *r, uint64_t idx, uint64_t seq)
+{
+    (void)r;
+    return ((seq & ~FLAGS) - idx) | (seq & FLAGS);
+}
+static inline uint64_t dec(const sl_ring *r, uint64_t idx, uint64_t stored)
+{
+    (void)r;
+    return ((stored & ~FLAGS) + idx) | (stored & FLAGS);
+}
+static inline uint64_t seq_load(sl_ring *r, uint64_t pos, memory_order mo)
+{
+    uint64_t idx = pos & r->mask;
+    return dec(r, idx, atomic_load_explicit(&r->slots[idx].seq, mo));
+}
+static inline void seq_store(sl_ring *r, uint64_t pos, uint64_t seq, memory_order mo)
+{
+    uint64_t idx = pos & r->mask;
+    atomic_store_explicit(&r->slots[idx].seq, enc(r, idx, seq), mo);
+}
+/* CAS on the seq of pos's slot; *expected is updated (decoded) on failure. */
+static inline bool seq_cas(sl_ring *r, uint64_t pos, uint64_t *expected, uint64_t desired)
+{
+    uint64_t idx = pos & r->mask;
+    uint64_t e = enc(r, idx, *expected);
+    bool ok = atomic_compare_exchange_strong_explicit(&r->slots[idx].seq, &e, enc(r, idx, desired),
+                                                      memory_order_seq_cst, memory_order_acquire);
+    if (!ok)
+        *expected = dec(r, idx, e);
+    return ok;
+}
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+/* Anonymous zero pages, untouched. A ring of 2 MiB or more is aligned to
+ * 2 MiB and asks for huge pages: one fault instead of 512 (a 4 KiB fault
+ * costs tens of microseconds on a VM). */
+static void *map_slots(size_t bytes)
+{
+    int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+    if (bytes < HUGE_PAGE) {
+        void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, flags, -1, 0);
+        return p == MAP_FAILED ? NULL : p;
+    }
+    unsigned char *p = mmap(NULL, bytes + HUGE_PAGE, PROT_READ | PROT_WRITE, flags, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    unsigned char *aligned = (unsigned char *)(((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    if (aligned > p)
+        munmap(p, (size_t)(aligned - p));
+    size_t tail = (size_t)(p + bytes + HUGE_PAGE - (aligned + bytes));
+    if (tail > 0)
+        munmap(aligned + bytes, tail);
+#ifdef MADV_HUGEPAGE
+    madvise(aligned, bytes, MADV_HUGEPAGE);
+#endif
+    return aligned;
+}
 
 sl_ring *sl_ring_create(uint32_t capacity)
 {
@@ -60,38 +143,69 @@ sl_ring *sl_ring_create(uint32_t capacity)
     if (posix_memalign((void **)&r, 64, sizeof *r) != 0)
         return NULL;
     memset(r, 0, sizeof *r);
-    void *slots = NULL;
-    if (posix_memalign(&slots, 64, (size_t)capacity * sizeof(sl_ring_slot)) != 0) {
+    size_t bytes = (size_t)capacity * sizeof(sl_ring_slot);
+    void *slots = map_slots(bytes);
+    if (slots == NULL) {
         free(r);
         return NULL;
     }
     r->slots = slots;
+    r->map_bytes = bytes;
     r->capacity = capacity;
     r->mask = capacity - 1;
-    for (uint32_t i = 0; i < capacity; i++)
-        atomic_init(&r->slots[i].seq, i);
     atomic_init(&r->tail, 0);
     atomic_init(&r->head_published, 0);
+    atomic_init(&r->successor, NULL);
+    atomic_init(&r->start, -1);
     return r;
 }
 
 void sl_ring_destroy(sl_ring *r)
 {
     if (r) {
-        free(r->slots);
+        munmap(r->slots, r->map_bytes);
         free(r);
     }
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
+
+void sl_ring_prefault(sl_ring *r)
+{
+    /* One call for all pages (about 30 times faster than touching them one
+     * by one here); it changes no byte, so producers may be at work. */
+    if (madvise(r->slots, r->map_bytes, MADV_POPULATE_WRITE) == 0)
+        return;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t step = page > sizeof(sl_ring_slot) ? page / sizeof(sl_ring_slot) : 1;
+    /* An RMW that adds nothing: it makes the page ours without changing a
+     * seq a producer may be using this very moment. */
+    for (size_t i = 0; i < r->capacity; i += step)
+        atomic_fetch_add_explicit(&r->slots[i].seq, 0, memory_order_relaxed);
+}
+
+void sl_ring_drop_pages(sl_ring *r)
+{
+    madvise(r->slots, r->map_bytes, MADV_DONTNEED);
+}
+
+uint64_t sl_ring_seal(sl_ring *r)
+{
+    return atomic_fetch_or_explicit(&r->tail, SEALED, memory_order_seq_cst) & ~SEALED;
+}
+
 sl_ring_push_result sl_ring_push(sl_ring *r, const sl_event *ev, uint64_t *pos_out)
 {
+    unsigned span = sl_ring_span(ev);
     uint64_t pos = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    sl_ring_slot *slot;
     for (;;) {
-        slot = &r->slots[pos & r->mask];
-        uint64_t seq = atomic_load_explicit(&slot->seq, memory_order_acquire);
-        if (seq == pos) {
-            if (atomic_compare_exchange_weak_explicit(&r->tail, &pos, pos + 1, memory_order_seq_cst,
+        if (pos & SEALED)
+            return SL_RING_SEALED_OFF;
+        uint64_t seq = seq_load(r, pos, memory_order_acquire);
+        if (seq == pos && (span == 1 || seq_load(r, pos + 1, memory_order_acquire) == pos + 1)) {
+            if (atomic_compare_exchange_weak_explicit(&r->tail, &pos, pos + span, memory_order_seq_cst,
                                                       memory_order_relaxed))
                 break;
             continue; /* pos now holds the current tail */
@@ -101,29 +215,33 @@ sl_ring_push_result sl_ring_push(sl_ring *r, const sl_event *ev, uint64_t *pos_o
             pos = fresh;
             continue;
         }
-        /* tail == pos and the slot is not free for it: it still holds the
-         * event of the previous lap, or it is retired. Full either way. */
-        if ((seq & RETIRED) || (int64_t)(seq - pos) < 0)
+        /* tail == pos and a slot we need is not free for it: it still holds
+         * an event of the previous lap, or it is retired. Full either way. */
+        if (seq == pos || (seq & RETIRED) || (int64_t)(seq - pos) < 0)
             return SL_RING_FULL;
         pos = fresh; /* seq > pos: a stale view; retry */
     }
 
-    /* Two fixed sizes (so the copy stays inline): most events carry no
-     * context label, and then its 128 bytes are not copied. */
-    if (ev->flags & SL_EVENT_F_HAS_CONTEXT)
-        memcpy(&slot->ev, ev, sizeof *ev);
-    else
-        memcpy(&slot->ev, ev, offsetof(sl_event, context));
+    /* A fixed-size copy stays inline; the second half only for a two-slot event. */
+    sl_ring_slot *slot = &r->slots[pos & r->mask];
+    memcpy(slot->payload, ev, SL_RING_SLOT_PAYLOAD);
+    if (span == 2)
+        memcpy(r->slots[(pos + 1) & r->mask].payload, (const unsigned char *)ev + SL_RING_SLOT_PAYLOAD,
+               sizeof *ev - SL_RING_SLOT_PAYLOAD);
 
     uint64_t expected = pos;
-    if (atomic_compare_exchange_strong_explicit(&slot->seq, &expected, pos + 1, memory_order_seq_cst,
-                                                memory_order_acquire)) {
+    if (seq_cas(r, pos, &expected, pos + 1)) {
         if (pos_out)
             *pos_out = pos;
         return SL_RING_PUSHED;
     }
     /* The consumer retired our slot while we were away: leave it for good. */
-    atomic_store_explicit(&slot->seq, expected | LATE_DONE, memory_order_release);
+    seq_store(r, pos, expected | LATE_DONE, memory_order_release);
+    if (span == 2) {
+        uint64_t second = pos + 1;
+        if (!seq_cas(r, pos + 1, &second, (pos + 1) | RETIRED | LATE_DONE) && (second & RETIRED))
+            seq_store(r, pos + 1, second | LATE_DONE, memory_order_release);
+    }
     return SL_RING_ABANDONED;
 }
 
@@ -131,31 +249,45 @@ sl_ring_peek_result sl_ring_peek(sl_ring *r, const sl_event **ev)
 {
     for (;;) {
         uint64_t pos = r->head;
-        sl_ring_slot *slot = &r->slots[pos & r->mask];
-        uint64_t seq = atomic_load_explicit(&slot->seq, memory_order_acquire);
+        uint64_t seq = seq_load(r, pos, memory_order_acquire);
         if (seq == pos + 1) {
-            *ev = &slot->ev;
+            memcpy(&r->scratch, r->slots[pos & r->mask].payload, SL_RING_SLOT_PAYLOAD);
+            r->span = sl_ring_span(&r->scratch);
+            if (r->span == 2)
+                memcpy((unsigned char *)&r->scratch + SL_RING_SLOT_PAYLOAD, r->slots[(pos + 1) & r->mask].payload,
+                       sizeof r->scratch - SL_RING_SLOT_PAYLOAD);
+            *ev = &r->scratch;
             return SL_RING_READY;
         }
         if (seq & RETIRED) {
+            if ((seq & ~FLAGS) == pos) {
+                /* The second slot of a two-slot event whose producer came
+                 * back too late and retired it itself: skip the position,
+                 * the slot serves the next lap. */
+                seq_store(r, pos, pos + r->capacity, memory_order_release);
+                r->head = pos + 1;
+                r->voided++;
+                continue;
+            }
             if (seq & LATE_DONE) {
                 /* Its late producer has left: the slot serves position pos. */
-                atomic_store_explicit(&slot->seq, pos, memory_order_release);
+                seq_store(r, pos, pos, memory_order_release);
                 return SL_RING_EMPTY;
             }
             /* Producers cannot claim past a retired slot, so the tail is at
-             * pos (or was already moved over it by us on an earlier call). */
+             * pos (or was already moved over it by us on an earlier call);
+             * on a sealed ring, a tail at pos is the end. */
             uint64_t expect = pos;
             if (atomic_compare_exchange_strong_explicit(&r->tail, &expect, pos + 1, memory_order_seq_cst,
                                                         memory_order_relaxed)
-                || expect > pos) {
+                || (expect & ~SEALED) > pos) {
                 r->head = pos + 1;
                 r->voided++;
                 continue;
             }
             return SL_RING_EMPTY;
         }
-        if (atomic_load_explicit(&r->tail, memory_order_seq_cst) == pos)
+        if (sl_ring_tail(r) == pos)
             return SL_RING_EMPTY;
         return SL_RING_PENDING;
     }
@@ -164,16 +296,18 @@ sl_ring_peek_result sl_ring_peek(sl_ring *r, const sl_event **ev)
 void sl_ring_release(sl_ring *r)
 {
     uint64_t pos = r->head;
-    atomic_store_explicit(&r->slots[pos & r->mask].seq, pos + r->capacity, memory_order_release);
-    r->head = pos + 1;
+    if (r->span == 2)
+        seq_store(r, pos + 1, pos + 1 + r->capacity, memory_order_release);
+    seq_store(r, pos, pos + r->capacity, memory_order_release);
+    r->head = pos + r->span;
+    r->span = 1;
 }
 
 bool sl_ring_abandon(sl_ring *r)
 {
     uint64_t pos = r->head;
     uint64_t expected = pos;
-    if (!atomic_compare_exchange_strong_explicit(&r->slots[pos & r->mask].seq, &expected, pos | RETIRED,
-                                                 memory_order_seq_cst, memory_order_acquire))
+    if (!seq_cas(r, pos, &expected, pos | RETIRED))
         return false; /* published meanwhile */
     r->head = pos + 1;
     r->abandoned++;

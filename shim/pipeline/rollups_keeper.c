@@ -22,6 +22,9 @@
 
 /* ---- segments and their partials ---- */
 
+/* Segments and old sidecars are read in chunks of this size. */
+#define SL_ROLLUPS_READ_CHUNK 65536u
+
 static sl_rollups_seg *seg_find(sl_rollups_keeper *k, const char *filename)
 {
     for (size_t i = 0; i < k->seg_count; i++)
@@ -274,10 +277,11 @@ static bool scan_segment_file(sl_rollups_keeper *k, const sl_sink *sink, const s
         return true;
     }
     sl_buf line = {0};
-    char buf[65536];
-    bool ok = true;
-    for (;;) {
-        ssize_t r = read(fd, buf, sizeof buf);
+    /* On the heap: no frame of the shim is big (-Wstack-usage). */
+    char *buf = malloc(SL_ROLLUPS_READ_CHUNK);
+    bool ok = buf != NULL;
+    while (ok) {
+        ssize_t r = read(fd, buf, SL_ROLLUPS_READ_CHUNK);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -300,6 +304,7 @@ static bool scan_segment_file(sl_rollups_keeper *k, const sl_sink *sink, const s
     }
     /* a last line without "\n" is torn: the reader drops it too */
     close(fd);
+    free(buf);
     sl_buf_free(&line);
     return ok;
 }
@@ -387,8 +392,8 @@ bool sl_rollups_keeper_render(sl_rollups_keeper *k, const sl_sink *sink, sl_buf 
     const char **names = calloc(ng ? ng : 1, sizeof *names);
     char **paths = calloc(ng ? ng : 1, sizeof *paths);
     const char **srcs = calloc((ns ? ns : 1) * (ng + 1), sizeof *srcs);
-    char resolved[PATH_MAX];
-    bool ok = sessions && merged && names && paths && srcs;
+    char *resolved = malloc(PATH_MAX); /* on the heap, as above */
+    bool ok = sessions && merged && names && paths && srcs && resolved;
     sl_rollup_doc doc = {.generated_at_ns = sl_realtime_ns(),
                          .has_manifest = true,
                          .manifest_schema_version = SL_MANIFEST_SCHEMA_VERSION,
@@ -411,7 +416,7 @@ bool sl_rollups_keeper_render(sl_rollups_keeper *k, const sl_sink *sink, sl_buf 
     doc.coverage.has_pruned = true;
     doc.coverage.pruned_segments = sink->pruned_segments;
     doc.coverage.pruned_bytes = sink->pruned_bytes;
-    const char *self = realpath(sink->path, resolved) ? resolved : sink->path;
+    const char *self = resolved && realpath(sink->path, resolved) ? resolved : sink->path;
 
     for (size_t s = 0; ok && s < ns; s++) {
         const sl_manifest_session *ms = &m->sessions[s];
@@ -467,6 +472,7 @@ bool sl_rollups_keeper_render(sl_rollups_keeper *k, const sl_sink *sink, sl_buf 
     free(names);
     free(paths);
     free(srcs);
+    free(resolved);
     return ok;
 }
 
@@ -532,14 +538,15 @@ static void load_lifetime_others(sl_rollups_keeper *k, const sl_sink *sink)
     if (fd < 0)
         return;
     sl_buf all = {0};
-    char buf[65536];
+    char *buf = malloc(SL_ROLLUPS_READ_CHUNK); /* on the heap, as above */
     for (;;) {
-        ssize_t r = read(fd, buf, sizeof buf);
+        ssize_t r = buf ? read(fd, buf, SL_ROLLUPS_READ_CHUNK) : -1;
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0 || !sl_buf_append(&all, buf, (size_t)r))
             break;
     }
+    free(buf);
     close(fd);
     char own[64];
     snprintf(own, sizeof own, "\"session_id\": \"%s\"", k->session->session_id);

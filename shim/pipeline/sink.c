@@ -56,7 +56,9 @@ static int write_all(int fd, const char *data, size_t len)
 static bool read_whole_file(int dirfd, const char *name, sl_buf *out)
 {
     out->len = 0;
-    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO (or a device) planted under our name must not
+     * hang the open; it is then refused as not a regular file. */
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return false;
     struct stat st;
@@ -114,7 +116,7 @@ static bool scan_segment(int dirfd, const char *name, bool cut, uint64_t *events
     *was_torn = false;
     if (!is_plain_name(name))
         return false;
-    int fd = openat(dirfd, name, (cut ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC);
+    int fd = openat(dirfd, name, (cut ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return false;
     struct stat st;
@@ -122,11 +124,17 @@ static bool scan_segment(int dirfd, const char *name, bool cut, uint64_t *events
         close(fd);
         return false;
     }
-    char buf[65536];
+    /* On the heap: no frame of the shim is big (-Wstack-usage). */
+    enum { SCAN_CHUNK = 65536 };
+    char *buf = malloc(SCAN_CHUNK);
+    if (!buf) {
+        close(fd);
+        return false;
+    }
     uint64_t count = 0, off = 0, last_newline_end = 0;
     bool line_has_content = false;
     for (;;) {
-        ssize_t r = read(fd, buf, sizeof buf);
+        ssize_t r = read(fd, buf, SCAN_CHUNK);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -151,6 +159,7 @@ static bool scan_segment(int dirfd, const char *name, bool cut, uint64_t *events
             count++; /* left in place: the reader drops it or reads it */
         }
     }
+    free(buf);
     close(fd);
     *events = count;
     *size = off;
@@ -299,7 +308,9 @@ bool sl_sink_open(sl_sink *s, int dirfd, const char *path, const sl_sink_limits 
         if (idx >= s->next_index)
             s->next_index = idx + 1;
     }
-    if (!sl_sink_write_manifest(s, true)) {
+    /* Not synced: it holds no line yet, and the first sync (or the close)
+     * makes it durable; a sync here would cost every short process two. */
+    if (!sl_sink_write_manifest(s, false)) {
         snprintf(why, why_cap, "cannot write %s/" MANIFEST_NAME ": %s", path, strerror(errno));
         sl_manifest_free(&s->manifest);
         sl_buf_free(&s->scratch);
@@ -328,7 +339,7 @@ bool sl_sink_write_manifest(sl_sink *s, bool sync)
         err = ENOMEM;
         goto fail;
     }
-    int fd = openat(s->dirfd, MANIFEST_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+    int fd = openat(s->dirfd, MANIFEST_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
                     (mode_t)sl_sink_file_mode());
     if (fd < 0) {
         err = errno;
@@ -439,10 +450,24 @@ static void apply_retention(sl_sink *s)
     }
 }
 
+/* The open segment's unsynced lines to disk. */
+static int sync_segment(sl_sink *s)
+{
+    if (s->segfd < 0 || !s->unsynced)
+        return 0;
+    if (fdatasync(s->segfd) != 0)
+        return errno;
+    s->syncs++;
+    s->unsynced = false;
+    return 0;
+}
+
 void sl_sink_roll_over(sl_sink *s)
 {
     if (s->segfd < 0)
         return;
+    sync_segment(s); /* a closed segment is a synced one */
+    s->unsynced = false;
     s->manifest.segments[s->open_index].closed = true;
     close(s->segfd);
     s->segfd = -1;
@@ -469,6 +494,21 @@ static uint64_t count_newlines(const char *data, size_t len)
 int sl_sink_append(sl_sink *s, const char *data, size_t len, uint64_t events, size_t *written_bytes,
                    uint64_t *written_events)
 {
+    return sl_sink_append_ex(s, data, len, events, true, written_bytes, written_events);
+}
+
+int sl_sink_sync(sl_sink *s)
+{
+    int e = sync_segment(s);
+    if (e == 0 && s->manifest_stale && sl_sink_write_manifest(s, false))
+        s->manifest_stale = false;
+    return e;
+}
+
+int sl_sink_append_ex(sl_sink *s, const char *data, size_t len, uint64_t events, bool sync, size_t *written_bytes,
+                      uint64_t *written_events)
+{
+    uint64_t layout = s->rollovers + s->pruned_segments + s->next_index;
     size_t off = 0;
     uint64_t done_events = 0;
     int e = 0;
@@ -478,10 +518,10 @@ int sl_sink_append(sl_sink *s, const char *data, size_t len, uint64_t events, si
         sl_manifest_segment *g = &s->manifest.segments[s->open_index];
         size_t put = 0;
         e = write_all_counting(s->segfd, data + off, len - off, &put);
-        if (e == 0 && fdatasync(s->segfd) != 0) {
-            e = errno;
+        if (e == 0 && put > 0)
+            s->unsynced = true;
+        if (e == 0 && sync && (e = sync_segment(s)) != 0)
             put = 0; /* not known to be on disk: take it all back */
-        }
         if (e == 0) {
             if (s->observer.written)
                 s->observer.written(s->observer.ctx, s, g->filename, events - done_events);
@@ -526,7 +566,14 @@ int sl_sink_append(sl_sink *s, const char *data, size_t len, uint64_t events, si
                 sl_sink_roll_over(s);
         }
         apply_retention(s);
-        sl_sink_write_manifest(s, false);
+        /* Unsynced writes leave the manifest to the next sync unless the
+         * segments changed: a reader (and recovery) counts the lines of an
+         * open segment from the file anyway. */
+        if (sync || layout != s->rollovers + s->pruned_segments + s->next_index) {
+            s->manifest_stale = !sl_sink_write_manifest(s, false);
+        } else {
+            s->manifest_stale = true;
+        }
     }
     return off == len ? 0 : (e ? e : EIO);
 }
@@ -537,7 +584,8 @@ void sl_sink_close(sl_sink *s, const char *status, int64_t ended_at_ns)
         return;
     if (s->segfd >= 0) {
         s->manifest.segments[s->open_index].closed = true;
-        fdatasync(s->segfd);
+        sync_segment(s);
+        s->unsynced = false;
         close(s->segfd);
         s->segfd = -1;
     }

@@ -51,6 +51,9 @@ typedef struct sl_sink {
     uint64_t recovered_tails; /* torn tails cut on open */
     sl_sink_observer observer;
     bool closing;             /* inside sl_sink_close: the last manifest */
+    uint64_t syncs;           /* fdatasyncs of segments */
+    bool unsynced;            /* the open segment has lines written but not synced */
+    bool manifest_stale;      /* the manifest lags written counts */
 } sl_sink;
 
 /* What the sink creates is the user's alone (directories 0700, files 0600),
@@ -93,6 +96,15 @@ void sl_sink_open_counts(const sl_sink *s, uint64_t *events, uint64_t *bytes);
  * (EFBIG) keeps the whole lines that fit and the rest goes to a new segment. */
 int sl_sink_append(sl_sink *s, const char *data, size_t len, uint64_t events, size_t *written_bytes,
                    uint64_t *written_events);
+/* The same, with the fdatasync left for sl_sink_sync when sync is false
+ * (the writer's durability policy): the lines are written (a killed process
+ * keeps them), the manifest is rewritten only when the segments changed. */
+int sl_sink_append_ex(sl_sink *s, const char *data, size_t len, uint64_t events, bool sync, size_t *written_bytes,
+                      uint64_t *written_events);
+/* fdatasyncs what sl_sink_append_ex left unsynced and brings the manifest
+ * up to date. 0, or the errno of the failed sync. */
+int sl_sink_sync(sl_sink *s);
+static inline bool sl_sink_unsynced(const sl_sink *s) { return s->unsynced; }
 
 /* Closes the open segment (marks it closed; the next append opens another). */
 void sl_sink_roll_over(sl_sink *s);

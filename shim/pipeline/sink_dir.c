@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -58,11 +59,12 @@ static void path_component(const char *in, char out[NAME_PART_MAX + 1])
 /* mkdir -p for the user's output directory. */
 static int make_output_dir(const char *dir)
 {
-    char tmp[4096];
     size_t len = strlen(dir);
-    if (len == 0 || len >= sizeof tmp)
+    if (len == 0 || len >= 4096)
         return ENAMETOOLONG;
-    memcpy(tmp, dir, len + 1);
+    char *tmp = strdup(dir); /* on the heap: no frame of the shim is big */
+    if (!tmp)
+        return ENOMEM;
     for (size_t i = 1; i <= len; i++) {
         if (tmp[i] != '/' && tmp[i] != '\0')
             continue;
@@ -70,11 +72,12 @@ static int make_output_dir(const char *dir)
         tmp[i] = '\0';
         if (mkdir(tmp, (mode_t)sl_sink_dir_mode()) != 0 && errno != EEXIST) {
             int e = errno;
-            tmp[i] = saved;
+            free(tmp);
             return e;
         }
         tmp[i] = saved;
     }
+    free(tmp);
     return 0;
 }
 

@@ -11,10 +11,12 @@
  * writer_sleeping; all seq_cst, so at least one of them sees the other.
  *
  * Flushing. Lines are encoded into `pending`; a flush is one write of whole
- * lines plus fdatasync, then the manifest (sink.c). It happens when
- * flush_every_events lines wait, when flush_every_ms passed since the last
- * one, at once for an error or durable event (an OOM must be on disk before
- * the program dies of it), and at rollover boundaries. Under load the writer
+ * lines (sink.c). It happens when flush_every_events lines wait, when
+ * flush_every_ms passed since the last one, and at rollover boundaries. A
+ * written line survives kill -9; only a machine crash needs the fdatasync,
+ * which comes every fsync_every_ms (with the manifest), at rollover, at stop,
+ * and at once for an error or durable event (an OOM must be on disk before
+ * the program dies of it). Durable waits are released by syncs only. Under load the writer
  * first drains whatever is queued, up to SL_WRITER_BATCH_BYTES, so that a
  * flush carries a batch rather than 50 lines: one fdatasync per batch is
  * what makes a million events a second possible.
@@ -39,6 +41,8 @@
 #include "futex.h"
 #include "pipeline_shared.h"
 #include "warn.h"
+#include "writer_ring.h"
+#include "writer_start.h"
 
 static inline void cpu_relax(void)
 {
@@ -56,13 +60,20 @@ static void publish_stats(sl_writer *w)
     atomic_store_explicit(&sl_pipe.stat_pruned, w->sink.pruned_segments, memory_order_relaxed);
 }
 
-static void mark_synced(uint64_t upto)
+static void wake_durable_waiters(void)
 {
-    atomic_store_explicit(&sl_pipe.synced_pos, upto, memory_order_seq_cst);
     atomic_fetch_add_explicit(&sl_pipe.synced_epoch, 1, memory_order_seq_cst);
     if (atomic_load_explicit(&sl_pipe.durable_waiters, memory_order_seq_cst) > 0)
         sl_futex_wake(&sl_pipe.synced_epoch, INT_MAX);
 }
+
+static void mark_synced(uint64_t upto)
+{
+    atomic_store_explicit(&sl_pipe.synced_pos, upto, memory_order_seq_cst);
+    wake_durable_waiters();
+}
+
+static void settle_synced(sl_writer *w, int64_t now);
 
 /* Writes the first `len` bytes (`events` lines) of pending; what reached
  * the disk leaves pending even when the rest failed. true when all of it did. */
@@ -72,7 +83,8 @@ static bool flush_range(sl_writer *w, size_t len, uint64_t events, int64_t now)
         return true;
     size_t done = 0;
     uint64_t done_events = 0;
-    int e = sl_sink_append(&w->sink, w->pending.data, len, events, &done, &done_events);
+    int e = sl_sink_append_ex(&w->sink, w->pending.data, len, events, w->cfg.fsync_every_ms == 0, &done,
+                              &done_events);
     atomic_fetch_add_explicit(&sl_pipe.stat_flushes, 1, memory_order_relaxed);
     memmove(w->pending.data, w->pending.data + done, w->pending.len - done);
     w->pending.len -= done;
@@ -90,24 +102,51 @@ static bool flush_range(sl_writer *w, size_t len, uint64_t events, int64_t now)
         if (w->backoff_ns > SL_WRITER_BACKOFF_MAX_NS)
             w->backoff_ns = SL_WRITER_BACKOFF_MAX_NS;
         w->retry_at_ns = now + w->backoff_ns;
+        /* Durable waiters stop waiting on a failing sink (pipeline.c). */
+        atomic_store_explicit(&sl_pipe.sink_failing, 1, memory_order_relaxed);
+        wake_durable_waiters();
         return false;
     }
     w->failing = false;
     w->backoff_ns = 0;
     w->last_flush_ns = now;
+    /* Conservative: a flush of part of pending (a rollover boundary) ends
+     * before the event being encoded, which pending_upto does not count yet. */
+    w->written_upto = w->pending_upto;
+    atomic_store_explicit(&sl_pipe.sink_failing, 0, memory_order_relaxed);
+    if (!sl_sink_unsynced(&w->sink))
+        settle_synced(w, now);
     return true;
 }
 
-static bool flush_all(sl_writer *w, int64_t now)
+/* Everything written is on disk: durable waits up to it may return, and
+ * the waits that timed out may be tried again. */
+static void settle_synced(sl_writer *w, int64_t now)
 {
-    if (w->pending_events == 0) {
-        mark_synced(w->pending_upto);
-        return true;
-    }
-    if (!flush_range(w, w->pending.len, w->pending_events, now))
+    w->last_sync_ns = now;
+    atomic_store_explicit(&sl_pipe.durable_gave_up, 0, memory_order_relaxed);
+    mark_synced(w->written_upto);
+}
+
+static bool sync_now(sl_writer *w, int64_t now)
+{
+    int e = sl_sink_sync(&w->sink);
+    atomic_store_explicit(&sl_pipe.stat_syncs, w->sink.syncs, memory_order_relaxed);
+    if (e != 0)
         return false;
-    mark_synced(w->pending_upto);
+    settle_synced(w, now);
     return true;
+}
+
+/* Writes what is pending and, with sync, fdatasyncs it (durable events,
+ * the sync timer, the stop). */
+static bool flush_all(sl_writer *w, int64_t now, bool sync)
+{
+    if (w->pending_events > 0 && !flush_range(w, w->pending.len, w->pending_events, now))
+        return false;
+    if (w->pending_events == 0)
+        w->written_upto = w->pending_upto;
+    return sync ? sync_now(w, now) : true;
 }
 
 static void begin_session(sl_writer *w, const sl_event *first)
@@ -215,12 +254,15 @@ static bool drain(sl_writer *w, int64_t give_up_at)
 {
     bool empty = false;
     size_t budget = w->failing ? SL_WRITER_PENDING_MAX : SL_WRITER_BATCH_BYTES;
+    sl_writer_prepare_ring(w);
     while (w->pending.len < budget) {
         if (give_up_at >= 0 && sl_monotonic_ns() >= give_up_at)
             break;
         const sl_event *ev;
         sl_ring_peek_result pr = sl_ring_peek(w->ring, &ev);
         if (pr == SL_RING_EMPTY) {
+            if (sl_writer_next_ring(w))
+                continue;
             empty = true;
             break;
         }
@@ -228,31 +270,54 @@ static bool drain(sl_writer *w, int64_t give_up_at)
             wait_for_publish(w, give_up_at);
             continue;
         }
+        if (w->discard) { /* no sink: counted, not written */
+            sl_pipe_count_drops(ev->device_id, 1, true, true);
+            sl_ring_release(w->ring);
+            w->pending_upto = w->ring_start + w->ring->head;
+            continue;
+        }
         bool urgent = (ev->flags & SL_EVENT_F_DURABLE) || ev->type == SL_EVENT_ERROR;
         encode_one(w, ev, NULL, 0, false);
         sl_ring_release(w->ring);
-        w->pending_upto = w->ring->head;
+        w->pending_upto = w->ring_start + w->ring->head;
         if (urgent && !w->failing)
-            flush_all(w, sl_monotonic_ns());
+            flush_all(w, sl_monotonic_ns(), true);
     }
     sl_ring_publish_head(w->ring);
-    if (w->pending_events == 0)
+    if (w->pending_events == 0 && !sl_sink_unsynced(&w->sink)) {
+        w->written_upto = w->pending_upto;
         mark_synced(w->pending_upto); /* invalid or abandoned positions are settled too */
+    }
     return empty;
+}
+
+static bool sync_due(sl_writer *w, int64_t now)
+{
+    return sl_sink_unsynced(&w->sink) && now - w->last_sync_ns >= (int64_t)w->cfg.fsync_every_ms * 1000000;
 }
 
 static void maybe_flush(sl_writer *w, int64_t now)
 {
-    if (w->pending_events == 0)
-        return;
     if (w->failing) {
-        if (now >= w->retry_at_ns)
-            flush_all(w, now);
+        if (w->pending_events > 0 && now >= w->retry_at_ns)
+            flush_all(w, now, false);
         return;
     }
-    if (w->pending_events >= w->cfg.flush_every_events || w->pending.len >= SL_WRITER_BATCH_BYTES
-        || now - w->last_flush_ns >= (int64_t)w->cfg.flush_every_ms * 1000000)
-        flush_all(w, now);
+    if (w->pending_events > 0
+        && (w->pending_events >= w->cfg.flush_every_events || w->pending.len >= SL_WRITER_BATCH_BYTES
+            || now - w->last_flush_ns >= (int64_t)w->cfg.flush_every_ms * 1000000))
+        flush_all(w, now, sync_due(w, now));
+    else if (sync_due(w, now))
+        sync_now(w, now);
+}
+
+/* The background task (the wall clock's calibration) when it is due. */
+static void run_background_task(sl_writer *w, int64_t now)
+{
+    if (!sl_pipe.background_task || now < w->background_at_ns)
+        return;
+    int64_t again = sl_pipe.background_task();
+    w->background_at_ns = again > 0 ? sl_monotonic_ns() + again : INT64_MAX;
 }
 
 static void sleep_until_work(sl_writer *w, int64_t now)
@@ -262,6 +327,13 @@ static void sleep_until_work(sl_writer *w, int64_t now)
         timeout = w->retry_at_ns - now;
     else if (w->pending_events > 0)
         timeout = w->last_flush_ns + timeout - now;
+    if (w->background_at_ns - now < timeout)
+        timeout = w->background_at_ns - now;
+    if (sl_sink_unsynced(&w->sink)) {
+        int64_t sync_in = w->last_sync_ns + (int64_t)w->cfg.fsync_every_ms * 1000000 - now;
+        if (sync_in < timeout)
+            timeout = sync_in;
+    }
     if (timeout <= 0)
         return;
 
@@ -279,11 +351,16 @@ static void sleep_until_work(sl_writer *w, int64_t now)
     atomic_store_explicit(&sl_pipe.writer_sleeping, 0, memory_order_seq_cst);
 }
 
+static void finish(sl_writer *w, const sl_event *stop_event, const sl_member *extra, size_t extra_count);
+
 void *sl_writer_main(void *arg)
 {
     sl_writer *w = arg;
     pthread_setname_np(pthread_self(), "stormlog-writer");
-    w->last_flush_ns = sl_monotonic_ns();
+    sl_ring_prefault(w->ring); /* the first ring's pages: here, not on a producer */
+    run_background_task(w, sl_monotonic_ns());
+    w->discard = !sl_writer_open_sink(w);
+    w->last_flush_ns = w->last_sync_ns = sl_monotonic_ns();
     for (;;) {
         bool stopping = atomic_load_explicit(&sl_pipe.stop_requested, memory_order_acquire) != 0;
         int64_t give_up = stopping ? atomic_load_explicit(&sl_pipe.stop_give_up_ns, memory_order_relaxed) : -1;
@@ -293,25 +370,32 @@ void *sl_writer_main(void *arg)
             break;
         maybe_flush(w, now);
         sl_rollups_keeper_tick(&w->rollups, &w->sink, sl_monotonic_ns());
+        run_background_task(w, now);
         if (empty)
             sleep_until_work(w, now);
     }
     /* Stopping: one last flush of what was drained. What the deadline left
      * in the ring will not be written: count it. */
-    flush_all(w, sl_monotonic_ns());
-    sl_pipe_count_drops(SL_DEVICE_UNKNOWN, sl_ring_tail(w->ring) - w->ring->head, true, false);
+    flush_all(w, sl_monotonic_ns(), false); /* finish syncs once, with the stop event */
+    sl_pipe_count_drops(SL_DEVICE_UNKNOWN, sl_writer_ring_backlog(w), true, false);
+    finish(w, w->has_stop_event ? &w->stop_event : NULL, w->stop_extra, w->stop_extra_count);
     publish_stats(w);
     atomic_store_explicit(&sl_pipe.writer_parked, 1, memory_order_seq_cst);
     sl_futex_wake(&sl_pipe.writer_parked, INT_MAX);
     return NULL;
 }
 
-void sl_writer_finish(sl_writer *w, const sl_event *stop_event, const sl_member *extra, size_t extra_count)
+/* At the end of the writer's life: the stop event (its own metadata, extra
+ * members, dropped_events_total), the last flush and sync, and the session
+ * closed with status "completed". */
+static void finish(sl_writer *w, const sl_event *stop_event, const sl_member *extra, size_t extra_count)
 {
+    if (w->discard) /* never opened: nothing to finish */
+        return;
     if (stop_event)
         encode_one(w, stop_event, extra, extra_count, true);
     int64_t now = sl_monotonic_ns();
-    if (!flush_all(w, now)) {
+    if (!flush_all(w, now, true)) {
         /* Last chance gone: what is still pending is lost. */
         sl_pipe_count_drops(SL_DEVICE_UNKNOWN, w->pending_events, true, false);
         w->pending.len = 0;

@@ -1,7 +1,7 @@
 /* The writer thread: drains the ring, turns events into record lines,
  * flushes them to the sink by upstream's policy, and parks when asked to
- * stop. Its state is its own while it runs; after it parked and was joined,
- * the stopping thread finishes the session with sl_writer_finish. */
+ * stop. Its state is its own while it runs; it also writes the stop event
+ * and closes the session before it parks (sl_pipeline_stop waits for that). */
 #ifndef STORMLOG_SHIM_PIPELINE_WRITER_H
 #define STORMLOG_SHIM_PIPELINE_WRITER_H
 
@@ -14,15 +14,18 @@
 #include "rollups_keeper.h"
 #include "sink.h"
 
-/* Under load, one flush takes whatever is queued up to this many bytes:
- * one fdatasync per batch instead of one per flush_every_events. */
-#define SL_WRITER_BATCH_BYTES (4u << 20)
+/* Under load, one write takes whatever is queued up to this many bytes
+ * (about 2,500 events): large writes, and a bounded buffer (peak RSS). */
+#define SL_WRITER_BATCH_BYTES (1u << 20)
 /* While writes fail (disk full), at most this much waits in memory; after
  * that the ring fills and producers drop (counted), never wait. */
 #define SL_WRITER_PENDING_MAX (2u * SL_WRITER_BATCH_BYTES)
 /* How long the writer waits for a claimed slot to be published before it
  * gives up on it (ring.c explains why it must give up at all). */
 #define SL_WRITER_STALL_NS (100 * 1000 * 1000)
+/* The writer thread's stack (pipeline.c). Its deepest frames (encoding a
+ * record with its metadata, about 8 KiB) fit many times over. */
+#define SL_WRITER_STACK_BYTES (256u * 1024u)
 #define SL_WRITER_BACKOFF_MIN_NS (10 * 1000 * 1000)
 #define SL_WRITER_BACKOFF_MAX_NS (1000 * 1000 * 1000)
 
@@ -35,6 +38,8 @@ typedef struct sl_writer {
     uint64_t pending_events;
     uint64_t pending_upto;      /* ring position just past the last event in pending */
     int64_t last_flush_ns;      /* monotonic */
+    int64_t last_sync_ns;       /* monotonic */
+    uint64_t written_upto;      /* ring position just past the last event written (synced or not) */
     int64_t start_realtime_ns;
     bool session_begun;
     uint64_t last_reported_drops;
@@ -44,16 +49,21 @@ typedef struct sl_writer {
     unsigned failure_warnings;
     bool invalid_warned;
     sl_rollups_keeper rollups;  /* rollups.json, rewritten with the manifest */
+    uint64_t ring_start;        /* where ring's positions start in the running count (ring_grow.c) */
+    sl_ring *prefaulted;        /* the last successor ring whose pages the writer faulted in */
+    bool discard;
+    /* Set by sl_pipeline_stop before it asks the writer to stop. */
+    sl_event stop_event;
+    bool has_stop_event;
+    const sl_member *stop_extra;
+    size_t stop_extra_count;               /* the sink could not be opened: count, never write */
+    int64_t background_at_ns;   /* monotonic: when the background task runs next */
 } sl_writer;
 
 void *sl_writer_main(void *writer);
 
-/* After the writer parked: writes the stop event (its own metadata, extra
- * members, dropped_events_total), flushes, and closes the session with
- * status "completed". */
-void sl_writer_finish(sl_writer *w, const sl_event *stop_event, const sl_member *extra, size_t extra_count);
 
-/* Frees what the writer owns (after sl_writer_finish, or after a start failed). */
+/* Frees what the writer owns (after it parked, or after a start failed). */
 void sl_writer_free(sl_writer *w);
 
 #endif

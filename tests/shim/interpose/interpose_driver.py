@@ -510,6 +510,55 @@ def case_exec_chain(ctx):
     print(f"exec chain: {chain}")
 
 
+def case_small_stack(ctx):
+    """The first allocation on a thread with a 28 KiB or 64 KiB stack, also while a dead writer's directory
+    is reopened: nothing big goes on the program's stack (issue 13.3)."""
+    probe = ctx.prog("hostile_start_probe")
+    for mode, kib in (("stack", 28), ("stack", 64), ("dead", 28), ("dead", 64)):
+        out = ctx.out_dir(f"{mode}-{kib}")
+        proc = ctx.run([probe, mode, str(kib)], out, check=False, timeout=60)
+        expect(proc.returncode == 0 and "DONE 1" in proc.stdout,
+               f"{mode} {kib} KiB: exit {proc.returncode}: {proc.stderr[-2000:]}")
+        dirs = sink_dirs(out)
+        expect(len(dirs) == 1, f"{mode} {kib}: sink directories {dirs}")
+        if mode == "dead":
+            # The planted segment holds blank lines (no records): validate ours only.
+            os.remove(os.path.join(dirs[0], "segment-000001.jsonl"))
+            with open(os.path.join(dirs[0], "manifest.json")) as f:
+                manifest = json.load(f)
+            manifest["segments"] = [g for g in manifest["segments"] if g["filename"] != "segment-000001.jsonl"]
+            with open(os.path.join(dirs[0], "manifest.json"), "w") as f:
+                json.dump(manifest, f)
+        validate(ctx, out)
+        events, stop = check_session(dirs[0])
+        kinds = [ev["event_type"] for ev in events]
+        expect(kinds.count("allocation") == 1 and kinds.count("deallocation") == 1,
+               f"{mode} {kib}: events {kinds}")
+        if mode == "dead":
+            statuses = {s["session_id"]: s["status"] for s in manifest["sessions"]}
+            expect(statuses.get("dead") == "interrupted", f"the dead writer's session: {statuses}")
+        print(f"{mode} {kib} KiB: recorded")
+
+
+def case_fifo_manifest(ctx):
+    """A FIFO named manifest.json in the rank directory: the program finishes and records (issue 13.4)."""
+    probe = ctx.prog("hostile_start_probe")
+    out = ctx.out_dir("fifo")
+    try:
+        proc = ctx.run([probe, "fifo"], out, check=False, timeout=60)
+    except subprocess.TimeoutExpired:
+        raise Failure("the program hung on the FIFO")
+    expect(proc.returncode == 0 and "DONE 800" in proc.stdout, f"exit {proc.returncode}: {proc.stderr[-2000:]}")
+    validate(ctx, out)
+    dirs = sink_dirs(out)
+    expect(len(dirs) == 1, f"sink directories {dirs}")
+    events, stop = check_session(dirs[0])
+    allocs = sum(1 for ev in events if ev["event_type"] == "allocation")
+    expect(allocs == 800, f"{allocs} allocations recorded of 800")
+    manifest = os.path.join(dirs[0], "manifest.json")
+    expect(os.path.isfile(manifest) and not os.path.islink(manifest), "the FIFO was replaced by our manifest")
+
+
 def case_fork(ctx):
     """fork under 8 allocating threads; _exit children; an exec chain. The test has a timeout."""
     if "thread" in ctx.sanitizer:

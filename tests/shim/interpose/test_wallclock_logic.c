@@ -47,17 +47,49 @@ static void pass(int64_t ns)
         cr_expect(got_ - want_ <= 2 && want_ - got_ <= 2, __VA_ARGS__);          \
     } while (0)
 
-/* Calibrated (first reading, then 21 ms later), as every test needs. */
+/* Calibrated by the background thread's ticks (the first, then 21 ms
+ * later), as every test needs; the program's readings meanwhile are the
+ * system clock's and never decide or calibrate anything themselves. */
 static void calibrate(void)
 {
     sl_wallclock_ns();
+    cr_assert_str_eq(sl_wallclock_source(), "undecided", "a reading decides nothing");
+    cr_assert_gt(sl_wallclock_background_tick(), 0, "the first pair, then wait");
     cr_assert_str_eq(sl_wallclock_source(), "calibrating");
     pass(15 * MS);
     sl_wallclock_ns();
+    int64_t again = sl_wallclock_background_tick();
     cr_assert_str_eq(sl_wallclock_source(), "calibrating", "20 ms of calibration");
+    expect_near(again, 5 * MS, "the tick asks for the 5 ms left");
     pass(6 * MS);
-    sl_wallclock_ns();
+    cr_assert_eq(sl_wallclock_background_tick(), 0, "done");
     cr_assert_str_eq(sl_wallclock_source(), "tsc");
+}
+
+Test(wallclock_logic, until_calibrated_readings_are_the_system_clock_and_keep_their_order)
+{
+    /* A TSC that disagrees with the wall clock: any reading that used it
+     * before the rate was known would show. */
+    int64_t previous = 0;
+    for (int i = 0; i < 3; i++) {
+        int64_t got = sl_wallclock_ns();
+        cr_expect_eq(got, fake_wall, "reading %d is clock_gettime's", i);
+        cr_expect_geq(got, previous);
+        previous = got;
+        if (i == 0)
+            sl_wallclock_background_tick();
+        fake_tsc += 7777;
+        fake_wall += 3 * MS;
+    }
+    cr_expect_str_eq(sl_wallclock_source(), "calibrating");
+    /* The switch to the TSC: the thread's readings do not go back across
+     * it, even where the new line lands a little behind the last reading. */
+    pass(21 * MS);
+    int64_t last_system = sl_wallclock_ns();
+    cr_assert_eq(sl_wallclock_background_tick(), 0);
+    cr_assert_str_eq(sl_wallclock_source(), "tsc");
+    fake_tsc -= 300; /* 100 ns behind the pair the rate was taken at */
+    cr_expect_geq(sl_wallclock_ns(), last_system, "same order guarantee across the switch");
 }
 
 Test(wallclock_logic, calibrates_then_reads_the_tsc)

@@ -3,6 +3,7 @@
  *   pipeline_fault kill9       a writer killed with SIGKILL at full rate
  *   pipeline_fault unwritable  an output directory that cannot be created
  *   pipeline_fault fsize       RLIMIT_FSIZE hit mid-run (SIGXFSZ ignored)
+ *   pipeline_fault oomdisk     OOM after OOM on a disk where every write fails
  *   pipeline_fault symlink     a symlink planted where the sink directory goes
  *
  * The recording process is always a child; this process checks what it left
@@ -250,10 +251,14 @@ static void record_into(const char *output_dir)
     test_session(&s, "unwritable");
     sl_pipeline_config cfg = config_for(output_dir);
     errno = 0;
-    if (sl_pipeline_start(&s, &cfg))
+    /* The start is the writer's: the program's call succeeds, the writer
+     * then finds the directory unusable and recording goes quiet. */
+    if (!sl_pipeline_start(&s, &cfg))
         _exit(4);
     if (errno != 0)
-        _exit(6); /* a failed start leaves errno alone */
+        _exit(6); /* the start leaves errno alone */
+    if (sl_pipeline_sink_dir() != NULL || sl_pipeline_running())
+        _exit(8);
     emit_some_and_stop(100, 7);
 }
 
@@ -288,14 +293,21 @@ static void scenario_unwritable(const char *root)
 
 static rlim_t fsize_limit;
 
-static void record_under_fsize(const char *root)
+/* This process's files stop at `limit` bytes: writes past it fail with
+ * EFBIG (SIGXFSZ ignored), as on a full disk. Then a session of id. */
+static sl_pipeline_config session_under_fsize(rlim_t limit, const char *root, sl_session_info *s, const char *id)
 {
-    struct rlimit rl = {fsize_limit, fsize_limit};
+    struct rlimit rl = {limit, limit};
     signal(SIGXFSZ, SIG_IGN);
     setrlimit(RLIMIT_FSIZE, &rl);
+    test_session(s, id);
+    return config_for(root);
+}
+
+static void record_under_fsize(const char *root)
+{
     sl_session_info s;
-    test_session(&s, "fsize");
-    sl_pipeline_config cfg = config_for(root);
+    sl_pipeline_config cfg = session_under_fsize(fsize_limit, root, &s, "fsize");
     cfg.retention_files = 1000;
     cfg.flush_every_events = 20;
     cfg.shutdown_deadline_ms = 1000;
@@ -321,6 +333,53 @@ static void record_under_fsize(const char *root)
     /* every event is written or counted */
     if (st.written + sl_pipeline_dropped_total() != 3001)
         _exit(9);
+}
+
+/* ---- OOMs on a failing disk (every write fails: RLIMIT_FSIZE below one
+ * line). A program that probes for memory and retries after each OOM must
+ * not wait STORMLOG_DURABLE_TIMEOUT_MS for each: once the sink is known to
+ * fail, no durable emit waits, and the one that was waiting when the write
+ * failed stops at once. Counts, not times: a wait that ran to its timeout
+ * is counted as one. ---- */
+
+static void oom_probe_on_failing_disk(const char *root)
+{
+    sl_session_info s;
+    sl_pipeline_config cfg = session_under_fsize(512, root, &s, "oomdisk");
+    cfg.shutdown_deadline_ms = 1000;
+    if (!sl_pipeline_start(&s, &cfg) || !sl_pipeline_sink_dir())
+        _exit(3);
+    sl_event ev;
+    int waited_ok = 0;
+    for (int i = 0; i < 200; i++) {
+        test_event(&ev, 0, i);
+        ev.type = SL_EVENT_ERROR;
+        waited_ok += sl_pipeline_emit_durable(&ev, 60000); /* a minute each, if we waited */
+    }
+    sl_pipeline_stats st;
+    sl_pipeline_get_stats(&st);
+    printf("oomdisk: %lu waited (%lu to their timeout), %lu did not, %lu write failures\n",
+           (unsigned long)st.durable_waits, (unsigned long)st.durable_timeouts, (unsigned long)st.durable_unwaited,
+           (unsigned long)st.write_failures);
+    fflush(stdout);
+    if (waited_ok != 0)
+        _exit(4); /* nothing can be on this disk */
+    if (st.durable_timeouts != 0)
+        _exit(5);
+    if (st.durable_waits > 1 || st.durable_waits + st.durable_unwaited != 200)
+        _exit(6);
+    sl_pipeline_stop(NULL, NULL, 0);
+    sl_pipeline_get_stats(&st);
+    if (st.written + sl_pipeline_dropped_total() != 200)
+        _exit(7); /* every event written or counted */
+}
+
+static void scenario_oomdisk(const char *root)
+{
+    child_result r;
+    run_child(oom_probe_on_failing_disk, root, &r);
+    check(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0, "oomdisk: child status %d (stderr: %s)", r.status,
+          r.err);
 }
 
 static void check_fsize_dir(const char *root, pid_t pid, rlim_t limit, bool expect_lines)
@@ -394,7 +453,7 @@ static void record_expecting_refusal(const char *root)
     sl_session_info s;
     test_session(&s, "symlink");
     sl_pipeline_config cfg = config_for(root);
-    if (sl_pipeline_start(&s, &cfg))
+    if (!sl_pipeline_start(&s, &cfg) || sl_pipeline_sink_dir() != NULL)
         _exit(4);
     emit_some_and_stop(10, 7);
 }
@@ -453,7 +512,7 @@ static void scenario_symlink(const char *root)
 int main(int argc, char **argv)
 {
     if (argc != 2) {
-        fprintf(stderr, "usage: %s kill9|unwritable|fsize|symlink\n", argv[0]);
+        fprintf(stderr, "usage: %s kill9|unwritable|fsize|symlink|oomdisk\n", argv[0]);
         return 2;
     }
     char root[4096];
@@ -466,6 +525,8 @@ int main(int argc, char **argv)
         scenario_fsize(root);
     else if (strcmp(argv[1], "symlink") == 0)
         scenario_symlink(root);
+    else if (strcmp(argv[1], "oomdisk") == 0)
+        scenario_oomdisk(root);
     else
         failures++;
     if (failures == 0)

@@ -6,6 +6,8 @@
  *   durable   durable emits from several threads at once
  *   dead      a producer dead between claim and publish
  *   stop      stop racing with producers that keep emitting
+ *   grow      8 producers grow a 2-slot ring to 65,536 while one consumer
+ *             follows it: nothing lost, each producer's events in order
  * Sizes scale with STORMLOG_STRESS_SCALE (percent). Exit 0 = pass. */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -21,6 +23,7 @@
 #include "pipeline.h"
 #include "pipeline_shared.h"
 #include "ring.h"
+#include "ring_grow.h"
 #include "sink_reader.h"
 
 #define PRODUCERS 8
@@ -262,7 +265,7 @@ static void *durable_produce(void *p)
         if (i % 10 == 9) {
             ev.type = SL_EVENT_ERROR;
             if (!sl_pipeline_emit_durable(&ev, 10000))
-                atomic_fetch_add(&durable_failures, 1);
+                atomic_fetch_add(&durable_failures, 1); /* did not wait (bounded waits) */
         } else {
             sl_pipeline_emit(&ev);
         }
@@ -285,16 +288,31 @@ static void scenario_durable(const char *root)
         pthread_create(&th[i], NULL, durable_produce, (void *)(intptr_t)i);
     for (int i = 0; i < 4; i++)
         pthread_join(th[i], NULL);
-    check(atomic_load(&durable_failures) == 0, "durable: %d waits timed out", atomic_load(&durable_failures));
+    /* Waits are bounded (one per SL_DURABLE_WAIT_EVERY_NS): every emit
+     * either waited and found its event synced, or did not wait at all. */
+    sl_pipeline_stats st;
+    sl_pipeline_get_stats(&st);
+    check(st.durable_timeouts == 0, "durable: %lu waits timed out", (unsigned long)st.durable_timeouts);
+    check(st.durable_waits >= 1 && st.durable_waits + st.durable_unwaited == 40,
+          "durable: %lu waited + %lu did not, of 40", (unsigned long)st.durable_waits,
+          (unsigned long)st.durable_unwaited);
+    check((uint64_t)atomic_load(&durable_failures) == st.durable_unwaited, "durable: false for each one unwaited");
+    /* The next window: a durable emit waits, and its sync carries everything
+     * the ring held before it. */
+    struct timespec pause = {0, SL_DURABLE_WAIT_EVERY_NS + 10 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    sl_event last;
+    test_event(&last, 9, 0);
+    last.type = SL_EVENT_ERROR;
+    check(sl_pipeline_emit_durable(&last, 10000), "durable: the wait of a new window");
     sink_scan_result r;
     scan_sink_dir(dir, NULL, &r);
-    /* each thread's last durable event (its 100th) is on disk, and with it
-     * everything the ring held before it: at least 100 lines */
-    check(r.lines >= 100 && r.invalid_lines == 0, "durable: only %zu lines before stop", r.lines);
+    check(r.lines == 401 && r.invalid_lines == 0, "durable: only %zu lines before stop", r.lines);
     sl_pipeline_stop(NULL, NULL, 0);
     scan_sink_dir(dir, NULL, &r);
-    check(r.lines == 400 && r.invalid_lines == 0, "durable: %zu lines at the end", r.lines);
-    printf("durable: 40 durable emits from 4 threads, all synced\n");
+    check(r.lines == 401 && r.invalid_lines == 0, "durable: %zu lines at the end", r.lines);
+    printf("durable: 40 durable emits from 4 threads (%lu waited), all synced by the next wait\n",
+           (unsigned long)st.durable_waits);
 }
 
 /* ---- dead producer ---- */
@@ -373,10 +391,94 @@ static void scenario_stop(const char *root)
     free(run);
 }
 
+/* ---- grow ---- */
+
+static sl_ring *_Atomic growing_ring;
+static _Atomic int grow_producers_left;
+static uint64_t grow_per_producer;
+
+static void *grow_produce(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    for (uint64_t i = 0; i < grow_per_producer; i++) {
+        sl_event ev;
+        test_event(&ev, id, (int64_t)i);
+        for (int m = 0; id % 2 && m < 4; m++) /* odd producers: two-slot events */
+            sl_event_meta_int(&ev, "pad", m);
+        sl_ring *r = atomic_load(&growing_ring);
+        uint64_t pos;
+        sl_ring_push_result res;
+        while ((res = sl_ring_push(r, &ev, &pos)) != SL_RING_PUSHED) {
+            sl_ring *next = res == SL_RING_FULL ? sl_ring_grow(r, 65536, &growing_ring)
+                                                : sl_ring_follow(r, &growing_ring);
+            if (!next) { /* full at the maximum: the consumer catches up */
+                sched_yield();
+                r = atomic_load(&growing_ring);
+                continue;
+            }
+            r = next;
+        }
+    }
+    atomic_fetch_sub(&grow_producers_left, 1);
+    return NULL;
+}
+
+static void scenario_grow(void)
+{
+    grow_per_producer = test_scaled(20000);
+    sl_ring *first = sl_ring_create(2);
+    atomic_store(&growing_ring, first);
+    atomic_store(&grow_producers_left, PRODUCERS);
+    pthread_t th[PRODUCERS];
+    for (int i = 0; i < PRODUCERS; i++)
+        pthread_create(&th[i], NULL, grow_produce, (void *)(intptr_t)i);
+    int64_t next_seq[PRODUCERS] = {0};
+    uint64_t total = 0;
+    sl_ring *rings[32];
+    int nrings = 0;
+    sl_ring *r = first;
+    rings[nrings++] = r;
+    for (;;) {
+        const sl_event *ev;
+        sl_ring_peek_result pr = sl_ring_peek(r, &ev);
+        if (pr == SL_RING_READY) {
+            int p = (int)ev->meta[2].v.i; /* test_event: producer, then seq */
+            int64_t seq = ev->meta[3].v.i;
+            check(p >= 0 && p < PRODUCERS && seq == next_seq[p], "grow: producer %d out of order", p);
+            if (p >= 0 && p < PRODUCERS)
+                next_seq[p] = seq + 1;
+            total++;
+            sl_ring_release(r);
+            continue;
+        }
+        if (pr == SL_RING_PENDING) {
+            sched_yield();
+            continue;
+        }
+        sl_ring *next = sl_ring_successor(r);
+        if (sl_ring_sealed(r) && r->head == sl_ring_tail(r) && next && nrings < 32) {
+            r = next;
+            rings[nrings++] = r;
+            continue;
+        }
+        if (atomic_load(&grow_producers_left) == 0 && !sl_ring_sealed(r) && sl_ring_peek(r, &ev) == SL_RING_EMPTY)
+            break;
+        sched_yield();
+    }
+    for (int i = 0; i < PRODUCERS; i++)
+        pthread_join(th[i], NULL);
+    check(total == PRODUCERS * grow_per_producer, "grow: %lu of %lu events", (unsigned long)total,
+          (unsigned long)(PRODUCERS * grow_per_producer));
+    check(nrings > 1, "grow: it never grew");
+    for (int i = 0; i < nrings; i++)
+        sl_ring_destroy(rings[i]);
+    printf("grow: %lu events through %d rings, in order\n", (unsigned long)total, nrings);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
-        fprintf(stderr, "usage: %s ring|disk|durable|dead|stop\n", argv[0]);
+        fprintf(stderr, "usage: %s ring|disk|durable|dead|stop|grow\n", argv[0]);
         return 2;
     }
     char root[4096];
@@ -391,6 +493,8 @@ int main(int argc, char **argv)
         scenario_dead(root);
     else if (strcmp(argv[1], "stop") == 0)
         scenario_stop(root);
+    else if (strcmp(argv[1], "grow") == 0)
+        scenario_grow();
     else
         failures++;
     if (failures == 0)

@@ -73,7 +73,7 @@ Test(config, defaults_keep_a_debugging_run_up_to_a_byte_budget)
     sl_pipeline_config c;
     sl_pipeline_config_defaults(&c);
     cr_assert_str_eq(c.output_dir, "./stormlog-out");
-    cr_assert_eq(c.ring_capacity, 65536);
+    cr_assert_eq(c.ring_capacity, SL_RING_CAPACITY_DEFAULT);
     cr_assert_eq(c.flush_every_events, 50);
     cr_assert_eq(c.flush_every_ms, 2000);
     cr_assert_eq(c.rollover_bytes, 64u << 20);
@@ -113,13 +113,13 @@ Test(config, bad_values_keep_the_default_and_say_so_once, .init = cr_redirect_st
     errno = 99;
     cr_assert_not(sl_pipeline_config_from_getenv(&c, fake_getenv, &env));
     cr_assert_eq(errno, 99);
-    cr_assert_eq(c.ring_capacity, 65536);
+    cr_assert_eq(c.ring_capacity, SL_RING_CAPACITY_DEFAULT);
     cr_assert_eq(c.flush_every_events, 50);
     cr_assert_eq(c.rollover_events, 10000);
     cr_assert_eq(c.retention_files, 1000000);
     fflush(stderr);
     cr_assert_stderr_eq_str(
-        "stormlog: STORMLOG_RING_CAPACITY='1000' is not a power of two in [2, 16777216]; using 65536\n"
+        "stormlog: STORMLOG_RING_CAPACITY='1000' is not a power of two in [2, 16777216]; using 8192\n"
         "stormlog: STORMLOG_FLUSH_EVERY_EVENTS='0' is not an integer in [1, 1000000]; using 50\n"
         "stormlog: STORMLOG_ROLLOVER_EVENTS='12abc' is not an integer in [10, 4294967295]; using 10000\n"
         "stormlog: STORMLOG_RETENTION_FILES='-3' is not an integer in [1, 1000000]; using 1000000\n");

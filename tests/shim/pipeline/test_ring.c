@@ -28,7 +28,7 @@ static sl_event numbered(int producer, int64_t seq)
 static uint64_t claim_and_vanish(sl_ring *r)
 {
     uint64_t pos = atomic_load(&r->tail);
-    cr_assert_eq(atomic_load(&r->slots[pos & r->mask].seq), pos);
+    cr_assert_eq(atomic_load(&r->slots[pos & r->mask].seq), pos & ~r->mask, "stored relative to the slot: free");
     cr_assert(atomic_compare_exchange_strong(&r->tail, &pos, pos + 1));
     return pos;
 }
@@ -112,7 +112,7 @@ Test(ring, a_producer_that_never_publishes_costs_one_slot_not_the_ring)
 
     /* The late producer comes back: its publish fails, it leaves the slot
      * (what sl_ring_push does), and the consumer returns the slot to use. */
-    atomic_store(&r->slots[dead & r->mask].seq, dead | SL_RING_RETIRED | SL_RING_LATE_DONE);
+    atomic_store(&r->slots[dead & r->mask].seq, (dead & ~r->mask) | SL_RING_RETIRED | SL_RING_LATE_DONE);
     for (int i = 6; i < 8; i++) {
         sl_event e = numbered(1, i);
         cr_assert_eq(sl_ring_push(r, &e, &pos), SL_RING_PUSHED);
@@ -158,6 +158,7 @@ static void *produce(void *p)
         case SL_RING_PUSHED: s->pushed[a->id]++; break;
         case SL_RING_FULL: s->full[a->id]++; break;
         case SL_RING_ABANDONED: s->late[a->id]++; break;
+        case SL_RING_SEALED_OFF: cr_assert_fail("nobody seals this ring"); break;
         }
     }
     atomic_fetch_sub(&s->producers_left, 1);

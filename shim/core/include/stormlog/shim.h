@@ -17,7 +17,9 @@ const char *stormlog_shim_version(void);
 /* The running session's id (a v4 UUID), or NULL when none is running. */
 const char *stormlog_shim_session_id(void);
 
-/* The sink directory being written, or NULL. */
+/* The sink directory being written, or NULL. The writer thread opens it
+ * after the session's first event: a call just after that waits for it (a
+ * few milliseconds, at most STORMLOG_SHUTDOWN_DEADLINE_MS). */
 const char *stormlog_shim_sink_dir(void);
 
 typedef struct stormlog_shim_counters {
