@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "fd_owner.h"
 #include "manifest.h"
 #include "pipeline.h"
 
@@ -34,6 +35,8 @@ typedef struct sl_sink_observer {
 typedef struct sl_sink {
     int dirfd;                /* the sink directory, flock'ed while we write */
     int segfd;                /* the open segment, -1 when none */
+    sl_fd_identity dir_id;    /* what dirfd and segfd must still be (fd_owner.h) */
+    sl_fd_identity seg_id;
     size_t open_index;        /* its entry in manifest.segments, valid when segfd >= 0 */
     char path[SL_SINK_PATH_MAX];
     sl_sink_limits limits;
@@ -51,6 +54,7 @@ typedef struct sl_sink {
     uint64_t recovered_tails; /* torn tails cut on open */
     sl_sink_observer observer;
     bool closing;             /* inside sl_sink_close: the last manifest */
+    uint64_t fd_reclaims;     /* descriptors the program took from us, reopened by path */
 } sl_sink;
 
 /* What the sink creates is the user's alone (directories 0700, files 0600),

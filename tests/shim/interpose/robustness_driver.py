@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Process-level tests of what a program, another user or a full disk may do
+to the shim (issue 13): each case runs robust_probe (or another program)
+under LD_PRELOAD and checks what the program saw and what was recorded.
+Same command line and helpers as interpose_driver.py.
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interpose_driver import (SKIP, Context, Failure, check_session, device_totals, expect,  # noqa: E402
+                              read_events, run_case, sink_dirs, validate)
+
+
+def probe_truth(stdout):
+    lines = [l for l in stdout.splitlines() if l.startswith("TRUTH ")]
+    expect(lines, f"no TRUTH line in {stdout!r}")
+    return [dict((k, int(v)) for k, v in re.findall(r"(\w+)=(-?\d+)", l)) for l in lines]
+
+
+def allocation_counts(events):
+    allocs = sum(1 for ev in events if ev["event_type"] == "allocation")
+    frees = sum(1 for ev in events if ev["event_type"] == "deallocation")
+    live = sum(ev["allocator_change_bytes"] for ev in events if ev["device_id"] == 0)
+    return {"allocs": allocs, "frees": frees, "live": live}
+
+
+def manifest(sink_dir):
+    with open(os.path.join(sink_dir, "manifest.json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def case_close_range(ctx):
+    """close_range(3, ~0U, 0), then the program's own files: they hold only its lines; the recording is exact."""
+    work = ctx.out_dir("work")
+    out = ctx.out_dir("rec")
+    proc = ctx.run([ctx.prog("robust_probe"), "closerange", work], out, extra={"STORMLOG_FLUSH_EVERY_EVENTS": "1"})
+    with open(os.path.join(work, "own.log"), encoding="utf-8", errors="replace") as f:
+        log = f.read()
+    expect(log == "program line 1\nprogram line 2\n", f"the program's log holds {len(log.splitlines())} lines:\n"
+           + log[:2000])
+    own = sorted(os.listdir(os.path.join(work, "own")))
+    expect(own == ["manifest.json"], f"the program's directory holds {own}")
+    with open(os.path.join(work, "own", "manifest.json"), encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    expect(text == '{"own": true}\n', f"the program's manifest.json was replaced: {text[:400]!r}")
+    validate(ctx, out)
+    dirs = sink_dirs(out)
+    expect(len(dirs) == 1, f"sink directories {dirs}")
+    events, stop = check_session(dirs[0])
+    truth = probe_truth(proc.stdout)[-1]
+    got = allocation_counts(events)
+    expect(got == truth, f"recorded {got}, truth {truth}")
+    expect(stop["metadata"]["devices"]["0"]["allocated_bytes"] == truth["live"], f"stop summary {stop['metadata']}")
+    errors = [ev for ev in events if ev["event_type"] == "error"]
+    expect(len(errors) == 2, f"{len(errors)} OOM error events, want 2")
+    print(f"close_range: {got}; program's files untouched")
+
+
+CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+
+if __name__ == "__main__":
+    sys.exit(run_case(CASES, Context))
