@@ -61,6 +61,24 @@ def case_close_range(ctx):
     print(f"close_range: {got}; program's files untouched")
 
 
+def case_runtime_reload(ctx):
+    """dlopen a plugin linked to libcudart, dlclose it, dlopen it again elsewhere: no crash, every cycle recorded."""
+    argv = [ctx.prog("reload_host"), ctx.prog("reload_plugin")]
+    bare = ctx.run(argv, ctx.out_dir("bare"), preload=False)
+    expect("moved=1" in bare.stdout, f"the runtime did not move on reload: {bare.stdout!r}")
+    out = ctx.out_dir("rec")
+    proc = ctx.run(argv, out, check=False)
+    expect(proc.returncode == 0, f"reload_host under the shim exited {proc.returncode}:\n{proc.stderr[-2000:]}")
+    expect(proc.stdout == bare.stdout, f"output differs:\n{bare.stdout}---\n{proc.stdout}")
+    validate(ctx, out)
+    dirs = sink_dirs(out)
+    expect(len(dirs) == 1, f"sink directories {dirs}")
+    events, stop = check_session(dirs[0])
+    sizes = [ev["metadata"]["size"] for ev in events if ev["event_type"] == "allocation"]
+    expect(sizes == [4096, 8192, 16384], f"allocations recorded {sizes}")
+    print(f"runtime reload: {len(events)} events, allocations {sizes}")
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":
