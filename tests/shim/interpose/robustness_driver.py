@@ -79,6 +79,35 @@ def case_runtime_reload(ctx):
     print(f"runtime reload: {len(events)} events, allocations {sizes}")
 
 
+def case_signal(ctx):
+    """SIGTERM with the default disposition: a stop event (exit_path signal, 15), status -15 (143 in a shell)."""
+    out = ctx.out_dir("term")
+    proc = ctx.run([ctx.prog("robust_probe"), "sigterm"], out, check=False)
+    expect(proc.returncode == -signal.SIGTERM, f"exit status {proc.returncode}, want -15:\n{proc.stderr[-2000:]}")
+    validate(ctx, out)
+    dirs = sink_dirs(out)
+    expect(len(dirs) == 1, f"sink directories {dirs}")
+    events, stop = check_session(dirs[0])
+    md = stop["metadata"]
+    expect(md.get("exit_path") == "signal" and md.get("signal") == signal.SIGTERM, f"stop event {md}")
+    truth = probe_truth(proc.stdout)[-1]
+    expect(allocation_counts(events) == truth, f"recorded {allocation_counts(events)}, truth {truth}")
+    statuses = [ses["status"] for ses in manifest(dirs[0])["sessions"]]
+    expect(statuses == ["completed"], f"manifest sessions {statuses}")
+    # The same under a shell: 143.
+    shell = subprocess.run(["sh", "-c", '"$0" sigterm; echo "status=$?"', ctx.prog("robust_probe")],
+                           env=ctx.env(ctx.out_dir("term-sh")), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, timeout=60)
+    expect("status=143" in shell.stdout, f"under sh: {shell.stdout!r}")
+    # A program's own handler is kept: it runs, the program goes on and exits 0.
+    out = ctx.out_dir("own-handler")
+    proc = ctx.run([ctx.prog("robust_probe"), "sighandler"], out)
+    expect("handled" in proc.stdout, f"the program's handler did not run: {proc.stdout!r}")
+    events, stop = check_session(sink_dirs(out)[0])
+    expect(stop["metadata"].get("exit_path") == "exit", f"stop event {stop['metadata']}")
+    print(f"signal: stop event {md.get('exit_path')}/{md.get('signal')}, {len(events)} events")
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":
