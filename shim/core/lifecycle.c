@@ -323,6 +323,13 @@ static void stop_session(const char *exit_path, int signo)
     errno = saved_errno;
 }
 
+void sl_lifecycle_before_exec(void)
+{
+    if (sl_config()->disabled || atomic_load(&owner_pid) != getpid() || !sl_lifecycle_recording())
+        return;
+    sl_pipeline_sync(sl_config()->pipeline.shutdown_deadline_ms);
+}
+
 void sl_lifecycle_close_on_signal(int signo)
 {
     if (!sl_config()->disabled)

@@ -63,6 +63,7 @@ static void reset_shared(void)
     atomic_store(&sl_pipe.writer_sleeping, 0);
     atomic_store(&sl_pipe.wake_threshold, 1);
     atomic_store(&sl_pipe.urgent, 0);
+    atomic_store(&sl_pipe.flush_requested, 0);
     atomic_store(&sl_pipe.stop_requested, 0);
     atomic_store(&sl_pipe.stop_give_up_ns, 0);
     atomic_store(&sl_pipe.writer_parked, 0);
@@ -230,20 +231,16 @@ bool sl_pipeline_emit(const sl_event *ev)
     return emit_at(ev, &pos);
 }
 
-bool sl_pipeline_emit_durable(const sl_event *ev_in, uint32_t timeout_ms)
+/* Waits until the writer has synced every ring position below upto, at most
+ * timeout_ms, or until it parked. */
+static bool wait_synced(uint64_t upto, uint32_t timeout_ms)
 {
-    int saved_errno = errno;
-    sl_event ev = *ev_in;
-    ev.flags |= SL_EVENT_F_DURABLE;
-    uint64_t pos;
-    if (!emit_at(&ev, &pos))
-        return false;
     int64_t deadline = sl_monotonic_ns() + (int64_t)timeout_ms * 1000000;
     bool synced = false;
     atomic_fetch_add_explicit(&sl_pipe.durable_waiters, 1, memory_order_seq_cst);
     for (;;) {
         uint32_t epoch = atomic_load_explicit(&sl_pipe.synced_epoch, memory_order_seq_cst);
-        if (atomic_load_explicit(&sl_pipe.synced_pos, memory_order_seq_cst) > pos) {
+        if (atomic_load_explicit(&sl_pipe.synced_pos, memory_order_seq_cst) >= upto) {
             synced = true;
             break;
         }
@@ -253,6 +250,34 @@ bool sl_pipeline_emit_durable(const sl_event *ev_in, uint32_t timeout_ms)
         sl_futex_wait(&sl_pipe.synced_epoch, epoch, left);
     }
     atomic_fetch_sub_explicit(&sl_pipe.durable_waiters, 1, memory_order_seq_cst);
+    return synced;
+}
+
+bool sl_pipeline_emit_durable(const sl_event *ev_in, uint32_t timeout_ms)
+{
+    int saved_errno = errno;
+    sl_event ev = *ev_in;
+    ev.flags |= SL_EVENT_F_DURABLE;
+    uint64_t pos;
+    if (!emit_at(&ev, &pos))
+        return false;
+    bool synced = wait_synced(pos + 1, timeout_ms);
+    errno = saved_errno;
+    return synced;
+}
+
+bool sl_pipeline_sync(uint32_t timeout_ms)
+{
+    int saved_errno = errno;
+    if (atomic_load_explicit(&sl_pipe.state, memory_order_acquire) != SL_PIPE_RUNNING)
+        return false;
+    sl_ring *r = atomic_load_explicit(&sl_pipe.ring, memory_order_acquire);
+    uint64_t upto = sl_ring_tail(r);
+    atomic_store_explicit(&sl_pipe.flush_requested, 1, memory_order_seq_cst);
+    atomic_store_explicit(&sl_pipe.urgent, 1, memory_order_seq_cst);
+    if (atomic_exchange_explicit(&sl_pipe.writer_sleeping, 0, memory_order_seq_cst))
+        sl_futex_wake(&sl_pipe.writer_sleeping, 1);
+    bool synced = wait_synced(upto, timeout_ms);
     errno = saved_errno;
     return synced;
 }

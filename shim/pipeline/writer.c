@@ -251,7 +251,8 @@ static void maybe_flush(sl_writer *w, int64_t now)
         return;
     }
     if (w->pending_events >= w->cfg.flush_every_events || w->pending.len >= SL_WRITER_BATCH_BYTES
-        || now - w->last_flush_ns >= (int64_t)w->cfg.flush_every_ms * 1000000)
+        || now - w->last_flush_ns >= (int64_t)w->cfg.flush_every_ms * 1000000
+        || atomic_exchange_explicit(&sl_pipe.flush_requested, 0, memory_order_acq_rel))
         flush_all(w, now);
 }
 

@@ -108,6 +108,26 @@ def case_signal(ctx):
     print(f"signal: stop event {md.get('exit_path')}/{md.get('signal')}, {len(events)} events")
 
 
+def case_exec_no_fork(ctx):
+    """exec without fork after one allocation: the first session is on disk, interrupted; the second completed."""
+    out = ctx.out_dir("exec")
+    proc = ctx.run([ctx.prog("robust_probe"), "exec", "1"], out)
+    expect(len(probe_truth(proc.stdout)) == 2, f"two images expected: {proc.stdout!r}")
+    validate(ctx, out)
+    dirs = sink_dirs(out)
+    expect(len(dirs) == 1, f"sink directories {dirs} (same pid, same directory)")
+    sessions = manifest(dirs[0])["sessions"]
+    expect([ses["status"] for ses in sessions] == ["interrupted", "completed"], f"sessions {sessions}")
+    events = read_events(dirs[0])
+    by_session = {}
+    for ev in events:
+        by_session.setdefault(ev["session_id"], []).append(ev)
+    first = by_session.get(sessions[0]["session_id"], [])
+    sizes = [ev["metadata"]["size"] for ev in first if ev["event_type"] == "allocation"]
+    expect(sizes == [1111], f"the first image's allocations on disk: {sizes}")
+    print(f"exec without fork: sessions {[ses['status'] for ses in sessions]}, first image {len(first)} events")
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":
