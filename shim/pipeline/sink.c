@@ -312,6 +312,7 @@ bool sl_sink_open(sl_sink *s, int dirfd, const char *path, const sl_sink_limits 
         s->dirfd = -1;
         return false;
     }
+    sl_sink_make_reserve(s);
     return true;
 }
 
@@ -570,7 +571,10 @@ int sl_sink_append(sl_sink *s, const char *data, size_t len, uint64_t events, si
             e = 0;
             continue;
         }
-        size_t keep = e == EFBIG ? whole_lines_prefix(data + off, put) : 0;
+        /* A full disk (ENOSPC, EDQUOT) keeps the whole lines that fit too,
+         * so that a backlog larger than the free space still makes progress. */
+        bool keeps = e == EFBIG || e == ENOSPC || e == EDQUOT;
+        size_t keep = keeps ? whole_lines_prefix(data + off, put) : 0;
         while (ftruncate(s->segfd, (off_t)(g->size_bytes + keep)) != 0 && errno == EINTR)
             ;
         if (keep > 0 && fdatasync(s->segfd) != 0) {
@@ -621,6 +625,7 @@ void sl_sink_close(sl_sink *s, const char *status, int64_t ended_at_ns)
             ses->ended_at_ns = ended_at_ns;
         }
     }
+    sl_sink_release_reserve(s); /* its room is for this manifest */
     sl_sink_write_manifest(s, true);
     if (sl_fd_still_ours(&s->dirfd, &s->dir_id))
         flock(s->dirfd, LOCK_UN);

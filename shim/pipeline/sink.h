@@ -55,6 +55,7 @@ typedef struct sl_sink {
     sl_sink_observer observer;
     bool closing;             /* inside sl_sink_close: the last manifest */
     uint64_t fd_reclaims;     /* descriptors the program took from us, reopened by path */
+    bool has_reserve;         /* room set aside for the session's end (sink_reserve.c) */
 } sl_sink;
 
 /* What the sink creates is the user's alone (directories 0700, files 0600),
@@ -108,6 +109,15 @@ bool sl_sink_write_manifest(sl_sink *s, bool sync);
 /* Closes the session with status and end time, closes the segment, writes
  * and syncs the manifest, releases the lock and all memory. */
 void sl_sink_close(sl_sink *s, const char *status, int64_t ended_at_ns);
+
+/* Room set aside for the stop event and the last manifest on a full disk. */
+#define SL_SINK_RESERVE_BYTES (64u << 10)
+
+/* Creates the reserve in the sink directory (nothing when there is no room). */
+void sl_sink_make_reserve(sl_sink *s);
+
+/* Deletes the reserve, giving its room back; true when there was one. */
+bool sl_sink_release_reserve(sl_sink *s);
 
 /* Fork child: closes the inherited descriptors and nothing else (the memory
  * may be mid-update by the parent's writer; it is left alone). */

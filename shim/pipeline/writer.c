@@ -64,6 +64,18 @@ static void mark_synced(uint64_t upto)
         sl_futex_wake(&sl_pipe.synced_epoch, INT_MAX);
 }
 
+/* While the sink fails, the backlog is capped and the ring fills: every event
+ * dropped meanwhile was lost to the disk. Counted when the failure ends (a
+ * write succeeded, or the session ends). */
+static void settle_disk_loss(sl_writer *w)
+{
+    if (!w->failing)
+        return;
+    uint64_t drops = atomic_load_explicit(&sl_pipe.drops_total, memory_order_relaxed);
+    w->lost_to_disk += drops - w->drops_at_failure;
+    w->drops_at_failure = drops;
+}
+
 /* Writes the first `len` bytes (`events` lines) of pending; what reached
  * the disk leaves pending even when the rest failed. true when all of it did. */
 static bool flush_range(sl_writer *w, size_t len, uint64_t events, int64_t now)
@@ -80,6 +92,8 @@ static bool flush_range(sl_writer *w, size_t len, uint64_t events, int64_t now)
     atomic_fetch_add_explicit(&sl_pipe.stat_written, done_events, memory_order_relaxed);
     publish_stats(w);
     if (e != 0) {
+        if (!w->failing)
+            w->drops_at_failure = atomic_load_explicit(&sl_pipe.drops_total, memory_order_relaxed);
         if (!w->failing && w->failure_warnings < 3) {
             w->failure_warnings++;
             sl_pipeline_warn(w->cfg.quiet, "writing to %s failed: %s; retrying, events are counted and dropped while it fails",
@@ -92,6 +106,7 @@ static bool flush_range(sl_writer *w, size_t len, uint64_t events, int64_t now)
         w->retry_at_ns = now + w->backoff_ns;
         return false;
     }
+    settle_disk_loss(w);
     w->failing = false;
     w->backoff_ns = 0;
     w->last_flush_ns = now;
@@ -307,12 +322,46 @@ void *sl_writer_main(void *arg)
     return NULL;
 }
 
+/* The stop event's extra members plus the writer's own counts (calloc'ed:
+ * this may run on a program thread with a small stack). */
+static sl_member *stop_members(const sl_writer *w, const sl_member *extra, size_t extra_count, size_t *count)
+{
+    *count = extra_count;
+    if (w->lost_to_disk == 0 && w->sink.fd_reclaims == 0)
+        return NULL;
+    sl_member *all = calloc(extra_count + 2, sizeof *all);
+    if (!all)
+        return NULL;
+    if (extra_count)
+        memcpy(all, extra, extra_count * sizeof *all);
+    if (w->lost_to_disk)
+        all[(*count)++] = sl_member_of("events_lost_to_disk", sl_value_int((int64_t)(w->lost_to_disk & INT64_MAX)));
+    if (w->sink.fd_reclaims)
+        all[(*count)++] = sl_member_of("descriptors_reopened", sl_value_int((int64_t)w->sink.fd_reclaims));
+    return all;
+}
+
 void sl_writer_finish(sl_writer *w, const sl_event *stop_event, const sl_member *extra, size_t extra_count)
 {
-    if (stop_event)
-        encode_one(w, stop_event, extra, extra_count, true);
-    int64_t now = sl_monotonic_ns();
-    if (!flush_all(w, now)) {
+    /* The backlog first, what fits of it: a full disk takes whole lines up
+     * to its last byte. The rest is lost to the disk, and the stop event
+     * says how much. */
+    if (!flush_all(w, sl_monotonic_ns())) {
+        sl_pipe_count_drops(SL_DEVICE_UNKNOWN, w->pending_events, true, false);
+        w->pending.len = 0;
+        w->pending_events = 0;
+    }
+    settle_disk_loss(w); /* everything dropped since the failure began */
+    if (stop_event) {
+        size_t count;
+        sl_member *all = stop_members(w, extra, extra_count, &count);
+        encode_one(w, stop_event, all ? all : extra, all ? count : extra_count, true);
+        free(all);
+        /* The reserve's room is for this line and the manifest after it. */
+        if (!flush_all(w, sl_monotonic_ns()) && sl_sink_release_reserve(&w->sink))
+            flush_all(w, sl_monotonic_ns());
+    }
+    if (w->pending_events > 0) {
         /* Last chance gone: what is still pending is lost. */
         sl_pipe_count_drops(SL_DEVICE_UNKNOWN, w->pending_events, true, false);
         w->pending.len = 0;

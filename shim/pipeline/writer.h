@@ -41,6 +41,8 @@ typedef struct sl_writer {
     bool failing;               /* the last flush failed: back off */
     int64_t retry_at_ns;
     int64_t backoff_ns;
+    uint64_t drops_at_failure;  /* drops_total when the current failure began */
+    uint64_t lost_to_disk;      /* events dropped because the disk refused them */
     unsigned failure_warnings;
     bool invalid_warned;
     sl_rollups_keeper rollups;  /* rollups.json, rewritten with the manifest */
@@ -48,9 +50,11 @@ typedef struct sl_writer {
 
 void *sl_writer_main(void *writer);
 
-/* After the writer parked: writes the stop event (its own metadata, extra
- * members, dropped_events_total), flushes, and closes the session with
- * status "completed". */
+/* After the writer parked: writes what fits of the backlog, then the stop
+ * event (its own metadata, extra members, dropped_events_total, and
+ * events_lost_to_disk / descriptors_reopened when not 0), using the sink's
+ * reserve if the disk is full, and closes the session with status
+ * "completed". */
 void sl_writer_finish(sl_writer *w, const sl_event *stop_event, const sl_member *extra, size_t extra_count);
 
 /* Frees what the writer owns (after sl_writer_finish, or after a start failed). */
