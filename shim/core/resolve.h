@@ -71,6 +71,25 @@ static inline void *sl_resolve(sl_real_slot *slot)
     return fn == SL_SLOT_ABSENT ? NULL : fn;
 }
 
+/* A hook's real function: the one a runtime-bound trampoline named for this
+ * very hook (runtime_bind.h), else the slot's. The name check keeps a
+ * trampoline's function from reaching another hook (a signal handler's call
+ * between the trampoline and its hook). */
+extern __thread void *sl_bound_real __attribute__((tls_model("initial-exec"), visibility("hidden")));
+extern __thread const char *sl_bound_name __attribute__((tls_model("initial-exec"), visibility("hidden")));
+
+static inline void *sl_resolve_bound(sl_real_slot *slot)
+{
+    void *bound = sl_bound_real;
+    if (__builtin_expect(bound != NULL, 0)) {
+        const char *name = sl_bound_name;
+        sl_bound_real = NULL;
+        if (name == slot->name || (name != NULL && __builtin_strcmp(name, slot->name) == 0))
+            return bound;
+    }
+    return sl_resolve(slot);
+}
+
 /* A helper the shim itself calls from inside a hook, i.e. once the runtime
  * is known to be loaded: a miss is final. NULL when absent. */
 static inline void *sl_resolve_helper(sl_real_slot *slot)

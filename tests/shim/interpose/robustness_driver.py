@@ -12,8 +12,9 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from interpose_driver import (SKIP, Context, Failure, check_session, device_totals, expect,  # noqa: E402
-                              read_events, run_case, sink_dirs, validate)
+from interpose_driver import (KEEP_EVERYTHING, SKIP, Context, Failure, check_session,  # noqa: E402
+                              compare_with_truth, device_totals, expect, load_truth, only_session, read_events,
+                              run_case, sink_dirs, validate)
 
 
 def probe_truth(stdout):
@@ -175,6 +176,43 @@ def case_full_disk(ctx):
         print(f"full disk: {allocs} allocations on disk, {lost} events lost to the disk, stop event kept")
     finally:
         subprocess.run(["umount", "-l", mnt])
+
+
+REAL_CTYPES_SCRIPT = """
+import ctypes, os, sys
+lib = ctypes.CDLL(sys.argv[1], mode=os.RTLD_NOW | os.RTLD_LOCAL)
+ptr = ctypes.c_void_p()
+print("cudaMalloc rc=%d" % lib.cudaMalloc(ctypes.byref(ptr), ctypes.c_size_t(1 << 20)))
+"""
+
+
+def case_ctypes_runtime(ctx):
+    """ctypes.CDLL(libcudart).cudaMalloc goes through dlsym(handle): counted exactly (double), errors kept (real)."""
+    if "thread" in ctx.sanitizer:
+        print("SKIP: TSan cannot be preloaded into an uninstrumented python3")
+        return SKIP
+    out = ctx.out_dir("double")
+    truth_path = os.path.join(ctx.tmp, "cudart-ctypes.truth.json")
+    ctx.run([sys.executable, ctx.prog("ctypes_script"), "--lib", ctx.prog("cudart_double"), "--threads", "4",
+             "--ops", "4000", "--truth", truth_path], out,
+            extra=dict(KEEP_EVERYTHING, ASAN_OPTIONS="detect_leaks=0"), timeout=600)
+    compare_with_truth(ctx, out, load_truth(truth_path), "ctypes on the runtime double")
+    real = ctx.progs.get("real_cudart")
+    if not real or not os.path.exists(real):
+        print("the real libcudart is not installed: only the double's route was checked")
+        return 0
+    argv = [sys.executable, "-c", REAL_CTYPES_SCRIPT, real]
+    quiet = {"ASAN_OPTIONS": "detect_leaks=0"}
+    bare = ctx.run(argv, ctx.out_dir("real-bare"), preload=False, extra=quiet)
+    out = ctx.out_dir("real")
+    shim = ctx.run(argv, out, extra=quiet)
+    expect(bare.stdout == shim.stdout, f"the real runtime answered differently:\n{bare.stdout}---\n{shim.stdout}")
+    code = int(shim.stdout.split("rc=")[1])
+    expect(code != 0, f"the real runtime allocated without a GPU? {shim.stdout!r}")
+    events, stop = only_session(ctx, out)
+    failed = stop["metadata"]["failed_calls"]
+    expect(failed.get("cudaMalloc", {}).get(str(code)) == 1, f"failed_calls {failed}, want cudaMalloc {code}: 1")
+    print(f"ctypes on the real libcudart ({real}): cudaMalloc={code} recorded as a failed call")
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
