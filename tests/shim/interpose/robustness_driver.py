@@ -215,6 +215,68 @@ def case_ctypes_runtime(ctx):
     print(f"ctypes on the real libcudart ({real}): cudaMalloc={code} recorded as a failed call")
 
 
+FOREIGN_UID = 54321
+FOREIGN_LINE = ('{"planted": "a segment of another user\'s, claiming 500 GiB"}\n')
+
+
+def plant_foreign_dir(path, uid=FOREIGN_UID, mode=0o755):
+    """A directory as another user would leave it: theirs, with a segment in it."""
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, "segment-000001.jsonl"), "w", encoding="utf-8") as f:
+        f.write(FOREIGN_LINE)
+    os.chmod(path, mode)
+    if uid is not None:
+        os.chown(path, uid, uid)
+
+
+def shim_hostname():
+    import socket
+    return re.sub(r"[^A-Za-z0-9._-]", "_", socket.gethostname()[:64]).lstrip(".") or "_"
+
+
+def case_foreign_dirs(ctx):
+    """Job and rank directories another user created, or others can write, are refused: fresh names are taken."""
+    if os.geteuid() != 0:
+        print("SKIP: making a directory of another uid needs root (chown)")
+        return SKIP
+    probe = ctx.prog("robust_probe")
+    out = ctx.out_dir("shared-root")
+    # Another user's job directory under a shared output root.
+    plant_foreign_dir(os.path.join(out, "jobX"))
+    ctx.run([probe, "exec", "2"], out, extra={"STORMLOG_JOB_ID": "jobX"})
+    expect(sorted(os.listdir(os.path.join(out, "jobX"))) == ["segment-000001.jsonl"],
+           f"the foreign job directory was written into: {os.listdir(os.path.join(out, 'jobX'))}")
+    dirs = sink_dirs(os.path.join(out, "jobX.1"))
+    expect(len(dirs) == 1, f"no recording under the fresh job name jobX.1: {os.listdir(out)}")
+    # A rank directory with our very name (pid included), planted by another
+    # user, then one of ours that others can write: both refused.
+    for label, uid, mode in (("other uid", FOREIGN_UID, 0o700), ("world-writable", None, 0o777)):
+        root = ctx.out_dir("rank-" + ("uid" if uid else "mode"))
+        local = os.path.join(root, "local")
+        os.makedirs(local, mode=0o700, exist_ok=True)
+        planted = []
+
+        def plant():
+            path = os.path.join(local, f"rank-00000-{shim_hostname()}-{os.getpid()}")
+            plant_foreign_dir(path, uid, mode)
+            planted.append(path)
+
+        env = ctx.env(root)
+        proc = subprocess.run([probe, "exec", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, timeout=60, preexec_fn=plant)
+        expect(proc.returncode == 0, f"{label}: exited {proc.returncode}: {proc.stderr[-2000:]}")
+        names = sorted(os.listdir(local))
+        expect(len(names) == 2 and names[1] == names[0] + ".1", f"{label}: rank directories {names}")
+        with open(os.path.join(local, names[0], "segment-000001.jsonl"), encoding="utf-8") as f:
+            expect(f.read() == FOREIGN_LINE, f"{label}: the planted directory was written into")
+        expect(sorted(os.listdir(os.path.join(local, names[0]))) == ["segment-000001.jsonl"],
+               f"{label}: the planted directory holds {os.listdir(os.path.join(local, names[0]))}")
+        validate(ctx, os.path.join(local, names[1]))
+        events, _ = check_session(os.path.join(local, names[1]))
+        expect(all("planted" not in ev for ev in events), f"{label}: the planted line was merged")
+    print("foreign directories: refused, fresh names taken")
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":
