@@ -323,7 +323,7 @@ static void stop_session(const char *exit_path, int signo)
     errno = saved_errno;
 }
 
-void sl_lifecycle_before_exec(void)
+void sl_lifecycle_sync_to_disk(void)
 {
     if (sl_config()->disabled || atomic_load(&owner_pid) != getpid() || !sl_lifecycle_recording())
         return;

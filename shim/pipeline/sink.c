@@ -286,6 +286,7 @@ bool sl_sink_open(sl_sink *s, int dirfd, const char *path, const sl_sink_limits 
         return false;
     }
     dirfd = s->dirfd; /* moved to a high number */
+    s->opened_euid = geteuid();
     s->limits = *limits;
     s->quiet = quiet;
     snprintf(s->path, sizeof s->path, "%s", path);

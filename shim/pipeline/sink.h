@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "buf.h"
 #include "fd_owner.h"
@@ -55,6 +56,7 @@ typedef struct sl_sink {
     sl_sink_observer observer;
     bool closing;             /* inside sl_sink_close: the last manifest */
     uint64_t fd_reclaims;     /* descriptors the program took from us, reopened by path */
+    uid_t opened_euid;        /* a later user-id change explains refused writes */
     bool has_reserve;         /* room set aside for the session's end (sink_reserve.c) */
 } sl_sink;
 

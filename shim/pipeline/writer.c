@@ -33,6 +33,7 @@
 #include <sched.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "event_record.h"
@@ -64,6 +65,26 @@ static void mark_synced(uint64_t upto)
         sl_futex_wake(&sl_pipe.synced_epoch, INT_MAX);
 }
 
+/* The sink directory is 0700 and ours: after setuid to another user,
+ * creating files there (segments, the manifest's replacement) is refused. */
+static bool user_changed(const sl_writer *w)
+{
+    return geteuid() != w->sink.opened_euid;
+}
+
+/* Once: the sink refused a write or the manifest since the user id changed. */
+static void warn_if_refused(sl_writer *w, int e)
+{
+    if (w->user_change_warned || !user_changed(w) || (e == 0 && w->sink.manifest_failures == 0))
+        return;
+    w->user_change_warned = true;
+    sl_pipeline_warn(w->cfg.quiet,
+                     "%s refuses new files since the process changed its user id from %u to %u; what was recorded "
+                     "before is on disk, the manifest stays as it was%s",
+                     w->sink.path, (unsigned)w->sink.opened_euid, (unsigned)geteuid(),
+                     e != 0 ? ", and events from now on are counted and dropped" : "");
+}
+
 /* While the sink fails, the backlog is capped and the ring fills: every event
  * dropped meanwhile was lost to the disk. Counted when the failure ends (a
  * write succeeded, or the session ends). */
@@ -85,6 +106,7 @@ static bool flush_range(sl_writer *w, size_t len, uint64_t events, int64_t now)
     size_t done = 0;
     uint64_t done_events = 0;
     int e = sl_sink_append(&w->sink, w->pending.data, len, events, &done, &done_events);
+    warn_if_refused(w, e);
     atomic_fetch_add_explicit(&sl_pipe.stat_flushes, 1, memory_order_relaxed);
     memmove(w->pending.data, w->pending.data + done, w->pending.len - done);
     w->pending.len -= done;
@@ -96,8 +118,10 @@ static bool flush_range(sl_writer *w, size_t len, uint64_t events, int64_t now)
             w->drops_at_failure = atomic_load_explicit(&sl_pipe.drops_total, memory_order_relaxed);
         if (!w->failing && w->failure_warnings < 3) {
             w->failure_warnings++;
-            sl_pipeline_warn(w->cfg.quiet, "writing to %s failed: %s; retrying, events are counted and dropped while it fails",
-                             w->sink.path, strerror(e));
+            if (!user_changed(w))
+                sl_pipeline_warn(w->cfg.quiet,
+                                 "writing to %s failed: %s; retrying, events are counted and dropped while it fails",
+                                 w->sink.path, strerror(e));
         }
         w->failing = true;
         w->backoff_ns = w->backoff_ns ? w->backoff_ns * 2 : SL_WRITER_BACKOFF_MIN_NS;
@@ -322,14 +346,19 @@ void *sl_writer_main(void *arg)
     return NULL;
 }
 
+#define USER_CHANGED_TEXT                                                                                    \
+    "the process changed its user id after recording began: the sink directory refused new files (segments, " \
+    "the manifest), so the manifest still reads running and later events may be missing"
+
 /* The stop event's extra members plus the writer's own counts (calloc'ed:
  * this may run on a program thread with a small stack). */
 static sl_member *stop_members(const sl_writer *w, const sl_member *extra, size_t extra_count, size_t *count)
 {
     *count = extra_count;
-    if (w->lost_to_disk == 0 && w->sink.fd_reclaims == 0)
+    bool refused = user_changed(w) && (w->sink.write_failures || w->sink.manifest_failures);
+    if (w->lost_to_disk == 0 && w->sink.fd_reclaims == 0 && !refused)
         return NULL;
-    sl_member *all = calloc(extra_count + 2, sizeof *all);
+    sl_member *all = calloc(extra_count + 3, sizeof *all);
     if (!all)
         return NULL;
     if (extra_count)
@@ -338,6 +367,8 @@ static sl_member *stop_members(const sl_writer *w, const sl_member *extra, size_
         all[(*count)++] = sl_member_of("events_lost_to_disk", sl_value_int((int64_t)(w->lost_to_disk & INT64_MAX)));
     if (w->sink.fd_reclaims)
         all[(*count)++] = sl_member_of("descriptors_reopened", sl_value_int((int64_t)w->sink.fd_reclaims));
+    if (refused)
+        all[(*count)++] = sl_member_of("sink_error", sl_value_strn(USER_CHANGED_TEXT, strlen(USER_CHANGED_TEXT)));
     return all;
 }
 

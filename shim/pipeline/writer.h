@@ -46,6 +46,7 @@ typedef struct sl_writer {
     unsigned failure_warnings;
     bool invalid_warned;
     sl_rollups_keeper rollups;  /* rollups.json, rewritten with the manifest */
+    bool user_change_warned;
 } sl_writer;
 
 void *sl_writer_main(void *writer);

@@ -13,7 +13,9 @@
  *   exec STAGE       allocates once; stage 1 then execs itself as stage 2
  *                    (no fork), which allocates once and exits.
  *   fill FILLER N    allocates, fills the filesystem with FILLER, makes N
- *                    allocate+free pairs, removes FILLER, exits. */
+ *                    allocate+free pairs, removes FILLER, exits.
+ *   setuid UID       (as root) allocates, drops to UID with setuid(),
+ *                    allocates again and exits. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -165,6 +167,20 @@ static int fill(const char *filler, long pairs)
     return 0;
 }
 
+static int drop_user(uid_t uid)
+{
+    for (int i = 0; i < 3; i++)
+        alloc(3000 + (size_t)i);
+    if (setgid((gid_t)uid) != 0 || setuid(uid) != 0) {
+        perror("robust_probe: setuid");
+        return 1;
+    }
+    for (int i = 0; i < 3; i++)
+        alloc(4000 + (size_t)i);
+    truth();
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -178,6 +194,8 @@ int main(int argc, char **argv)
         return exec_stage(argv[0], atoi(argv[2]));
     if (argc >= 4 && strcmp(argv[1], "fill") == 0)
         return fill(argv[2], atol(argv[3]));
+    if (argc >= 3 && strcmp(argv[1], "setuid") == 0)
+        return drop_user((uid_t)atoi(argv[2]));
     fprintf(stderr, "usage: robust_probe closerange DIR | sigterm | sighandler | exec 1 | fill FILLER N\n");
     return 2;
 }

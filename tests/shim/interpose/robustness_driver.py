@@ -277,6 +277,29 @@ def case_foreign_dirs(ctx):
     print("foreign directories: refused, fresh names taken")
 
 
+def case_setuid(ctx):
+    """setuid after the session started: what came before is on disk, and the record says why the rest may not be."""
+    if os.geteuid() != 0:
+        print("SKIP: dropping to another user needs root")
+        return SKIP
+    out = ctx.out_dir("setuid")
+    os.chmod(ctx.tmp, 0o755)  # the probe's new user must still reach its files through here
+    proc = ctx.run([ctx.prog("robust_probe"), "setuid", str(FOREIGN_UID)], out)
+    truth = probe_truth(proc.stdout)[-1]
+    dirs = sink_dirs(out)
+    expect(len(dirs) == 1, f"sink directories {dirs}")
+    events = read_events(dirs[0])
+    sizes = [ev["metadata"]["size"] for ev in events if ev["event_type"] == "allocation"]
+    expect(sizes[:3] == [3000, 3001, 3002], f"the allocations before setuid are not on disk: {sizes}")
+    stops = [ev for ev in events if ev["event_type"] == "stop"]
+    expect(len(stops) == 1 and "user id" in stops[0]["metadata"].get("sink_error", ""),
+           f"the stop event does not say why: {[ev['metadata'] for ev in stops]}")
+    expect(stops[0]["metadata"]["devices"]["0"]["allocated_bytes"] == truth["live"], "stop books")
+    expect(sum(1 for l in proc.stderr.splitlines() if "changed its user id" in l) == 1,
+           f"stderr does not say why, once: {proc.stderr!r}")
+    print(f"setuid: {len(sizes)} allocations on disk, reason stated")
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 if __name__ == "__main__":

@@ -1,4 +1,7 @@
-/* exec without fork replaces the process image: the writer thread and the
+/* Calls that change the process under the shim: exec and the user-id
+ * changes. Before each, the session is put on disk.
+ *
+ * exec without fork replaces the process image: the writer thread and the
  * ring vanish with it, and what the writer had not flushed yet (up to
  * flush_every_ms of events, often the whole session of a short first
  * image) is lost. The next image (same pid, same directory) marks a session
@@ -10,7 +13,14 @@
  * Hooked: the argv forms (execve, execv, execvp, execvpe, fexecve) - glibc's
  * execl* family builds an argv and calls execve internally, past the PLT, so
  * those are not seen. In a vfork or posix_spawn child (which shares the
- * parent's memory) nothing is done: the session is the parent's. */
+ * parent's memory) nothing is done: the session is the parent's.
+ *
+ * setuid, seteuid, setreuid, setresuid: a process that drops root after
+ * recording began can no longer create files in its 0700 sink directory
+ * (new segments, the manifest's replacement). What was recorded before is
+ * written first, with the same bounded wait; afterwards the open segment
+ * still takes events through its descriptor, and the writer says why the
+ * rest is missing (writer.c). */
 #include <errno.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -24,6 +34,9 @@
 typedef int (*execve_fn)(const char *, char *const[], char *const[]);
 typedef int (*execv_fn)(const char *, char *const[]);
 typedef int (*fexecve_fn)(int, char *const[], char *const[]);
+typedef int (*setuid_fn)(uid_t);
+typedef int (*setreuid_fn)(uid_t, uid_t);
+typedef int (*setresuid_fn)(uid_t, uid_t, uid_t);
 
 static void *real_named(void *_Atomic *cache, const char *name)
 {
@@ -42,7 +55,7 @@ static void *real_named(void *_Atomic *cache, const char *name)
         errno = ENOSYS;                                                       \
         return -1;                                                            \
     }                                                                         \
-    sl_lifecycle_before_exec()
+    sl_lifecycle_sync_to_disk()
 
 SL_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
@@ -72,4 +85,28 @@ SL_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
     REAL(fexecve_fn, fexecve);
     return real(fd, argv, envp);
+}
+
+SL_EXPORT int setuid(uid_t uid)
+{
+    REAL(setuid_fn, setuid);
+    return real(uid);
+}
+
+SL_EXPORT int seteuid(uid_t euid)
+{
+    REAL(setuid_fn, seteuid);
+    return real(euid);
+}
+
+SL_EXPORT int setreuid(uid_t ruid, uid_t euid)
+{
+    REAL(setreuid_fn, setreuid);
+    return real(ruid, euid);
+}
+
+SL_EXPORT int setresuid(uid_t ruid, uid_t euid, uid_t suid)
+{
+    REAL(setresuid_fn, setresuid);
+    return real(ruid, euid, suid);
 }
