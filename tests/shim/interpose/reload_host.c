@@ -79,11 +79,13 @@ int main(int argc, char **argv)
     }
     /* Hold the old range so that the runtime cannot come back there. */
     size_t page = 4096, len = ((before.hi - before.lo) + page - 1) & ~(page - 1);
-    void *hold = mmap((void *)(before.lo & ~(page - 1)), len + page, PROT_NONE,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-    if (hold == MAP_FAILED) {
-        perror("reload_host: mmap");
-        return 1;
+    uintptr_t first = before.lo & ~(page - 1);
+    if (mmap((void *)first, len + page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0)
+        == MAP_FAILED) {
+        /* Something (an allocator) took part of it already: fill the rest
+         * page by page; taken pages keep the runtime away just as well. */
+        for (uintptr_t a = first; a < first + len + page; a += page)
+            mmap((void *)a, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
     }
     int rc = cycle(argv[1], 8192);
     span after = runtime_span();
