@@ -169,6 +169,8 @@ static int print_json(const summary_report *r)
         json_object_object_add(o, "dropped_events", s->has_dropped_total ? i64(s->dropped_total) : NULL);
         json_object_object_add(o, "failed_frees", s->has_failed_calls ? i64(s->failed_frees) : NULL);
         json_object_object_add(o, "failed_calls", failed_calls_json(s));
+        if (s->lost_to_disk > 0) /* only then: the event list has gaps */
+            json_object_object_add(o, "events_lost_to_disk", i64(s->lost_to_disk));
         json_object *devices = json_object_new_array();
         for (size_t d = 0; d < s->device_count; d++)
             json_object_array_add(devices, device_json(&s->devices[d]));
@@ -341,6 +343,7 @@ static bool print_session(const summary_report *r, const summary_session *s)
     print_failed_calls(s);
     if (s->has_dropped_total)
         cli_printf(stdout, "  dropped events: %" PRId64 "\n", s->dropped_total);
+    summary_print_disk_loss(s);
     cli_printf(stdout, "  counts from: %s\n",
                coverage_counts_from(s, s->from_stop_summary ? "the shim's stop summary" : "the events"));
     return ok;

@@ -10,6 +10,8 @@
  * collectors (Python's) have no stop books and are summarised from their
  * events alone; figures only the shim can know (unmatched frees, dropped
  * events) are then unknown, not zero. */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -235,6 +237,7 @@ static bool summarise_session(summary_session *s)
     }
     if (last_stop) {
         json_object *meta = stormlog_event_metadata_json(last_stop);
+        cli_meta_int(meta, "events_lost_to_disk", &s->lost_to_disk);
         bool ok = apply_stop_books(s, meta);
         apply_failed_calls(s, meta);
         json_object_put(meta);
@@ -245,6 +248,14 @@ static bool summarise_session(summary_session *s)
         if (s->devices[i].peak_bytes < 0)
             s->devices[i].peak_bytes = 0;
     return true;
+}
+
+void summary_print_disk_loss(const summary_session *s)
+{
+    if (s->lost_to_disk > 0)
+        cli_printf(stdout, "  incomplete recording: %" PRId64 " events were lost to a full disk; the event list has gaps, "
+               "counts and leaks come from the shim's stop summary\n",
+               s->lost_to_disk);
 }
 
 static int compare_ranks(const void *a, const void *b)

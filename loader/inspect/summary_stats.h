@@ -65,6 +65,7 @@ typedef struct summary_session {
     int64_t failed_frees;        /* failed calls of free APIs */
     size_t failed_call_count;    /* kept in failed_calls */
     summary_failed_call failed_calls[SUMMARY_FAILED_CALLS_KEPT];
+    int64_t lost_to_disk;        /* stop event's events_lost_to_disk: the event list has gaps */
     summary_device *devices;     /* sorted by device id */
     size_t device_count, device_cap;
 } summary_session;
@@ -113,5 +114,10 @@ typedef struct summary_report {
 /* false when out of memory (report left freeable). */
 bool summary_compute(const stormlog_recording *rec, summary_report *out);
 void summary_free(summary_report *r);
+
+/* One line when the shim's stop event says events were lost to a full disk
+ * (nothing otherwise): the event list has gaps, so only the stop summary's
+ * counts can be trusted. */
+void summary_print_disk_loss(const summary_session *s);
 
 #endif

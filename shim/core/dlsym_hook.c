@@ -33,6 +33,7 @@
 #include <stddef.h>
 
 #include "driver_hooks.h"
+#include "runtime_bind.h"
 
 #if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8)
 #define SL_UNINSTRUMENTED __attribute__((no_sanitize("address", "thread", "undefined"), noinline))
@@ -44,6 +45,7 @@ typedef void *(*dlsym_fn)(void *, const char *);
 
 void *sl_dlsym_route(void *handle, const char *symbol) __attribute__((visibility("hidden")));
 void *sl_dlsym_tracked(void *handle, const char *symbol) __attribute__((visibility("hidden")));
+void *sl_dlsym_runtime(void *handle, const char *symbol) __attribute__((visibility("hidden")));
 
 static _Atomic(dlsym_fn) real_dlsym;
 
@@ -78,11 +80,21 @@ static SL_UNINSTRUMENTED dlsym_fn glibc_dlsym(void)
 /* Called by the stub with dlsym's arguments: where to jump with them. */
 SL_UNINSTRUMENTED void *sl_dlsym_route(void *handle, const char *symbol)
 {
-    (void)handle;
-    /* Every tracked name starts "cuMem" or "cuGet": most others leave at once. */
-    if (symbol != NULL && symbol[0] == 'c' && symbol[1] == 'u' && (symbol[2] == 'M' || symbol[2] == 'G')
+    /* Every tracked name starts "cuMem" or "cuGet" (driver), "cuda" or "hip"
+     * (runtime): most others leave at once. */
+    if (symbol == NULL)
+        return (void *)glibc_dlsym();
+    if (symbol[0] == 'c' && symbol[1] == 'u' && (symbol[2] == 'M' || symbol[2] == 'G')
         && sl_driver_variant_named(symbol) != NULL)
         return (void *)sl_dlsym_tracked;
+    /* RTLD_NEXT is relative to the caller, which only glibc's own dlsym
+     * entered by the tail jump can see: such lookups (other interposers)
+     * are left exactly as they were. */
+    if (handle != RTLD_NEXT
+        && ((symbol[0] == 'c' && symbol[1] == 'u' && symbol[2] == 'd' && symbol[3] == 'a')
+         || (symbol[0] == 'h' && symbol[1] == 'i' && symbol[2] == 'p'))
+        && sl_bind_name_index(symbol) >= 0)
+        return (void *)sl_dlsym_runtime;
     return (void *)glibc_dlsym();
 }
 
@@ -148,6 +160,27 @@ SL_UNINSTRUMENTED void *sl_dlsym_tracked(void *handle, const char *symbol)
     }
     errno = saved_errno;
     return fn; /* NULL: dlerror() says why, as glibc set it */
+}
+
+/* A runtime or HIP name we hook (runtime_bind.h). The lookup is glibc's,
+ * made here on the caller's behalf; what it finds in a library other than
+ * the shim is handed out as a trampoline bound to that library. The shim's
+ * own lookups (resolve.c), a lookup that finds our export (RTLD_DEFAULT in
+ * a program linked to the runtime) and a failed one are returned as they are. */
+SL_UNINSTRUMENTED void *sl_dlsym_runtime(void *handle, const char *symbol)
+{
+    const void *caller = __builtin_return_address(0);
+    void *fn = glibc_dlsym()(handle, symbol);
+    if (fn == NULL)
+        return NULL; /* dlerror() says why, as glibc set it */
+    int saved_errno = errno;
+    if (!sl_driver_inside_shim(caller) && !sl_driver_inside_shim(fn)) {
+        void *bound = sl_bind_trampoline(sl_bind_name_index(symbol), fn);
+        if (bound != NULL)
+            fn = bound;
+    }
+    errno = saved_errno;
+    return fn;
 }
 
 /* dlsym itself: save the arguments, ask sl_dlsym_route, restore them and

@@ -51,7 +51,7 @@ static sl_real_slot real_cuPointerGetAttribute = SL_REAL_SLOT_INIT(cuPointerGetA
 
 /* Step 1 and the pass-through half of step 2. */
 #define PROLOGUE(sym, ...)                                                    \
-    __typeof__(&sym) real = (__typeof__(&sym))sl_resolve(&real_##sym);        \
+    __typeof__(&sym) real = (__typeof__(&sym))sl_resolve_bound(&real_##sym);  \
     if (real == NULL)                                                         \
         return SL_CUDA_ERROR_INITIALIZATION;                                  \
     if (sl_config()->disabled || !sl_hook_enter())                           \

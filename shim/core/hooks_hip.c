@@ -40,7 +40,7 @@ SLOT(hipGetLastError);
 #undef SLOT
 
 #define PROLOGUE(sym, ...)                                                    \
-    __typeof__(&sym) real = (__typeof__(&sym))sl_resolve(&real_##sym);        \
+    __typeof__(&sym) real = (__typeof__(&sym))sl_resolve_bound(&real_##sym);  \
     if (real == NULL)                                                         \
         return SL_HIP_ERROR_NOT_INITIALIZED;                                  \
     if (sl_config()->disabled || !sl_hook_enter())                           \

@@ -30,6 +30,7 @@
 #include "phase_stack.h"
 #include "pipeline.h"
 #include "resolve.h"
+#include "signals.h"
 #include "wallclock.h"
 #include "stormlog/schema/identity.h"
 
@@ -232,6 +233,10 @@ static void fill_session(sl_session_info *s)
     s->sampling_interval_ms = sl_config()->sampling_interval_ms;
 }
 
+/* The handler of a closing signal waits for the stop (itself bounded by the
+ * shutdown deadline) this much longer before the process dies anyway. */
+#define SIGNAL_WAIT_MARGIN_MS 500
+
 /* Under session_lock, state STARTING: other threads wait for the start
  * event, which must be the first line of the session. */
 static void start_session(sl_collector collector)
@@ -262,6 +267,7 @@ static void start_session(sl_collector collector)
     sl_account_emit_marker(&ev);
     atomic_store_explicit(&state, STATE_RUNNING, memory_order_release);
     sl_futex_wake((_Atomic uint32_t *)&state, INT_MAX);
+    sl_signals_arm(cfg->pipeline.shutdown_deadline_ms + SIGNAL_WAIT_MARGIN_MS);
     errno = saved_errno;
 }
 
@@ -293,7 +299,7 @@ bool sl_lifecycle_begin_event(sl_collector collector)
 
 /* ---- session stop --------------------------------------------------------- */
 
-static void stop_session(const char *exit_path)
+static void stop_session(const char *exit_path, int signo)
 {
     if (atomic_load(&owner_pid) != getpid())
         return; /* a vfork child: the session is the parent's */
@@ -314,6 +320,8 @@ static void stop_session(const char *exit_path)
         ev.device_id = SL_HOST_DEVICE;
         sl_lifecycle_apply_context(&ev);
         sl_event_meta_str(&ev, "exit_path", exit_path);
+        if (signo != 0)
+            sl_event_meta_int(&ev, "signal", signo);
         sl_phase_note_counters(&ev);
         sl_account_stamp_marker(&ev);
         const sl_member *summary = NULL;
@@ -322,6 +330,19 @@ static void stop_session(const char *exit_path)
     }
     pthread_mutex_unlock(&session_lock);
     errno = saved_errno;
+}
+
+void sl_lifecycle_sync_to_disk(void)
+{
+    if (sl_config()->disabled || atomic_load(&owner_pid) != getpid() || !sl_lifecycle_recording())
+        return;
+    sl_pipeline_sync(sl_config()->pipeline.shutdown_deadline_ms);
+}
+
+void sl_lifecycle_close_on_signal(int signo)
+{
+    if (!sl_config()->disabled)
+        stop_session("signal", signo);
 }
 
 /* ---- fork ------------------------------------------------------------------ */
@@ -348,6 +369,7 @@ static void atfork_child(void)
     sl_account_atfork_child();
     sl_resolve_atfork_child();
     sl_wallclock_atfork_child();
+    sl_signals_atfork_child();
     pthread_mutex_init(&session_lock, NULL);
     cached_thread_id = 0;
     atomic_store(&owner_pid, getpid());
@@ -373,7 +395,7 @@ __attribute__((constructor)) static void shim_load(void)
 __attribute__((destructor)) static void shim_unload(void)
 {
     if (!sl_config()->disabled)
-        stop_session("exit");
+        stop_session("exit", 0);
 }
 
 typedef void (*exit_fn)(int) __attribute__((noreturn));
@@ -392,13 +414,13 @@ static __attribute__((noreturn)) void leave_now(const char *name, int status)
 __attribute__((visibility("default"), noreturn)) void _exit(int status)
 {
     if (!sl_config()->disabled)
-        stop_session("_exit");
+        stop_session("_exit", 0);
     leave_now("_exit", status);
 }
 
 __attribute__((visibility("default"), noreturn)) void _Exit(int status)
 {
     if (!sl_config()->disabled)
-        stop_session("_Exit");
+        stop_session("_Exit", 0);
     leave_now("_Exit", status);
 }

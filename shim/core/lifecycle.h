@@ -24,4 +24,9 @@ void sl_lifecycle_apply_context(sl_event *ev) __attribute__((visibility("hidden"
 /* The session id, or NULL when no session is running. */
 const char *sl_lifecycle_session_id(void) __attribute__((visibility("hidden")));
 
+/* Before an exec replaces the image or a user-id change: waits (bounded by the shutdown
+ * deadline) until the session and every event so far are on disk. Nothing
+ * in a vfork child or when not recording. Preserves errno. */
+void sl_lifecycle_sync_to_disk(void) __attribute__((visibility("hidden")));
+
 #endif

@@ -71,9 +71,7 @@ void sl_driver_seed(const sl_driver_variant *variant, void *fn)
 {
     if (fn == NULL || fn == variant->wrapper || sl_driver_inside_shim(fn))
         return;
-    void *expected = NULL;
-    atomic_compare_exchange_strong_explicit(&variant->real->fn, &expected, fn, memory_order_acq_rel,
-                                            memory_order_acquire);
+    sl_resolve_seed(variant->real, fn);
 }
 
 void sl_driver_substitute(const char *symbol, void **pfn, int cuda_version, unsigned long long flags)

@@ -84,7 +84,10 @@ void *sl_resolve_slow(sl_real_slot *slot, bool runtime_loaded)
 {
     int saved_errno = errno;
     pthread_mutex_lock(&resolve_lock);
+    unsigned generation = atomic_load_explicit(&sl_unload_generation, memory_order_acquire);
     void *fn = atomic_load_explicit(&slot->fn, memory_order_acquire);
+    if (fn != NULL && atomic_load_explicit(&slot->generation, memory_order_relaxed) != generation)
+        fn = NULL; /* found before an unload: look again */
     if (fn == NULL) {
         fn = dlsym(RTLD_NEXT, slot->name);
         if (fn != NULL && is_inside_shim(fn))
@@ -93,12 +96,32 @@ void *sl_resolve_slow(sl_real_slot *slot, bool runtime_loaded)
             fn = find_in_loaded_runtime(slot);
         if (fn == NULL && runtime_loaded)
             fn = SL_SLOT_ABSENT;
-        if (fn != NULL)
+        if (fn != NULL) {
+            atomic_store_explicit(&slot->generation, generation, memory_order_relaxed);
             atomic_store_explicit(&slot->fn, fn, memory_order_release);
+        }
     }
     pthread_mutex_unlock(&resolve_lock);
     errno = saved_errno;
     return fn;
+}
+
+/* Lock-free: the dlsym hook calls it. A reader that sees the new pointer
+ * with the old generation only takes the slow path once more. */
+void sl_resolve_seed(sl_real_slot *slot, void *fn)
+{
+    for (;;) {
+        unsigned generation = atomic_load_explicit(&sl_unload_generation, memory_order_acquire);
+        void *known = atomic_load_explicit(&slot->fn, memory_order_acquire);
+        if (known != NULL && known != SL_SLOT_ABSENT
+            && atomic_load_explicit(&slot->generation, memory_order_relaxed) == generation)
+            return;
+        if (atomic_compare_exchange_weak_explicit(&slot->fn, &known, fn, memory_order_acq_rel,
+                                                  memory_order_acquire)) {
+            atomic_store_explicit(&slot->generation, generation, memory_order_relaxed);
+            return;
+        }
+    }
 }
 
 void *sl_resolve_next(const char *name)

@@ -68,6 +68,7 @@ static void reset_shared(void)
     atomic_store(&sl_pipe.writer_sleeping, 0);
     atomic_store(&sl_pipe.wake_threshold, 1);
     atomic_store(&sl_pipe.urgent, 0);
+    atomic_store(&sl_pipe.flush_requested, 0);
     atomic_store(&sl_pipe.stop_requested, 0);
     atomic_store(&sl_pipe.stop_give_up_ns, 0);
     atomic_store(&sl_pipe.writer_parked, 0);
@@ -270,6 +271,36 @@ bool sl_pipeline_emit(const sl_event *ev)
     return emit_at(ev, &pos);
 }
 
+/* Waits until the writer has synced every ring position (the running count)
+ * below upto, at most timeout_ms, or until the sink fails or the writer
+ * parked. A wait that ran out gives durable waits up until a sync succeeds. */
+static bool wait_synced(uint64_t upto, uint32_t timeout_ms)
+{
+    int64_t deadline = sl_monotonic_ns() + (int64_t)timeout_ms * 1000000;
+    bool synced = false, timed_out = false;
+    atomic_fetch_add_explicit(&sl_pipe.durable_waiters, 1, memory_order_seq_cst);
+    for (;;) {
+        uint32_t epoch = atomic_load_explicit(&sl_pipe.synced_epoch, memory_order_seq_cst);
+        if (atomic_load_explicit(&sl_pipe.synced_pos, memory_order_seq_cst) >= upto) {
+            synced = true;
+            break;
+        }
+        int64_t left = deadline - sl_monotonic_ns();
+        bool failing = atomic_load_explicit(&sl_pipe.sink_failing, memory_order_relaxed);
+        if (left <= 0 || failing || atomic_load_explicit(&sl_pipe.writer_parked, memory_order_acquire)) {
+            timed_out = left <= 0 && !failing;
+            break;
+        }
+        sl_futex_wait(&sl_pipe.synced_epoch, epoch, left);
+    }
+    atomic_fetch_sub_explicit(&sl_pipe.durable_waiters, 1, memory_order_seq_cst);
+    if (timed_out) {
+        atomic_store_explicit(&sl_pipe.durable_gave_up, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&sl_pipe.stat_durable_timeouts, 1, memory_order_relaxed);
+    }
+    return synced;
+}
+
 bool sl_pipeline_emit_durable(const sl_event *ev_in, uint32_t timeout_ms)
 {
     int saved_errno = errno;
@@ -293,28 +324,23 @@ bool sl_pipeline_emit_durable(const sl_event *ev_in, uint32_t timeout_ms)
         return false;
     }
     atomic_fetch_add_explicit(&sl_pipe.stat_durable_waits, 1, memory_order_relaxed);
-    int64_t deadline = now + (int64_t)timeout_ms * 1000000;
-    bool synced = false, timed_out = false;
-    atomic_fetch_add_explicit(&sl_pipe.durable_waiters, 1, memory_order_seq_cst);
-    for (;;) {
-        uint32_t epoch = atomic_load_explicit(&sl_pipe.synced_epoch, memory_order_seq_cst);
-        if (atomic_load_explicit(&sl_pipe.synced_pos, memory_order_seq_cst) > pos) {
-            synced = true;
-            break;
-        }
-        int64_t left = deadline - sl_monotonic_ns();
-        bool failing = atomic_load_explicit(&sl_pipe.sink_failing, memory_order_relaxed);
-        if (left <= 0 || failing || atomic_load_explicit(&sl_pipe.writer_parked, memory_order_acquire)) {
-            timed_out = left <= 0 && !failing;
-            break;
-        }
-        sl_futex_wait(&sl_pipe.synced_epoch, epoch, left);
-    }
-    atomic_fetch_sub_explicit(&sl_pipe.durable_waiters, 1, memory_order_seq_cst);
-    if (timed_out) {
-        atomic_store_explicit(&sl_pipe.durable_gave_up, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&sl_pipe.stat_durable_timeouts, 1, memory_order_relaxed);
-    }
+    bool synced = wait_synced(pos + 1, timeout_ms);
+    errno = saved_errno;
+    return synced;
+}
+
+bool sl_pipeline_sync(uint32_t timeout_ms)
+{
+    int saved_errno = errno;
+    if (atomic_load_explicit(&sl_pipe.state, memory_order_acquire) != SL_PIPE_RUNNING)
+        return false;
+    sl_ring *r = atomic_load_explicit(&sl_pipe.ring, memory_order_acquire);
+    uint64_t upto = sl_ring_start(r) + sl_ring_tail(r);
+    atomic_store_explicit(&sl_pipe.flush_requested, 1, memory_order_seq_cst);
+    atomic_store_explicit(&sl_pipe.urgent, 1, memory_order_seq_cst);
+    if (atomic_exchange_explicit(&sl_pipe.writer_sleeping, 0, memory_order_seq_cst))
+        sl_futex_wake(&sl_pipe.writer_sleeping, 1);
+    bool synced = wait_synced(upto, timeout_ms);
     errno = saved_errno;
     return synced;
 }

@@ -130,6 +130,12 @@ bool sl_pipeline_emit(const sl_event *ev);
  * this call waited and the event is on disk. */
 bool sl_pipeline_emit_durable(const sl_event *ev, uint32_t timeout_ms);
 
+/* Waits (at most timeout_ms) until every event emitted so far is written and
+ * fsynced, with the manifest that lists it: before an exec replaces the
+ * process image, so that the session is on disk for the next image to mark
+ * interrupted. true when it got there; false when not running. */
+bool sl_pipeline_sync(uint32_t timeout_ms);
+
 /* Shutdown, once: drain the ring (bounded by the configured deadline), write
  * the stop event (stop_event + extra metadata members, plus
  * metadata.dropped_events_total), flush, fsync, mark the session completed in

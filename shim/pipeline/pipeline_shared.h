@@ -31,6 +31,7 @@ typedef struct sl_pipeline_shared {
     _Alignas(64) _Atomic uint32_t writer_sleeping;
     _Atomic uint32_t wake_threshold;      /* ring occupancy that is worth a wake */
     _Atomic uint32_t urgent;              /* an error/durable event was published */
+    _Atomic uint32_t flush_requested;     /* sl_pipeline_sync: flush what is pending now */
     _Atomic uint32_t stop_requested;
     _Atomic int64_t stop_give_up_ns;      /* monotonic: stop draining then */
     _Atomic uint32_t writer_parked;       /* futex word: the writer is done */

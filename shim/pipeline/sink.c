@@ -290,6 +290,12 @@ bool sl_sink_open(sl_sink *s, int dirfd, const char *path, const sl_sink_limits 
     memset(s, 0, sizeof *s);
     s->dirfd = dirfd;
     s->segfd = -1;
+    if (!sl_fd_own(&s->dirfd, &s->dir_id)) {
+        snprintf(why, why_cap, "cannot use %s: %s", path, strerror(errno));
+        return false;
+    }
+    dirfd = s->dirfd; /* moved to a high number */
+    s->opened_euid = geteuid();
     s->limits = *limits;
     s->quiet = quiet;
     snprintf(s->path, sizeof s->path, "%s", path);
@@ -318,6 +324,7 @@ bool sl_sink_open(sl_sink *s, int dirfd, const char *path, const sl_sink_limits 
         s->dirfd = -1;
         return false;
     }
+    sl_sink_make_reserve(s);
     return true;
 }
 
@@ -330,11 +337,56 @@ bool sl_sink_begin_session(sl_sink *s, const sl_manifest_session *session)
     return sl_sink_write_manifest(s, false);
 }
 
+/* ---- descriptors the program may have taken ---- */
+
+/* Before each use: dirfd and segfd must still be the files we opened (see
+ * fd_owner.h). One that is not is reopened by path and checked to be the
+ * same file: the directory by its path (and its lock taken again: closing
+ * the program's copy dropped it), the segment by its name in it. A segment
+ * that is gone or replaced is left closed; the next append opens another.
+ * false when the directory itself cannot be had back. */
+static bool reclaim_fds(sl_sink *s)
+{
+    if (!sl_fd_still_ours(&s->dirfd, &s->dir_id)) {
+        s->fd_reclaims++;
+        int fd = open(s->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0 && !sl_fd_is(fd, &s->dir_id)) {
+            close(fd); /* another directory at our path now: never write there */
+            fd = -1;
+        }
+        if (fd < 0 || !sl_fd_own(&fd, &s->dir_id)) {
+            s->segfd = -1; /* its number may be the program's too: forget it */
+            return false;
+        }
+        s->dirfd = fd;
+        flock(s->dirfd, LOCK_EX | LOCK_NB);
+    }
+    if (s->segfd >= 0 && !sl_fd_still_ours(&s->segfd, &s->seg_id)) {
+        s->fd_reclaims++;
+        const char *name = s->manifest.segments[s->open_index].filename;
+        int fd = is_plain_name(name)
+                     ? openat(s->dirfd, name, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+                     : -1;
+        if (fd >= 0 && sl_fd_is(fd, &s->seg_id) && sl_fd_own(&fd, &s->seg_id)) {
+            s->segfd = fd;
+        } else {
+            if (fd >= 0)
+                close(fd);
+            s->manifest.segments[s->open_index].closed = true;
+        }
+    }
+    return true;
+}
+
 /* ---- manifest ---- */
 
 bool sl_sink_write_manifest(sl_sink *s, bool sync)
 {
     int err = 0;
+    if (!reclaim_fds(s)) {
+        err = EBADF;
+        goto fail;
+    }
     if (!sl_manifest_render(&s->manifest, &s->scratch)) {
         err = ENOMEM;
         goto fail;
@@ -400,6 +452,10 @@ static int open_next_segment(sl_sink *s)
             continue;
         if (fd < 0)
             return errno;
+        if (!sl_fd_own(&fd, &s->seg_id)) {
+            unlinkat(s->dirfd, name, 0);
+            return EBADF;
+        }
         if (!sl_manifest_add_segment(&s->manifest, name, s->session_id)) {
             close(fd);
             unlinkat(s->dirfd, name, 0);
@@ -469,8 +525,7 @@ void sl_sink_roll_over(sl_sink *s)
     sync_segment(s); /* a closed segment is a synced one */
     s->unsynced = false;
     s->manifest.segments[s->open_index].closed = true;
-    close(s->segfd);
-    s->segfd = -1;
+    sl_fd_release(&s->segfd, &s->seg_id);
     s->rollovers++;
     apply_retention(s);
 }
@@ -512,6 +567,13 @@ int sl_sink_append_ex(sl_sink *s, const char *data, size_t len, uint64_t events,
     size_t off = 0;
     uint64_t done_events = 0;
     int e = 0;
+    bool reclaimed_mid_write = false;
+    if (!reclaim_fds(s)) {
+        *written_bytes = 0;
+        *written_events = 0;
+        s->write_failures++;
+        return EBADF;
+    }
     while (off < len) {
         if (s->segfd < 0 && (e = open_next_segment(s)) != 0)
             break;
@@ -538,7 +600,22 @@ int sl_sink_append_ex(sl_sink *s, const char *data, size_t len, uint64_t events,
          * to a new one; a limit too small for even one line is a failure
          * like a full disk. */
         s->write_failures++;
-        size_t keep = e == EFBIG ? whole_lines_prefix(data + off, put) : 0;
+        if (!sl_fd_is(s->segfd, &s->seg_id)) {
+            /* Taken between the check and the write: nothing of ours to cut
+             * back; reopen once and write again. */
+            if (reclaimed_mid_write || !reclaim_fds(s))
+                break;
+            reclaimed_mid_write = true;
+            if (put > 0 && s->segfd >= 0) /* a torn line of ours before it went */
+                while (ftruncate(s->segfd, (off_t)g->size_bytes) != 0 && errno == EINTR)
+                    ;
+            e = 0;
+            continue;
+        }
+        /* A full disk (ENOSPC, EDQUOT) keeps the whole lines that fit too,
+         * so that a backlog larger than the free space still makes progress. */
+        bool keeps = e == EFBIG || e == ENOSPC || e == EDQUOT;
+        size_t keep = keeps ? whole_lines_prefix(data + off, put) : 0;
         while (ftruncate(s->segfd, (off_t)(g->size_bytes + keep)) != 0 && errno == EINTR)
             ;
         if (keep > 0 && fdatasync(s->segfd) != 0) {
@@ -582,12 +659,12 @@ void sl_sink_close(sl_sink *s, const char *status, int64_t ended_at_ns)
 {
     if (s->dirfd < 0)
         return;
+    reclaim_fds(s);
     if (s->segfd >= 0) {
         s->manifest.segments[s->open_index].closed = true;
         sync_segment(s);
         s->unsynced = false;
-        close(s->segfd);
-        s->segfd = -1;
+        sl_fd_release(&s->segfd, &s->seg_id);
     }
     s->closing = true;
     if (s->session_id) {
@@ -597,10 +674,11 @@ void sl_sink_close(sl_sink *s, const char *status, int64_t ended_at_ns)
             ses->ended_at_ns = ended_at_ns;
         }
     }
+    sl_sink_release_reserve(s); /* its room is for this manifest */
     sl_sink_write_manifest(s, true);
-    flock(s->dirfd, LOCK_UN);
-    close(s->dirfd);
-    s->dirfd = -1;
+    if (sl_fd_still_ours(&s->dirfd, &s->dir_id))
+        flock(s->dirfd, LOCK_UN);
+    sl_fd_release(&s->dirfd, &s->dir_id);
     sl_manifest_free(&s->manifest);
     sl_buf_free(&s->scratch);
     free(s->session_id);
@@ -609,9 +687,6 @@ void sl_sink_close(sl_sink *s, const char *status, int64_t ended_at_ns)
 
 void sl_sink_forget_fds(sl_sink *s)
 {
-    if (s->segfd >= 0)
-        close(s->segfd);
-    if (s->dirfd >= 0)
-        close(s->dirfd);
-    s->segfd = s->dirfd = -1;
+    sl_fd_release(&s->segfd, &s->seg_id);
+    sl_fd_release(&s->dirfd, &s->dir_id);
 }

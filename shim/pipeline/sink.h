@@ -7,8 +7,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "buf.h"
+#include "fd_owner.h"
 #include "manifest.h"
 #include "pipeline.h"
 
@@ -34,6 +36,8 @@ typedef struct sl_sink_observer {
 typedef struct sl_sink {
     int dirfd;                /* the sink directory, flock'ed while we write */
     int segfd;                /* the open segment, -1 when none */
+    sl_fd_identity dir_id;    /* what dirfd and segfd must still be (fd_owner.h) */
+    sl_fd_identity seg_id;
     size_t open_index;        /* its entry in manifest.segments, valid when segfd >= 0 */
     char path[SL_SINK_PATH_MAX];
     sl_sink_limits limits;
@@ -54,6 +58,9 @@ typedef struct sl_sink {
     uint64_t syncs;           /* fdatasyncs of segments */
     bool unsynced;            /* the open segment has lines written but not synced */
     bool manifest_stale;      /* the manifest lags written counts */
+    uint64_t fd_reclaims;     /* descriptors the program took from us, reopened by path */
+    uid_t opened_euid;        /* a later user-id change explains refused writes */
+    bool has_reserve;         /* room set aside for the session's end (sink_reserve.c) */
 } sl_sink;
 
 /* What the sink creates is the user's alone (directories 0700, files 0600),
@@ -116,6 +123,15 @@ bool sl_sink_write_manifest(sl_sink *s, bool sync);
 /* Closes the session with status and end time, closes the segment, writes
  * and syncs the manifest, releases the lock and all memory. */
 void sl_sink_close(sl_sink *s, const char *status, int64_t ended_at_ns);
+
+/* Room set aside for the stop event and the last manifest on a full disk. */
+#define SL_SINK_RESERVE_BYTES (64u << 10)
+
+/* Creates the reserve in the sink directory (nothing when there is no room). */
+void sl_sink_make_reserve(sl_sink *s);
+
+/* Deletes the reserve, giving its room back; true when there was one. */
+bool sl_sink_release_reserve(sl_sink *s);
 
 /* Fork child: closes the inherited descriptors and nothing else (the memory
  * may be mid-update by the parent's writer; it is left alone). */

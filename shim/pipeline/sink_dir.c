@@ -81,7 +81,21 @@ static int make_output_dir(const char *dir)
     return 0;
 }
 
-/* mkdirat + open, refusing a symlink. Returns fd or -1 with errno (ELOOP for a symlink). */
+/* A directory another user created (their segments would be merged into our
+ * recording) or that others may write into (they could plant files) is not
+ * ours to record in. Checked on the opened descriptor, so a rename between
+ * the check and the use changes nothing. */
+static bool ours_alone(int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 && st.st_uid == geteuid() && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
+#define NOT_OURS (-2)
+
+/* mkdirat + open, refusing a symlink. Returns fd, NOT_OURS for a directory
+ * that is not ours alone (see ours_alone), or -1 with errno (ELOOP for a
+ * symlink). */
 static int open_child_dir(int parent, const char *name)
 {
     if (mkdirat(parent, name, (mode_t)sl_sink_dir_mode()) != 0 && errno != EEXIST)
@@ -97,7 +111,13 @@ static int open_child_dir(int parent, const char *name)
         errno = ENOTDIR;
         return -1;
     }
-    return openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0 && !ours_alone(fd)) {
+        close(fd);
+        errno = EACCES;
+        return NOT_OURS;
+    }
+    return fd;
 }
 
 static const char *reason(int e)
@@ -124,11 +144,22 @@ int sl_sink_dir_create(const char *output_dir, const sl_session_info *session, c
         path_component(session->job_id, job);
     else
         strcpy(job, "local");
-    int jobfd = open_child_dir(rootfd, job);
+    /* Another user's job directory under a shared root: the next free
+     * name. Every rank of ours takes the same one (the first that is ours). */
+    char job_name[NAME_PART_MAX + 8];
+    int jobfd = NOT_OURS;
+    for (int attempt = 0; jobfd == NOT_OURS && attempt < LOCKED_NAME_TRIES; attempt++) {
+        if (attempt == 0)
+            snprintf(job_name, sizeof job_name, "%s", job);
+        else
+            snprintf(job_name, sizeof job_name, "%s.%d", job, attempt);
+        jobfd = open_child_dir(rootfd, job_name);
+    }
     e = errno;
     close(rootfd);
     if (jobfd < 0) {
-        snprintf(why, why_cap, "cannot create %s/%s: %s", output_dir, job, reason(e));
+        snprintf(why, why_cap, "cannot create %s/%s: %s", output_dir, job_name,
+                 jobfd == NOT_OURS ? "every name is taken by directories of other users" : reason(e));
         return -1;
     }
 
@@ -145,9 +176,11 @@ int sl_sink_dir_create(const char *output_dir, const sl_session_info *session, c
         else
             snprintf(name, sizeof name, "%s.%d", base, attempt);
         int fd = open_child_dir(jobfd, name);
+        if (fd == NOT_OURS)
+            continue; /* another user's directory: a fresh name */
         if (fd < 0) {
             e = errno;
-            snprintf(why, why_cap, "cannot create %s/%s/%s: %s", output_dir, job, name, reason(e));
+            snprintf(why, why_cap, "cannot create %s/%s/%s: %s", output_dir, job_name, name, reason(e));
             close(jobfd);
             return -1;
         }
@@ -159,10 +192,11 @@ int sl_sink_dir_create(const char *output_dir, const sl_session_info *session, c
             continue;
         }
         close(jobfd);
-        snprintf(path, path_cap, "%s/%s/%s", output_dir, job, name);
+        snprintf(path, path_cap, "%s/%s/%s", output_dir, job_name, name);
         return fd;
     }
     close(jobfd);
-    snprintf(why, why_cap, "every directory name for %s/%s/%s is held by a live writer", output_dir, job, base);
+    snprintf(why, why_cap, "every directory name for %s/%s/%s is held by a live writer or another user", output_dir,
+             job_name, base);
     return -1;
 }

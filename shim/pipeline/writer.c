@@ -29,12 +29,14 @@
 #include "writer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "event_record.h"
@@ -75,6 +77,47 @@ static void mark_synced(uint64_t upto)
 
 static void settle_synced(sl_writer *w, int64_t now);
 
+/* The sink directory is 0700 and ours: after setuid to another user,
+ * creating files there (segments, the manifest's replacement) is refused. */
+static bool user_changed(const sl_writer *w)
+{
+    return geteuid() != w->sink.opened_euid;
+}
+
+/* Once: the sink refused a write or the manifest since the user id changed. */
+/* Whether the sink refuses (or, at the next manifest rewrite, will refuse)
+ * new files because the user id changed. */
+static bool refused_since_user_change(const sl_writer *w)
+{
+    return user_changed(w)
+           && (w->sink.write_failures || w->sink.manifest_failures
+               || faccessat(w->sink.dirfd, ".", W_OK | X_OK, AT_EACCESS) != 0);
+}
+
+static void warn_if_refused(sl_writer *w, int e)
+{
+    if (w->user_change_warned || !user_changed(w) || (e == 0 && !refused_since_user_change(w)))
+        return;
+    w->user_change_warned = true;
+    sl_pipeline_warn(w->cfg.quiet,
+                     "%s refuses new files since the process changed its user id from %u to %u; what was recorded "
+                     "before is on disk, the manifest stays as it was%s",
+                     w->sink.path, (unsigned)w->sink.opened_euid, (unsigned)geteuid(),
+                     e != 0 ? ", and events from now on are counted and dropped" : "");
+}
+
+/* While the sink fails, the backlog is capped and the ring fills: every event
+ * dropped meanwhile was lost to the disk. Counted when the failure ends (a
+ * write succeeded, or the session ends). */
+static void settle_disk_loss(sl_writer *w)
+{
+    if (!w->failing)
+        return;
+    uint64_t drops = atomic_load_explicit(&sl_pipe.drops_total, memory_order_relaxed);
+    w->lost_to_disk += drops - w->drops_at_failure;
+    w->drops_at_failure = drops;
+}
+
 /* Writes the first `len` bytes (`events` lines) of pending; what reached
  * the disk leaves pending even when the rest failed. true when all of it did. */
 static bool flush_range(sl_writer *w, size_t len, uint64_t events, int64_t now)
@@ -85,6 +128,7 @@ static bool flush_range(sl_writer *w, size_t len, uint64_t events, int64_t now)
     uint64_t done_events = 0;
     int e = sl_sink_append_ex(&w->sink, w->pending.data, len, events, w->cfg.fsync_every_ms == 0, &done,
                               &done_events);
+    warn_if_refused(w, e);
     atomic_fetch_add_explicit(&sl_pipe.stat_flushes, 1, memory_order_relaxed);
     memmove(w->pending.data, w->pending.data + done, w->pending.len - done);
     w->pending.len -= done;
@@ -92,10 +136,14 @@ static bool flush_range(sl_writer *w, size_t len, uint64_t events, int64_t now)
     atomic_fetch_add_explicit(&sl_pipe.stat_written, done_events, memory_order_relaxed);
     publish_stats(w);
     if (e != 0) {
+        if (!w->failing)
+            w->drops_at_failure = atomic_load_explicit(&sl_pipe.drops_total, memory_order_relaxed);
         if (!w->failing && w->failure_warnings < 3) {
             w->failure_warnings++;
-            sl_pipeline_warn(w->cfg.quiet, "writing to %s failed: %s; retrying, events are counted and dropped while it fails",
-                             w->sink.path, strerror(e));
+            if (!user_changed(w))
+                sl_pipeline_warn(w->cfg.quiet,
+                                 "writing to %s failed: %s; retrying, events are counted and dropped while it fails",
+                                 w->sink.path, strerror(e));
         }
         w->failing = true;
         w->backoff_ns = w->backoff_ns ? w->backoff_ns * 2 : SL_WRITER_BACKOFF_MIN_NS;
@@ -107,6 +155,7 @@ static bool flush_range(sl_writer *w, size_t len, uint64_t events, int64_t now)
         wake_durable_waiters();
         return false;
     }
+    settle_disk_loss(w);
     w->failing = false;
     w->backoff_ns = 0;
     w->last_flush_ns = now;
@@ -303,11 +352,13 @@ static void maybe_flush(sl_writer *w, int64_t now)
             flush_all(w, now, false);
         return;
     }
+    /* sl_pipeline_sync (exec, setuid) asks for everything written and synced. */
+    bool requested = atomic_exchange_explicit(&sl_pipe.flush_requested, 0, memory_order_acq_rel) != 0;
     if (w->pending_events > 0
-        && (w->pending_events >= w->cfg.flush_every_events || w->pending.len >= SL_WRITER_BATCH_BYTES
+        && (requested || w->pending_events >= w->cfg.flush_every_events || w->pending.len >= SL_WRITER_BATCH_BYTES
             || now - w->last_flush_ns >= (int64_t)w->cfg.flush_every_ms * 1000000))
-        flush_all(w, now, sync_due(w, now));
-    else if (sync_due(w, now))
+        flush_all(w, now, requested || sync_due(w, now));
+    else if (requested || sync_due(w, now))
         sync_now(w, now);
 }
 
@@ -385,17 +436,62 @@ void *sl_writer_main(void *arg)
     return NULL;
 }
 
-/* At the end of the writer's life: the stop event (its own metadata, extra
- * members, dropped_events_total), the last flush and sync, and the session
- * closed with status "completed". */
+#define USER_CHANGED_TEXT                                                                                    \
+    "the process changed its user id after recording began: the sink directory refused new files (segments, " \
+    "the manifest), so the manifest still reads running and later events may be missing"
+
+/* The stop event's extra members plus the writer's own counts (calloc'ed:
+ * this may run on a program thread with a small stack). */
+static sl_member *stop_members(const sl_writer *w, const sl_member *extra, size_t extra_count, size_t *count)
+{
+    *count = extra_count;
+    bool refused = refused_since_user_change(w);
+    if (w->lost_to_disk == 0 && w->sink.fd_reclaims == 0 && !refused)
+        return NULL;
+    sl_member *all = calloc(extra_count + 3, sizeof *all);
+    if (!all)
+        return NULL;
+    if (extra_count)
+        memcpy(all, extra, extra_count * sizeof *all);
+    if (w->lost_to_disk)
+        all[(*count)++] = sl_member_of("events_lost_to_disk", sl_value_int((int64_t)(w->lost_to_disk & INT64_MAX)));
+    if (w->sink.fd_reclaims)
+        all[(*count)++] = sl_member_of("descriptors_reopened", sl_value_int((int64_t)w->sink.fd_reclaims));
+    if (refused)
+        all[(*count)++] = sl_member_of("sink_error", sl_value_strn(USER_CHANGED_TEXT, strlen(USER_CHANGED_TEXT)));
+    return all;
+}
+
+/* At the end of the writer's life: the backlog, what fits of it (a full
+ * disk takes whole lines up to its last byte; the rest is lost to the disk
+ * and the stop event says how much), then the stop event (its own metadata,
+ * extra members, dropped_events_total, and events_lost_to_disk /
+ * descriptors_reopened / sink_error when they apply) using the sink's
+ * reserve if the disk is full, the last sync, and the session closed with
+ * status "completed". */
 static void finish(sl_writer *w, const sl_event *stop_event, const sl_member *extra, size_t extra_count)
 {
     if (w->discard) /* never opened: nothing to finish */
         return;
-    if (stop_event)
-        encode_one(w, stop_event, extra, extra_count, true);
-    int64_t now = sl_monotonic_ns();
-    if (!flush_all(w, now, true)) {
+    if (!flush_all(w, sl_monotonic_ns(), false)) {
+        sl_pipe_count_drops(SL_DEVICE_UNKNOWN, w->pending_events, true, false);
+        w->pending.len = 0;
+        w->pending_events = 0;
+    }
+    settle_disk_loss(w); /* everything dropped since the failure began */
+    /* The manifest is rewritten at syncs, so its refusal may be still to
+     * come: say why before the sidecars and the last manifest fail. */
+    warn_if_refused(w, 0);
+    if (stop_event) {
+        size_t count;
+        sl_member *all = stop_members(w, extra, extra_count, &count);
+        encode_one(w, stop_event, all ? all : extra, all ? count : extra_count, true);
+        free(all);
+    }
+    /* The reserve's room is for the stop event and the manifest after it. */
+    if (!flush_all(w, sl_monotonic_ns(), true) && sl_sink_release_reserve(&w->sink))
+        flush_all(w, sl_monotonic_ns(), true);
+    if (w->pending_events > 0) {
         /* Last chance gone: what is still pending is lost. */
         sl_pipe_count_drops(SL_DEVICE_UNKNOWN, w->pending_events, true, false);
         w->pending.len = 0;

@@ -46,6 +46,8 @@ typedef struct sl_writer {
     bool failing;               /* the last flush failed: back off */
     int64_t retry_at_ns;
     int64_t backoff_ns;
+    uint64_t drops_at_failure;  /* drops_total when the current failure began */
+    uint64_t lost_to_disk;      /* events dropped because the disk refused them */
     unsigned failure_warnings;
     bool invalid_warned;
     sl_rollups_keeper rollups;  /* rollups.json, rewritten with the manifest */
@@ -58,6 +60,7 @@ typedef struct sl_writer {
     const sl_member *stop_extra;
     size_t stop_extra_count;               /* the sink could not be opened: count, never write */
     int64_t background_at_ns;   /* monotonic: when the background task runs next */
+    bool user_change_warned;
 } sl_writer;
 
 void *sl_writer_main(void *writer);

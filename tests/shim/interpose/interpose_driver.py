@@ -309,8 +309,8 @@ def case_python_exit(ctx):
     if "thread" in ctx.sanitizer:
         print("SKIP: TSan cannot be preloaded into an uninstrumented python3")
         return SKIP
-    # Through the plugin: ctypes' own lib.cudaMalloc would be a dlsym'd
-    # pointer, which LD_PRELOAD cannot reach (see docs/shim.md).
+    # Through the plugin (ctypes' own lib.cudaMalloc, a dlsym'd pointer, is
+    # shim_robust_ctypes_runtime's case).
     plugin = ctx.prog("workload_plugin")
     truth_path = os.path.join(ctx.tmp, "python-exit.truth.json")
     script = ("import ctypes, os, sys\n"

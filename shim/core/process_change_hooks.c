@@ -1,0 +1,112 @@
+/* Calls that change the process under the shim: exec and the user-id
+ * changes. Before each, the session is put on disk.
+ *
+ * exec without fork replaces the process image: the writer thread and the
+ * ring vanish with it, and what the writer had not flushed yet (up to
+ * flush_every_ms of events, often the whole session of a short first
+ * image) is lost. The next image (same pid, same directory) marks a session
+ * it finds `running` as `interrupted`; for that the session must be on disk.
+ * So each exec first waits, bounded, for the writer to write and sync what
+ * was emitted so far (and the manifest that lists the session). If the exec
+ * fails, the session simply goes on.
+ *
+ * Hooked: the argv forms (execve, execv, execvp, execvpe, fexecve) - glibc's
+ * execl* family builds an argv and calls execve internally, past the PLT, so
+ * those are not seen. In a vfork or posix_spawn child (which shares the
+ * parent's memory) nothing is done: the session is the parent's.
+ *
+ * setuid, seteuid, setreuid, setresuid: a process that drops root after
+ * recording began can no longer create files in its 0700 sink directory
+ * (new segments, the manifest's replacement). What was recorded before is
+ * written first, with the same bounded wait; afterwards the open segment
+ * still takes events through its descriptor, and the writer says why the
+ * rest is missing (writer.c). */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <unistd.h>
+
+#include "lifecycle.h"
+#include "resolve.h"
+
+#define SL_EXPORT __attribute__((visibility("default")))
+
+typedef int (*execve_fn)(const char *, char *const[], char *const[]);
+typedef int (*execv_fn)(const char *, char *const[]);
+typedef int (*fexecve_fn)(int, char *const[], char *const[]);
+typedef int (*setuid_fn)(uid_t);
+typedef int (*setreuid_fn)(uid_t, uid_t);
+typedef int (*setresuid_fn)(uid_t, uid_t, uid_t);
+
+static void *real_named(void *_Atomic *cache, const char *name)
+{
+    void *fn = atomic_load_explicit(cache, memory_order_acquire);
+    if (fn == NULL) {
+        fn = sl_resolve_next(name);
+        atomic_store_explicit(cache, fn, memory_order_release);
+    }
+    return fn;
+}
+
+#define REAL(type, name)                                                      \
+    static void *_Atomic cache_##name;                                        \
+    type real = (type)real_named(&cache_##name, #name);                       \
+    if (real == NULL) {                                                       \
+        errno = ENOSYS;                                                       \
+        return -1;                                                            \
+    }                                                                         \
+    sl_lifecycle_sync_to_disk()
+
+SL_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+    REAL(execve_fn, execve);
+    return real(path, argv, envp);
+}
+
+SL_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    REAL(execve_fn, execvpe);
+    return real(file, argv, envp);
+}
+
+SL_EXPORT int execv(const char *path, char *const argv[])
+{
+    REAL(execv_fn, execv);
+    return real(path, argv);
+}
+
+SL_EXPORT int execvp(const char *file, char *const argv[])
+{
+    REAL(execv_fn, execvp);
+    return real(file, argv);
+}
+
+SL_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+    REAL(fexecve_fn, fexecve);
+    return real(fd, argv, envp);
+}
+
+SL_EXPORT int setuid(uid_t uid)
+{
+    REAL(setuid_fn, setuid);
+    return real(uid);
+}
+
+SL_EXPORT int seteuid(uid_t euid)
+{
+    REAL(setuid_fn, seteuid);
+    return real(euid);
+}
+
+SL_EXPORT int setreuid(uid_t ruid, uid_t euid)
+{
+    REAL(setreuid_fn, setreuid);
+    return real(ruid, euid);
+}
+
+SL_EXPORT int setresuid(uid_t ruid, uid_t euid, uid_t suid)
+{
+    REAL(setresuid_fn, setresuid);
+    return real(ruid, euid, suid);
+}
