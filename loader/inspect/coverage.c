@@ -155,8 +155,11 @@ static bool apply(summary_session *s, const session_coverage *c)
         d->allocations = cd->allocations;
         d->frees = cd->frees;
         d->failed = cd->failed;
-        if (cd->ooms > d->oom_count)
-            d->oom_count = cd->ooms;
+        /* All of one moment: a killed run's retained events may run past
+         * the last rewrite, and a count taken from them beside counts taken
+         * from the record would be of no moment at all (events_after says
+         * how many came later). */
+        d->oom_count = cd->ooms;
         if (cd->has_unmatched) {
             d->has_unmatched = true;
             d->unmatched_frees = cd->unmatched_frees;
@@ -191,6 +194,10 @@ static bool coverage_read(const stormlog_session *ses, const char *input_path, s
     json_object *e = lifetime_entry(doc, stormlog_session_id(ses));
     bool ok = !e || read_lifetime(c, e);
     json_object_put(doc);
+    if (c->has_lifetime_range)
+        for (size_t i = n; i > 0 && stormlog_event_timestamp_ns(stormlog_session_event(ses, i - 1)) > c->lifetime_last_ns;
+             i--)
+            c->events_after++;
     return ok;
 }
 
@@ -263,6 +270,7 @@ void coverage_json_add(json_object *o, const summary_session *s)
     json_object_object_add(cov, "lifetime_last_timestamp_ns", opt_int(c->has_lifetime_range, c->lifetime_last_ns));
     json_object_object_add(cov, "events_written", opt_int(c->has_lifetime, c->events_written));
     json_object_object_add(cov, "writer_gone", json_object_new_boolean(c->writer_gone));
+    json_object_object_add(cov, "events_after_lifetime", opt_int(c->has_lifetime_range, (int64_t)c->events_after));
     json_object_object_add(o, "coverage", cov);
 }
 
@@ -297,6 +305,11 @@ void coverage_print_text(FILE *out, const summary_session *s)
         cli_printf(out, "  coverage: %s\n", buf);
     if (c->writer_gone)
         fprintf(out, "  status: the manifest says running but no writer holds the directory: interrupted\n");
+    if (c->has_lifetime && c->events_after > 0)
+        cli_printf(out,
+                   "  coverage: peak, counts and OOMs are lifetime.json's as last written; %zu retained events "
+                   "came after that rewrite and are not in them\n",
+                   c->events_after);
 }
 
 void coverage_html_top(FILE *out, const summary_session *const *shown, size_t count)

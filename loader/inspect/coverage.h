@@ -33,6 +33,7 @@ typedef struct session_coverage {
     bool has_retained_range;   /* the retained events' first and last timestamp */
     int64_t retained_first_ns, retained_last_ns;
     bool writer_gone;          /* the manifest says running and nobody holds the directory */
+    size_t events_after;       /* retained events stamped after lifetime.json's last one */
     coverage_device *devices;
     size_t device_count;
 } session_coverage;
