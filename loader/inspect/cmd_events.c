@@ -230,12 +230,14 @@ int inspect_cmd_events(int argc, char **argv)
                  filter.session);
         rc = cli_report_message(&in, "events", msg);
     } else if (rc == 0 && filter.type && !type_seen) {
+        /* Retention may be why there are none: say so first. */
+        coverage_path_note(stderr, "events", in.path);
         char msg[512];
         snprintf(msg, sizeof msg, "no events of type '%.400s' in the recording", filter.type);
         rc = cli_report_message(&in, "events", msg);
-    }
-    if (rc == 0 && got >= 0)
+    } else if (rc == 0) {
         coverage_path_note(stderr, "events", in.path);
+    }
     stormlog_stream_close(stream);
     return rc;
 }

@@ -38,7 +38,7 @@ typedef struct sl_pipeline_config {
     char output_dir[4096];
     /* [STORMLOG_RING_CAPACITY] the most event slots the ring grows to, a
      * power of two in [SL_RING_CAPACITY_MIN, SL_RING_CAPACITY_MAX], default
-     * 8192. A slot is 256 bytes (an event with a copied context or many
+     * 16384 (4 MiB). A slot is 256 bytes (an event with a copied context or many
      * metadata entries takes two); the ring starts at SL_RING_INITIAL_SLOTS
      * and the writer grows it fourfold whenever it finds it half full. */
     uint32_t ring_capacity;
@@ -86,7 +86,7 @@ typedef struct sl_pipeline_config {
 
 #define SL_RING_CAPACITY_MIN 2u
 #define SL_RING_CAPACITY_MAX (1u << 24)
-#define SL_RING_CAPACITY_DEFAULT 8192u
+#define SL_RING_CAPACITY_DEFAULT 16384u
 #define SL_RING_INITIAL_SLOTS 512u
 #define SL_DURABLE_WAIT_EVERY_NS (100 * 1000 * 1000)
 #define SL_SHUTDOWN_DEADLINE_MS_DEFAULT 2000u
