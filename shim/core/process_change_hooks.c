@@ -10,10 +10,13 @@
  * was emitted so far (and the manifest that lists the session). If the exec
  * fails, the session simply goes on.
  *
- * Hooked: the argv forms (execve, execv, execvp, execvpe, fexecve) - glibc's
- * execl* family builds an argv and calls execve internally, past the PLT, so
- * those are not seen. In a vfork or posix_spawn child (which shares the
- * parent's memory) nothing is done: the session is the parent's.
+ * Hooked: the argv forms (execve, execv, execvp, execvpe, fexecve) and the
+ * list forms (execl, execlp, execle). glibc's list forms build an argv and
+ * call execve internally, past the PLT, so they are hooked themselves: the
+ * list becomes an argv in pages of our own (mmap: async-signal-safe, as exec
+ * is, and nothing large on the program's stack) and goes to the real argv
+ * form. In a vfork or posix_spawn child (which shares the parent's memory)
+ * nothing is done: the session is the parent's.
  *
  * setuid, seteuid, setreuid, setresuid: a process that drops root after
  * recording began can no longer create files in its 0700 sink directory
@@ -22,8 +25,10 @@
  * still takes events through its descriptor, and the writer says why the
  * rest is missing (writer.c). */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "lifecycle.h"
@@ -85,6 +90,80 @@ SL_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
     REAL(fexecve_fn, fexecve);
     return real(fd, argv, envp);
+}
+
+/* The argv of a list form: its arguments up to the terminating NULL, in a
+ * mapping of their own; NULL (errno set) when it cannot be made. */
+static char **list_to_argv(const char *arg0, va_list *ap, size_t *map_len)
+{
+    va_list count;
+    va_copy(count, *ap);
+    size_t n = 1;
+    while (va_arg(count, char *) != NULL)
+        n++;
+    va_end(count);
+    *map_len = (n + 1) * sizeof(char *);
+    char **argv = mmap(NULL, *map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (argv == MAP_FAILED)
+        return NULL;
+    argv[0] = (char *)arg0;
+    for (size_t i = 1; i <= n; i++)
+        argv[i] = va_arg(*ap, char *); /* the last is the NULL: *ap ends past it */
+    return argv;
+}
+
+/* exec returned: it failed. The argv pages go back; the program reads the
+ * exec's errno, not munmap's. */
+static int list_exec_failed(char **argv, size_t map_len)
+{
+    int saved = errno;
+    munmap(argv, map_len);
+    errno = saved;
+    return -1;
+}
+
+SL_EXPORT int execl(const char *path, const char *arg, ...)
+{
+    REAL(execv_fn, execv);
+    va_list ap;
+    va_start(ap, arg);
+    size_t len;
+    char **argv = list_to_argv(arg, &ap, &len);
+    va_end(ap);
+    if (argv == NULL)
+        return -1;
+    real(path, argv);
+    return list_exec_failed(argv, len);
+}
+
+SL_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+    REAL(execv_fn, execvp);
+    va_list ap;
+    va_start(ap, arg);
+    size_t len;
+    char **argv = list_to_argv(arg, &ap, &len);
+    va_end(ap);
+    if (argv == NULL)
+        return -1;
+    real(file, argv);
+    return list_exec_failed(argv, len);
+}
+
+/* execle's environment follows the list's NULL. */
+SL_EXPORT int execle(const char *path, const char *arg, ...)
+{
+    REAL(execve_fn, execve);
+    va_list ap;
+    va_start(ap, arg);
+    size_t len;
+    char **argv = list_to_argv(arg, &ap, &len);
+    char *const *envp = argv != NULL ? va_arg(ap, char *const *) : NULL;
+    va_end(ap);
+    if (argv == NULL)
+        return -1;
+    real(path, argv, envp);
+    return list_exec_failed(argv, len);
 }
 
 SL_EXPORT int setuid(uid_t uid)

@@ -10,8 +10,10 @@
  *   sigterm          allocates, then SIGTERMs itself (default disposition).
  *   sighandler       installs its own SIGTERM handler first, then allocates
  *                    and SIGTERMs itself: its handler runs, it exits 0.
- *   exec STAGE       allocates once; stage 1 then execs itself as stage 2
- *                    (no fork), which allocates once and exits.
+ *   exec STAGE [FORM] allocates once; stage 1 then execs itself as stage 2
+ *                    (no fork) with FORM (execv, the default, or one of
+ *                    glibc's list forms execl, execlp, execle), and stage 2
+ *                    allocates once and exits.
  *   fill FILLER N    allocates, fills the filesystem with FILLER, makes N
  *                    allocate+free pairs, removes FILLER, exits.
  *   setuid UID       (as root) allocates, drops to UID with setuid(),
@@ -133,14 +135,21 @@ static int sigterm(int own_handler)
     return 3; /* not reached with the default disposition */
 }
 
-static int exec_stage(const char *self, int stage)
+static int exec_stage(const char *self, int stage, const char *form)
 {
     alloc(stage == 1 ? 1111 : 2222);
     truth();
     if (stage == 1) {
         char *argv[] = {(char *)self, "exec", "2", NULL};
-        execv("/proc/self/exe", argv);
-        perror("robust_probe: execv");
+        if (strcmp(form, "execl") == 0)
+            execl("/proc/self/exe", self, "exec", "2", (char *)NULL);
+        else if (strcmp(form, "execlp") == 0)
+            execlp("/proc/self/exe", self, "exec", "2", (char *)NULL);
+        else if (strcmp(form, "execle") == 0)
+            execle("/proc/self/exe", self, "exec", "2", (char *)NULL, environ);
+        else
+            execv("/proc/self/exe", argv);
+        perror("robust_probe: exec");
         return 1;
     }
     return 0;
@@ -191,11 +200,11 @@ int main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "sighandler") == 0)
         return sigterm(1);
     if (argc >= 3 && strcmp(argv[1], "exec") == 0)
-        return exec_stage(argv[0], atoi(argv[2]));
+        return exec_stage(argv[0], atoi(argv[2]), argc >= 4 ? argv[3] : "execv");
     if (argc >= 4 && strcmp(argv[1], "fill") == 0)
         return fill(argv[2], atol(argv[3]));
     if (argc >= 3 && strcmp(argv[1], "setuid") == 0)
         return drop_user((uid_t)atoi(argv[2]));
-    fprintf(stderr, "usage: robust_probe closerange DIR | sigterm | sighandler | exec 1 | fill FILLER N\n");
+    fprintf(stderr, "usage: robust_probe closerange DIR | sigterm | sighandler | exec 1 [execv|execl|execlp|execle] | fill FILLER N\n");
     return 2;
 }

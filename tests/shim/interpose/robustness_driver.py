@@ -113,23 +113,27 @@ def case_signal(ctx):
 
 
 def case_exec_no_fork(ctx):
-    """exec without fork after one allocation: the first session is on disk, interrupted; the second completed."""
-    out = ctx.out_dir("exec")
-    proc = ctx.run([ctx.prog("robust_probe"), "exec", "1"], out)
-    expect(len(probe_truth(proc.stdout)) == 2, f"two images expected: {proc.stdout!r}")
-    validate(ctx, out)
-    dirs = sink_dirs(out)
-    expect(len(dirs) == 1, f"sink directories {dirs} (same pid, same directory)")
-    sessions = manifest(dirs[0])["sessions"]
-    expect([ses["status"] for ses in sessions] == ["interrupted", "completed"], f"sessions {sessions}")
-    events = read_events(dirs[0])
-    by_session = {}
-    for ev in events:
-        by_session.setdefault(ev["session_id"], []).append(ev)
-    first = by_session.get(sessions[0]["session_id"], [])
-    sizes = [ev["metadata"]["size"] for ev in first if ev["event_type"] == "allocation"]
-    expect(sizes == [1111], f"the first image's allocations on disk: {sizes}")
-    print(f"exec without fork: sessions {[ses['status'] for ses in sessions]}, first image {len(first)} events")
+    """exec without fork after one allocation, through execv and each of glibc's list forms (which call execve
+    past the PLT, so the shim hooks them itself): the first session is on disk, interrupted; the second
+    completed."""
+    for form in ("execv", "execl", "execlp", "execle"):
+        out = ctx.out_dir("exec-" + form)
+        proc = ctx.run([ctx.prog("robust_probe"), "exec", "1", form], out)
+        expect(len(probe_truth(proc.stdout)) == 2, f"{form}: two images expected: {proc.stdout!r}")
+        validate(ctx, out)
+        dirs = sink_dirs(out)
+        expect(len(dirs) == 1, f"{form}: sink directories {dirs} (same pid, same directory)")
+        sessions = manifest(dirs[0])["sessions"]
+        expect([ses["status"] for ses in sessions] == ["interrupted", "completed"], f"{form}: sessions {sessions}")
+        events = read_events(dirs[0])
+        by_session = {}
+        for ev in events:
+            by_session.setdefault(ev["session_id"], []).append(ev)
+        first = by_session.get(sessions[0]["session_id"], [])
+        sizes = [ev["metadata"]["size"] for ev in first if ev["event_type"] == "allocation"]
+        expect(sizes == [1111], f"{form}: the first image's allocations on disk: {sizes}")
+        print(f"exec without fork ({form}): sessions {[ses['status'] for ses in sessions]}, "
+              f"first image {len(first)} events")
 
 
 def mount_small_tmpfs(ctx, size):
