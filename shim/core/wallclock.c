@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "fd_owner.h"
 #include "wallclock.h"
 
 #if defined(__x86_64__)
@@ -123,7 +124,7 @@ static inline uint64_t read_tsc(void)
  * synchronised across CPUs; we trust it exactly as far as the kernel does. */
 static bool kernel_clocksource_is_tsc(void)
 {
-    int fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource", O_RDONLY | O_CLOEXEC);
+    int fd = sl_fd_lift(open("/sys/devices/system/clocksource/clocksource0/current_clocksource", O_RDONLY | O_CLOEXEC));
     if (fd < 0)
         return false;
     char buf[32] = {0};

@@ -21,13 +21,25 @@ int sl_fd_high_base(void)
     return (int)(cap / 4 * 3);
 }
 
+int sl_fd_lift(int fd)
+{
+    if (fd < 0)
+        return fd;
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, sl_fd_high_base());
+    if (high < 0)
+        return fd;
+    close(fd);
+    return high;
+}
+
+int sl_fd_dup_high(int fd)
+{
+    return fcntl(fd, F_DUPFD_CLOEXEC, sl_fd_high_base());
+}
+
 bool sl_fd_own(int *fd, sl_fd_identity *id)
 {
-    int high = fcntl(*fd, F_DUPFD_CLOEXEC, sl_fd_high_base());
-    if (high >= 0) {
-        close(*fd);
-        *fd = high;
-    }
+    *fd = sl_fd_lift(*fd);
     struct stat st;
     if (fstat(*fd, &st) != 0) {
         int e = errno;

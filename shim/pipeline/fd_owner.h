@@ -24,6 +24,18 @@ typedef struct sl_fd_identity {
  * fstat fails. */
 bool sl_fd_own(int *fd, sl_fd_identity *id);
 
+/* A descriptor the shim uses only for a moment (a temporary file, a
+ * listing, a file read once) is moved up at once too: a program that runs
+ * close_range() and then open() while the writer holds it would otherwise
+ * get its number, and the writer would write into, or close, the program's
+ * file. What is left is the one system call between our open and the move.
+ * Returns the high descriptor (fd closed), fd itself where there is no room
+ * up there, or -1 for -1 (errno kept). */
+int sl_fd_lift(int fd);
+
+/* dup(fd) straight to a high number: no low number ever held. -1 on error. */
+int sl_fd_dup_high(int fd);
+
 /* True when fd refers to the file id names. Preserves errno. */
 bool sl_fd_is(int fd, const sl_fd_identity *id);
 

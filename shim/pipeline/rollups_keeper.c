@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "json_scan.h"
+#include "fd_owner.h"
 #include "sidecar.h"
 #include "warn.h"
 
@@ -271,7 +272,7 @@ static bool scan_segment_file(sl_rollups_keeper *k, const sl_sink *sink, const s
         return false;
     if (strchr(m->filename, '/'))
         return true; /* never opened by the sink either */
-    int fd = openat(sink->dirfd, m->filename, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = sl_fd_lift(openat(sink->dirfd, m->filename, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     if (fd < 0) {
         g->missing = true; /* listed but gone: contributes nothing */
         return true;
@@ -313,7 +314,7 @@ static bool scan_segment_file(sl_rollups_keeper *k, const sl_sink *sink, const s
  * nobody else is writing one): no reader looks at them, but they take space. */
 static void remove_dead_temporaries(const sl_sink *sink)
 {
-    int fd = dup(sink->dirfd);
+    int fd = sl_fd_dup_high(sink->dirfd);
     DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
     if (!d) {
         if (fd >= 0)
@@ -502,6 +503,18 @@ static void forget_pruned(sl_rollups_keeper *k, const sl_sink *sink)
     }
 }
 
+/* EBADF: the program closed the directory's descriptor between the sink's
+ * check and our use of it. Not a failure to report: the sidecars stay
+ * dirty and the next tick, which checks the descriptors first, rewrites
+ * them. */
+static bool descriptor_lost(sl_rollups_keeper *k, int e)
+{
+    if (e != EBADF)
+        return false;
+    k->retry = true;
+    return true;
+}
+
 static void write_rollups(sl_rollups_keeper *k, const sl_sink *sink)
 {
     if (!k->enabled || k->unsupported)
@@ -522,6 +535,8 @@ static void write_rollups(sl_rollups_keeper *k, const sl_sink *sink)
         k->writes++;
         return;
     }
+    if (descriptor_lost(k, e))
+        return;
     k->failures++;
     if (!k->warned) {
         k->warned = true;
@@ -533,8 +548,10 @@ static void write_rollups(sl_rollups_keeper *k, const sl_sink *sink)
  * line), kept to be written again as they are. */
 static void load_lifetime_others(sl_rollups_keeper *k, const sl_sink *sink)
 {
+    int fd = sl_fd_lift(openat(sink->dirfd, SL_LIFETIME_FILENAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (fd < 0 && errno == EBADF)
+        return; /* the directory's descriptor was lost: read it at the retry, else other sessions' entries go */
     k->lifetime_loaded = true;
-    int fd = openat(sink->dirfd, SL_LIFETIME_FILENAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return;
     sl_buf all = {0};
@@ -570,6 +587,10 @@ static void write_lifetime(sl_rollups_keeper *k, const sl_sink *sink)
 {
     if (!k->lifetime_loaded)
         load_lifetime_others(k, sink);
+    if (!k->lifetime_loaded) {
+        k->retry = true; /* never written without the other sessions' entries */
+        return;
+    }
     const sl_manifest_session *ms = NULL;
     for (size_t i = 0; sink->session_id && i < sink->manifest.session_count && !ms; i++)
         if (strcmp(sink->manifest.sessions[i].session_id, sink->session_id) == 0)
@@ -580,7 +601,7 @@ static void write_lifetime(sl_rollups_keeper *k, const sl_sink *sink)
                                &k->lifetime_others, &k->text)
                 ? sl_sidecar_replace(sink->dirfd, SL_LIFETIME_FILENAME, k->text.data, k->text.len)
                 : ENOMEM;
-    if (e != 0 && !k->lifetime_warned) {
+    if (e != 0 && !descriptor_lost(k, e) && !k->lifetime_warned) {
         k->lifetime_warned = true;
         sl_pipeline_warn(k->quiet, "cannot write %s/" SL_LIFETIME_FILENAME ": %s", sink->path, strerror(e));
     }
@@ -588,9 +609,10 @@ static void write_lifetime(sl_rollups_keeper *k, const sl_sink *sink)
 
 static void write_sidecars(sl_rollups_keeper *k, const sl_sink *sink, int64_t now)
 {
+    k->retry = false;
     write_rollups(k, sink);
     write_lifetime(k, sink);
-    k->dirty = k->urgent = false;
+    k->dirty = k->urgent = k->retry;
     k->last_write_ns = now;
 }
 
@@ -607,9 +629,12 @@ static void on_manifest(void *ctx, const sl_sink *sink)
         write_sidecars(k, sink, sl_monotonic_ns());
 }
 
-void sl_rollups_keeper_tick(sl_rollups_keeper *k, const sl_sink *sink, int64_t now)
+void sl_rollups_keeper_tick(sl_rollups_keeper *k, sl_sink *sink, int64_t now)
 {
-    if (k->active && k->dirty && (k->urgent || now - k->last_write_ns >= k->interval_ns))
+    /* The timer's rewrite may come long after the sink last checked its
+     * descriptors, and the program may have taken their numbers since:
+     * check first (the observer's rewrites follow a check of the sink's). */
+    if (k->active && k->dirty && (k->urgent || now - k->last_write_ns >= k->interval_ns) && sl_sink_reclaim(sink))
         write_sidecars(k, sink, now);
 }
 

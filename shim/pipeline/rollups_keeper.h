@@ -70,6 +70,7 @@ typedef struct sl_rollups_keeper {
     /* when: the manifest changed (dirty), at most every interval_ns unless
      * the segment set changed (urgent), at once when the sink closes */
     bool dirty, urgent;
+    bool retry; /* a rewrite met a lost directory descriptor: again at the next tick */
     int64_t interval_ns, last_write_ns;
 } sl_rollups_keeper;
 
@@ -81,7 +82,7 @@ void sl_rollups_keeper_init(sl_rollups_keeper *k, sl_sink *sink, const sl_sessio
 /* The writer, after a flush has been marked synced (so no OOM waits for the
  * sidecars): rewrites them if the manifest changed since, by the policy
  * above. now: monotonic ns. */
-void sl_rollups_keeper_tick(sl_rollups_keeper *k, const sl_sink *sink, int64_t now);
+void sl_rollups_keeper_tick(sl_rollups_keeper *k, sl_sink *sink, int64_t now);
 /* Every event the writer takes from the ring (the lifetime figures). */
 void sl_rollups_keeper_observe(sl_rollups_keeper *k, const sl_event *ev);
 /* An event whose line was appended to the writer's pending buffer. */

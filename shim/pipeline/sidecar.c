@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fd_owner.h"
 #include "sink.h"
 
 /* <name>.<pid>.<32 lowercase hex>.tmp, as upstream names its temporary. */
@@ -32,8 +33,8 @@ int sl_sidecar_replace(int dirfd, const char *name, const char *data, size_t len
 {
     char tmp[256];
     temp_name(name, tmp, sizeof tmp);
-    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                    (mode_t)sl_sink_file_mode());
+    int fd = sl_fd_lift(openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                               (mode_t)sl_sink_file_mode()));
     if (fd < 0)
         return errno;
     int err = 0;

@@ -1,5 +1,6 @@
 /* The sink directory's files: segments appended whole lines at a time, the
  * manifest replaced atomically, retention, and recovery on open. */
+#include "fd_owner.h"
 #include "sink.h"
 
 #include <dirent.h>
@@ -58,7 +59,7 @@ static bool read_whole_file(int dirfd, const char *name, sl_buf *out)
     out->len = 0;
     /* O_NONBLOCK: a FIFO (or a device) planted under our name must not
      * hang the open; it is then refused as not a regular file. */
-    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    int fd = sl_fd_lift(openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
     if (fd < 0)
         return false;
     struct stat st;
@@ -116,7 +117,7 @@ static bool scan_segment(int dirfd, const char *name, bool cut, uint64_t *events
     *was_torn = false;
     if (!is_plain_name(name))
         return false;
-    int fd = openat(dirfd, name, (cut ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    int fd = sl_fd_lift(openat(dirfd, name, (cut ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
     if (fd < 0)
         return false;
     struct stat st;
@@ -175,7 +176,7 @@ static int compare_names(const void *a, const void *b)
 static char **discover_segments(int dirfd, size_t *count)
 {
     *count = 0;
-    int fd = dup(dirfd);
+    int fd = sl_fd_dup_high(dirfd);
     if (fd < 0)
         return NULL;
     DIR *d = fdopendir(fd);
@@ -378,6 +379,11 @@ static bool reclaim_fds(sl_sink *s)
     return true;
 }
 
+bool sl_sink_reclaim(sl_sink *s)
+{
+    return s->dirfd >= 0 && reclaim_fds(s);
+}
+
 /* ---- manifest ---- */
 
 bool sl_sink_write_manifest(sl_sink *s, bool sync)
@@ -391,8 +397,8 @@ bool sl_sink_write_manifest(sl_sink *s, bool sync)
         err = ENOMEM;
         goto fail;
     }
-    int fd = openat(s->dirfd, MANIFEST_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
-                    (mode_t)sl_sink_file_mode());
+    int fd = sl_fd_lift(openat(s->dirfd, MANIFEST_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
+                               (mode_t)sl_sink_file_mode()));
     if (fd < 0) {
         err = errno;
         goto fail;

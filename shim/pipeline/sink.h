@@ -116,6 +116,13 @@ static inline bool sl_sink_unsynced(const sl_sink *s) { return s->unsynced; }
 /* Closes the open segment (marks it closed; the next append opens another). */
 void sl_sink_roll_over(sl_sink *s);
 
+/* Makes sure dirfd (and the open segment's descriptor) are still the files
+ * the sink opened, reopening by path where the program took the numbers
+ * (fd_owner.h). Every use of dirfd outside the sink's own calls (the
+ * sidecars' rewrite) comes after it. false when the directory cannot be had
+ * back: then nothing may go through dirfd. */
+bool sl_sink_reclaim(sl_sink *s);
+
 /* Replaces manifest.json through manifest.tmp; with sync, fsyncs both file
  * and directory. false on failure (counted; the old manifest stays). */
 bool sl_sink_write_manifest(sl_sink *s, bool sync);

@@ -8,6 +8,7 @@
  * 0700; 0750 under STORMLOG_SHARE_GROUP) and opens each with O_NOFOLLOW: a symlink planted where our job or
  * rank directory should be is refused, never followed, so nobody can point
  * our writes at a file of their choosing. */
+#include "fd_owner.h"
 #include "sink.h"
 
 #include <errno.h>
@@ -111,7 +112,7 @@ static int open_child_dir(int parent, const char *name)
         errno = ENOTDIR;
         return -1;
     }
-    int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = sl_fd_lift(openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (fd >= 0 && !ours_alone(fd)) {
         close(fd);
         errno = EACCES;
@@ -133,7 +134,7 @@ int sl_sink_dir_create(const char *output_dir, const sl_session_info *session, c
         snprintf(why, why_cap, "cannot create output directory %s: %s", output_dir, strerror(e));
         return -1;
     }
-    int rootfd = open(output_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rootfd = sl_fd_lift(open(output_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (rootfd < 0) {
         snprintf(why, why_cap, "cannot open output directory %s: %s", output_dir, strerror(errno));
         return -1;

@@ -14,13 +14,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fd_owner.h"
 #include "sink.h"
 
 #define RESERVE_NAME ".stormlog-reserve"
 
 void sl_sink_make_reserve(sl_sink *s)
 {
-    int fd = openat(s->dirfd, RESERVE_NAME, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+    int fd = sl_fd_lift(openat(s->dirfd, RESERVE_NAME, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600));
     if (fd < 0)
         return;
     int e = posix_fallocate(fd, 0, SL_SINK_RESERVE_BYTES);

@@ -39,7 +39,8 @@ def case_close_range(ctx):
     """close_range(3, ~0U, 0), then the program's own files: they hold only its lines; the recording is exact."""
     work = ctx.out_dir("work")
     out = ctx.out_dir("rec")
-    proc = ctx.run([ctx.prog("robust_probe"), "closerange", work], out, extra={"STORMLOG_FLUSH_EVERY_EVENTS": "1"})
+    proc = ctx.run([ctx.prog("robust_probe"), "closerange", work], out,
+                   extra={"STORMLOG_FLUSH_EVERY_EVENTS": "1", "STORMLOG_SIDECAR_INTERVAL_MS": "100"})
     with open(os.path.join(work, "own.log"), encoding="utf-8", errors="replace") as f:
         log = f.read()
     expect(log == "program line 1\nprogram line 2\n", f"the program's log holds {len(log.splitlines())} lines:\n"
@@ -59,6 +60,9 @@ def case_close_range(ctx):
     expect(stop["metadata"]["devices"]["0"]["allocated_bytes"] == truth["live"], f"stop summary {stop['metadata']}")
     errors = [ev for ev in events if ev["event_type"] == "error"]
     expect(len(errors) == 2, f"{len(errors)} OOM error events, want 2")
+    for name in ("rollups.json", "lifetime.json"):
+        expect(os.path.isfile(os.path.join(dirs[0], name)), f"{name} rewritten in the sink after the descriptors moved")
+    expect(": Bad file descriptor" not in proc.stderr, f"a write through a lost descriptor: {proc.stderr[-600:]}")
     print(f"close_range: {got}; program's files untouched")
 
 
