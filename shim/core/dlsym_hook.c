@@ -253,9 +253,9 @@ static SL_UNINSTRUMENTED bool same_name(const char *a, const char *b)
 
 SL_UNINSTRUMENTED const sl_driver_variant *sl_driver_variant_named(const char *name)
 {
-    for (int i = 0; i < SL_DRV_COUNT; i++)
-        if (same_name(sl_driver_variants[i].name, name))
-            return &sl_driver_variants[i];
+    for (int i = 0; i < SL_HOOK_COUNT; i++)
+        if (sl_api_table[i].runtime == SL_RUNTIME_CUDA_DRIVER && same_name(sl_api_table[i].name, name))
+            return &sl_api_table[i];
     return NULL;
 }
 

@@ -14,47 +14,13 @@
 
 #include <stdbool.h>
 
+#include "api.h"
 #include "guard.h"
 #include "resolve.h"
 
-/* X(exported name): every driver variant we wrap. */
-#define SL_DRIVER_VARIANTS(X)         \
-    X(cuMemAlloc_v2)                  \
-    X(cuMemAllocPitch_v2)             \
-    X(cuMemAllocManaged)              \
-    X(cuMemFree_v2)                   \
-    X(cuMemAllocAsync)                \
-    X(cuMemAllocAsync_ptsz)           \
-    X(cuMemAllocFromPoolAsync)        \
-    X(cuMemAllocFromPoolAsync_ptsz)   \
-    X(cuMemFreeAsync)                 \
-    X(cuMemFreeAsync_ptsz)            \
-    X(cuMemCreate)                    \
-    X(cuMemRelease)                   \
-    X(cuMemMap)                       \
-    X(cuMemUnmap)                     \
-    X(cuMemHostAlloc)                 \
-    X(cuMemAllocHost_v2)              \
-    X(cuMemFreeHost)                  \
-    X(cuMemGetInfo_v2)                \
-    X(cuGetProcAddress)               \
-    X(cuGetProcAddress_v2)
-
-typedef enum sl_driver_id {
-#define SL_DRIVER_ENUM(sym) SL_DRV_##sym,
-    SL_DRIVER_VARIANTS(SL_DRIVER_ENUM)
-#undef SL_DRIVER_ENUM
-    SL_DRV_COUNT,
-    SL_DRV_NONE = SL_DRV_COUNT
-} sl_driver_id;
-
-typedef struct sl_driver_variant {
-    const char *name;   /* as libcuda exports it */
-    void *wrapper;      /* our hook of that name */
-    sl_real_slot *real; /* the driver's function behind it */
-} sl_driver_variant;
-
-extern const sl_driver_variant sl_driver_variants[SL_DRV_COUNT] __attribute__((visibility("hidden")));
+/* A driver variant we wrap: a row of hook_table.h whose runtime is the
+ * driver (wrapper: our hook of that name; real: the driver's function). */
+typedef sl_api_info sl_driver_variant;
 
 /* sl_nested_driver_api (guard.h) names the driver API a nested hook saw. */
 

@@ -1,8 +1,9 @@
 /* The CUDA runtime and HIP entry points the shim interposes, declared by us so
  * that the shim builds where neither SDK is installed. Where the real headers
- * exist, signature_check.c includes them and then this file: C requires every
- * redeclaration to be compatible, so a signature of ours that drifts from the
- * SDK's is a compile error, not a silent ABI break.
+ * exist, signature_check_cuda.c and signature_check_hip.c include them and
+ * then this file: C requires every redeclaration to be compatible, so a
+ * signature of ours that drifts from the SDK's is a compile error, not a
+ * silent ABI break.
  *
  * Error types: cudaError_t and hipError_t are enums without negative
  * enumerators, which GCC and Clang make compatible with unsigned int. */
@@ -81,6 +82,7 @@ typedef struct ihipMemPoolHandle_t *hipMemPool_t;
 typedef void *hipDeviceptr_t;
 typedef unsigned int sl_hip_mem_pool_attr; /* enum hipMemPoolAttr */
 typedef unsigned int sl_hip_pointer_attr;  /* enum hipPointer_attribute */
+typedef struct ihipMemGenericAllocationHandle *hipMemGenericAllocationHandle_t;
 #else
 typedef hipMemPoolAttr sl_hip_mem_pool_attr;
 typedef hipPointer_attribute sl_hip_pointer_attr;
@@ -109,6 +111,11 @@ hipError_t hipMemAllocHost(void **ptr, size_t size);
 hipError_t hipHostFree(void *ptr);
 hipError_t hipFreeHost(void *ptr);
 hipError_t hipMemGetInfo(size_t *free, size_t *total);
+/* Virtual memory (hooks_hip_vmm.c): the property's layout is read there. */
+struct hipMemAllocationProp;
+hipError_t hipMemCreate(hipMemGenericAllocationHandle_t *handle, size_t size, const struct hipMemAllocationProp *prop,
+                        unsigned long long flags);
+hipError_t hipMemRelease(hipMemGenericAllocationHandle_t handle);
 
 hipError_t hipGetDevice(int *deviceId);
 hipError_t hipDeviceGetMemPool(hipMemPool_t *mem_pool, int device);

@@ -23,21 +23,6 @@
 #define SL_EXPORT __attribute__((visibility("default")))
 
 #define SLOT(sym) static sl_real_slot real_##sym = SL_REAL_SLOT_INIT(sym, SL_RUNTIME_CUDA)
-SLOT(cudaMalloc);
-SLOT(cudaFree);
-SLOT(cudaMallocAsync);
-SLOT(cudaMallocAsync_ptsz);
-SLOT(cudaFreeAsync);
-SLOT(cudaFreeAsync_ptsz);
-SLOT(cudaMallocFromPoolAsync);
-SLOT(cudaMallocFromPoolAsync_ptsz);
-SLOT(cudaMallocManaged);
-SLOT(cudaMallocPitch);
-SLOT(cudaMalloc3D);
-SLOT(cudaMallocHost);
-SLOT(cudaHostAlloc);
-SLOT(cudaFreeHost);
-SLOT(cudaMemGetInfo);
 SLOT(cudaGetDevice);
 SLOT(cudaDeviceGetMemPool);
 SLOT(cudaPointerGetAttributes);
@@ -51,7 +36,7 @@ static sl_real_slot real_cuPointerGetAttribute = SL_REAL_SLOT_INIT(cuPointerGetA
 
 /* Step 1 and the pass-through half of step 2. */
 #define PROLOGUE(sym, ...)                                                    \
-    __typeof__(&sym) real = (__typeof__(&sym))sl_resolve_bound(&real_##sym);  \
+    __typeof__(&sym) real = (__typeof__(&sym))sl_resolve_bound(SL_HOOK_SLOT(sym)); \
     if (real == NULL)                                                         \
         return SL_CUDA_ERROR_INITIALIZATION;                                  \
     if (sl_config()->disabled || !sl_hook_enter())                           \
@@ -132,7 +117,7 @@ static void refresh_device_info(int32_t device, bool force)
 {
     if (device < 0 || (!force && !sl_account_device_info_due(device)))
         return;
-    __typeof__(&cudaMemGetInfo) get_info = HELPER(cudaMemGetInfo);
+    __typeof__(&cudaMemGetInfo) get_info = ((__typeof__(&cudaMemGetInfo))sl_resolve_helper(SL_HOOK_SLOT(cudaMemGetInfo)));
     if (get_info == NULL)
         return;
     size_t free_bytes = 0, total_bytes = 0;

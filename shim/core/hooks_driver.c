@@ -26,16 +26,9 @@
 __thread const char *sl_nested_driver_api __attribute__((tls_model("initial-exec")));
 
 #define SLOT(sym) static sl_real_slot real_##sym = SL_REAL_SLOT_INIT(sym, SL_RUNTIME_CUDA_DRIVER);
-SL_DRIVER_VARIANTS(SLOT)
 SLOT(cuCtxGetDevice)
 SLOT(cuPointerGetAttribute)
 #undef SLOT
-
-const sl_driver_variant sl_driver_variants[SL_DRV_COUNT] = {
-#define ROW(sym) [SL_DRV_##sym] = {#sym, (void *)sym, &real_##sym},
-    SL_DRIVER_VARIANTS(ROW)
-#undef ROW
-};
 
 /* A nested call: the outer hook counts it; remember which driver API it
  * reached (allocations and frees only: the outer hook's own queries, such as
@@ -48,7 +41,7 @@ static void note_nested(sl_api api)
 }
 
 #define PROLOGUE(sym, api, ...)                                               \
-    __typeof__(&sym) real = (__typeof__(&sym))sl_resolve(&real_##sym);        \
+    __typeof__(&sym) real = (__typeof__(&sym))sl_resolve(SL_HOOK_SLOT(sym));   \
     if (real == NULL)                                                         \
         return SL_CU_ERROR_NOT_INITIALIZED;                                   \
     if (sl_config()->disabled)                                                \
@@ -89,7 +82,7 @@ static void refresh_device_info(int32_t device, bool force)
 {
     if (device < 0 || (!force && !sl_account_device_info_due(device)))
         return;
-    __typeof__(&cuMemGetInfo_v2) get_info = HELPER(cuMemGetInfo_v2);
+    __typeof__(&cuMemGetInfo_v2) get_info = ((__typeof__(&cuMemGetInfo_v2))sl_resolve_helper(SL_HOOK_SLOT(cuMemGetInfo_v2)));
     size_t free_bytes = 0, total_bytes = 0;
     if (get_info != NULL && get_info(&free_bytes, &total_bytes) == SL_CU_SUCCESS)
         sl_account_device_info(device, free_bytes, total_bytes);

@@ -16,21 +16,6 @@
 #define SL_EXPORT __attribute__((visibility("default")))
 
 #define SLOT(sym) static sl_real_slot real_##sym = SL_REAL_SLOT_INIT(sym, SL_RUNTIME_HIP)
-SLOT(hipMalloc);
-SLOT(hipFree);
-SLOT(hipMallocAsync);
-SLOT(hipFreeAsync);
-SLOT(hipMallocFromPoolAsync);
-SLOT(hipMallocManaged);
-SLOT(hipExtMallocWithFlags);
-SLOT(hipMallocPitch);
-SLOT(hipMemAllocPitch);
-SLOT(hipHostMalloc);
-SLOT(hipMallocHost);
-SLOT(hipMemAllocHost);
-SLOT(hipHostFree);
-SLOT(hipFreeHost);
-SLOT(hipMemGetInfo);
 SLOT(hipGetDevice);
 SLOT(hipDeviceGetMemPool);
 SLOT(hipMemPoolGetAttribute);
@@ -40,7 +25,7 @@ SLOT(hipGetLastError);
 #undef SLOT
 
 #define PROLOGUE(sym, ...)                                                    \
-    __typeof__(&sym) real = (__typeof__(&sym))sl_resolve_bound(&real_##sym);  \
+    __typeof__(&sym) real = (__typeof__(&sym))sl_resolve_bound(SL_HOOK_SLOT(sym)); \
     if (real == NULL)                                                         \
         return SL_HIP_ERROR_NOT_INITIALIZED;                                  \
     if (sl_config()->disabled || !sl_hook_enter())                           \
@@ -97,7 +82,7 @@ static void refresh_device_info(int32_t device, bool force)
 {
     if (device < 0 || (!force && !sl_account_device_info_due(device)))
         return;
-    __typeof__(&hipMemGetInfo) get_info = HELPER(hipMemGetInfo);
+    __typeof__(&hipMemGetInfo) get_info = ((__typeof__(&hipMemGetInfo))sl_resolve_helper(SL_HOOK_SLOT(hipMemGetInfo)));
     if (get_info == NULL)
         return;
     size_t free_bytes = 0, total_bytes = 0;

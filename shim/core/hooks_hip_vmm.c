@@ -18,22 +18,12 @@
 
 #include "accounting.h"
 #include "config.h"
+#include "gpu_api.h"
 #include "guard.h"
 #include "resolve.h"
 
 #define SL_EXPORT __attribute__((visibility("default")))
 
-typedef unsigned int hipError_t;
-typedef struct ihipMemGenericAllocationHandle *hipMemGenericAllocationHandle_t;
-struct hipMemAllocationProp; /* read through the layouts below */
-
-hipError_t hipMemCreate(hipMemGenericAllocationHandle_t *handle, size_t size, const struct hipMemAllocationProp *prop,
-                        unsigned long long flags);
-hipError_t hipMemRelease(hipMemGenericAllocationHandle_t handle);
-
-#define SL_HIP_OK 0
-#define SL_HIP_OOM 2
-#define SL_HIP_NOT_INITIALIZED 3
 #define SL_HIP_LOCATION_DEVICE 1
 
 typedef struct sl_hip_location {
@@ -51,9 +41,6 @@ typedef struct rocm6_prop { /* ROCm 6.x, CUDA's order */
     int requestedHandleTypes;
     sl_hip_location location;
 } rocm6_prop;
-
-static sl_real_slot real_hipMemCreate = SL_REAL_SLOT_INIT(hipMemCreate, SL_RUNTIME_HIP);
-static sl_real_slot real_hipMemRelease = SL_REAL_SLOT_INIT(hipMemRelease, SL_RUNTIME_HIP);
 
 /* 5 or 6 (and later); 0 until known. */
 static _Atomic int rocm_major;
@@ -82,9 +69,9 @@ static int32_t prop_device(const struct hipMemAllocationProp *prop, void *real)
 }
 
 #define PROLOGUE(sym, ...)                                                    \
-    __typeof__(&sym) real = (__typeof__(&sym))sl_resolve(&real_##sym);        \
+    __typeof__(&sym) real = (__typeof__(&sym))sl_resolve_bound(SL_HOOK_SLOT(sym)); \
     if (real == NULL)                                                         \
-        return SL_HIP_NOT_INITIALIZED;                                        \
+        return SL_HIP_ERROR_NOT_INITIALIZED;                                  \
     if (sl_config()->disabled || !sl_hook_enter())                           \
     return real(__VA_ARGS__)
 
@@ -95,10 +82,10 @@ SL_EXPORT hipError_t hipMemCreate(hipMemGenericAllocationHandle_t *handle, size_
     hipError_t rc = real(handle, size, prop, flags);
     int saved_errno = errno;
     int32_t device = prop_device(prop, (void *)real);
-    if (rc == SL_HIP_OK)
+    if (rc == SL_HIP_SUCCESS)
         sl_account_alloc(SL_API_HIP_MEM_CREATE, device, (void *)*handle, size, SL_NO_STREAM);
     else
-        sl_account_failure(SL_API_HIP_MEM_CREATE, device, rc, rc == SL_HIP_OOM, size, SL_NO_STREAM);
+        sl_account_failure(SL_API_HIP_MEM_CREATE, device, rc, rc == SL_HIP_ERROR_OUT_OF_MEMORY, size, SL_NO_STREAM);
     sl_hook_leave();
     errno = saved_errno;
     return rc;
@@ -111,10 +98,10 @@ SL_EXPORT hipError_t hipMemRelease(hipMemGenericAllocationHandle_t handle)
     sl_account_claim_free((void *)handle, &claim);
     hipError_t rc = real(handle);
     int saved_errno = errno;
-    if (rc == SL_HIP_OK && claim.ptr != 0) {
+    if (rc == SL_HIP_SUCCESS && claim.ptr != 0) {
         if (!sl_account_free(SL_API_HIP_MEM_RELEASE, &claim, SL_NO_STREAM))
             sl_account_unmatched_free(SL_API_HIP_MEM_RELEASE, SL_HOST_DEVICE);
-    } else if (rc != SL_HIP_OK) {
+    } else if (rc != SL_HIP_SUCCESS) {
         sl_account_unclaim_free(&claim);
         sl_account_failure(SL_API_HIP_MEM_RELEASE, SL_HOST_DEVICE, rc, false, 0, SL_NO_STREAM);
     }

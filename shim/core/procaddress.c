@@ -7,7 +7,7 @@
  * stand. Only when it succeeded and handed out a variant we wrap is the
  * pointer replaced by our wrapper of that exact variant. Which variant the
  * driver handed out follows from (name, version, flags) by the driver's own
- * rule, mirrored in the table below: the newest variant whose version is at
+ * rule, mirrored over hook_table.h's lookup columns: the newest variant whose version is at
  * most the one requested ("cuMemAlloc" at 3020 or later is cuMemAlloc_v2;
  * before that the 32-bit cuMemAlloc, which we do not wrap), and its _ptsz
  * twin when CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM is set. The
@@ -23,48 +23,24 @@
 
 #define SL_EXPORT __attribute__((visibility("default")))
 
-typedef struct proc_route {
-    const char *base;
-    int version;         /* lowest CUDA version that gets this variant */
-    sl_driver_id legacy; /* default and legacy-stream lookups */
-    sl_driver_id ptsz;   /* per-thread default stream; SL_DRV_NONE: same as legacy */
-} proc_route;
-
-/* Ascending version per name. */
-static const proc_route routes[] = {
-    {"cuMemAlloc", 3020, SL_DRV_cuMemAlloc_v2, SL_DRV_NONE},
-    {"cuMemAllocPitch", 3020, SL_DRV_cuMemAllocPitch_v2, SL_DRV_NONE},
-    {"cuMemAllocManaged", 6000, SL_DRV_cuMemAllocManaged, SL_DRV_NONE},
-    {"cuMemFree", 3020, SL_DRV_cuMemFree_v2, SL_DRV_NONE},
-    {"cuMemAllocAsync", 11020, SL_DRV_cuMemAllocAsync, SL_DRV_cuMemAllocAsync_ptsz},
-    {"cuMemAllocFromPoolAsync", 11020, SL_DRV_cuMemAllocFromPoolAsync, SL_DRV_cuMemAllocFromPoolAsync_ptsz},
-    {"cuMemFreeAsync", 11020, SL_DRV_cuMemFreeAsync, SL_DRV_cuMemFreeAsync_ptsz},
-    {"cuMemCreate", 10020, SL_DRV_cuMemCreate, SL_DRV_NONE},
-    {"cuMemRelease", 10020, SL_DRV_cuMemRelease, SL_DRV_NONE},
-    {"cuMemMap", 10020, SL_DRV_cuMemMap, SL_DRV_NONE},
-    {"cuMemUnmap", 10020, SL_DRV_cuMemUnmap, SL_DRV_NONE},
-    {"cuMemHostAlloc", 2020, SL_DRV_cuMemHostAlloc, SL_DRV_NONE},
-    {"cuMemAllocHost", 3020, SL_DRV_cuMemAllocHost_v2, SL_DRV_NONE},
-    {"cuMemFreeHost", 2000, SL_DRV_cuMemFreeHost, SL_DRV_NONE},
-    {"cuMemGetInfo", 3020, SL_DRV_cuMemGetInfo_v2, SL_DRV_NONE},
-    {"cuGetProcAddress", 11030, SL_DRV_cuGetProcAddress, SL_DRV_NONE},
-    {"cuGetProcAddress", 12000, SL_DRV_cuGetProcAddress_v2, SL_DRV_NONE},
-};
-#define ROUTE_COUNT (sizeof routes / sizeof routes[0])
-
-static sl_driver_id variant_for(const char *symbol, int version, unsigned long long flags)
+/* The driver's rule over hook_table.h's lookup columns: among the rows
+ * looked up by this name, the newest version at most the one requested. */
+static const sl_driver_variant *variant_for(const char *symbol, int version, unsigned long long flags)
 {
-    const proc_route *chosen = NULL;
+    const sl_driver_variant *chosen = NULL;
     if (symbol[0] != 'c' || symbol[1] != 'u')
-        return SL_DRV_NONE;
-    for (size_t i = 0; i < ROUTE_COUNT; i++)
-        if (routes[i].version <= version && strcmp(routes[i].base, symbol) == 0)
-            chosen = &routes[i];
+        return NULL;
+    for (int i = 0; i < SL_HOOK_COUNT; i++) {
+        const sl_api_info *row = &sl_api_table[i];
+        if (row->runtime == SL_RUNTIME_CUDA_DRIVER && row->version != 0 && row->version <= version
+            && (chosen == NULL || row->version > chosen->version) && strcmp(row->lookup, symbol) == 0)
+            chosen = row;
+    }
     if (chosen == NULL)
-        return SL_DRV_NONE;
-    if ((flags & SL_CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM) != 0 && chosen->ptsz != SL_DRV_NONE)
-        return chosen->ptsz;
-    return chosen->legacy;
+        return NULL;
+    if ((flags & SL_CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM) != 0 && chosen->ptsz != SL_API_NONE)
+        return &sl_api_table[chosen->ptsz];
+    return chosen;
 }
 
 void sl_driver_seed(const sl_driver_variant *variant, void *fn)
@@ -78,10 +54,9 @@ void sl_driver_substitute(const char *symbol, void **pfn, int cuda_version, unsi
 {
     if (symbol == NULL || pfn == NULL || *pfn == NULL)
         return;
-    sl_driver_id id = variant_for(symbol, cuda_version, flags);
-    if (id == SL_DRV_NONE)
+    const sl_driver_variant *variant = variant_for(symbol, cuda_version, flags);
+    if (variant == NULL)
         return;
-    const sl_driver_variant *variant = &sl_driver_variants[id];
     if (*pfn == variant->wrapper)
         return; /* a lookup that already went through us */
     sl_driver_seed(variant, *pfn);
@@ -94,7 +69,7 @@ SL_EXPORT CUresult cuGetProcAddress_v2(const char *symbol, void **pfn, int cudaV
                                        CUdriverProcAddressQueryResult *symbolStatus)
 {
     __typeof__(&cuGetProcAddress_v2) real =
-        (__typeof__(&cuGetProcAddress_v2))sl_resolve(sl_driver_variants[SL_DRV_cuGetProcAddress_v2].real);
+        (__typeof__(&cuGetProcAddress_v2))sl_resolve(SL_HOOK_SLOT(cuGetProcAddress_v2));
     if (real == NULL)
         return SL_CU_ERROR_NOT_INITIALIZED;
     CUresult rc = real(symbol, pfn, cudaVersion, flags, symbolStatus);
@@ -106,7 +81,7 @@ SL_EXPORT CUresult cuGetProcAddress_v2(const char *symbol, void **pfn, int cudaV
 SL_EXPORT CUresult cuGetProcAddress(const char *symbol, void **pfn, int cudaVersion, cuuint64_t flags)
 {
     __typeof__(&cuGetProcAddress) real =
-        (__typeof__(&cuGetProcAddress))sl_resolve(sl_driver_variants[SL_DRV_cuGetProcAddress].real);
+        (__typeof__(&cuGetProcAddress))sl_resolve(SL_HOOK_SLOT(cuGetProcAddress));
     if (real == NULL)
         return SL_CU_ERROR_NOT_INITIALIZED;
     CUresult rc = real(symbol, pfn, cudaVersion, flags);
@@ -117,13 +92,7 @@ SL_EXPORT CUresult cuGetProcAddress(const char *symbol, void **pfn, int cudaVers
 
 /* ---- the runtime's entry points ----------------------------------------------- */
 
-#define SLOT(sym) static sl_real_slot real_##sym = SL_REAL_SLOT_INIT(sym, SL_RUNTIME_CUDA);
-SLOT(cudaGetDriverEntryPoint)
-SLOT(cudaGetDriverEntryPoint_ptsz)
-SLOT(cudaGetDriverEntryPointByVersion)
-SLOT(cudaGetDriverEntryPointByVersion_ptsz)
-SLOT(cudaRuntimeGetVersion)
-#undef SLOT
+static sl_real_slot real_cudaRuntimeGetVersion = SL_REAL_SLOT_INIT(cudaRuntimeGetVersion, SL_RUNTIME_CUDA);
 
 unsigned int cudaRuntimeGetVersion(int *runtimeVersion);
 
@@ -153,7 +122,7 @@ static unsigned long long plain_flags(unsigned long long flags)
     SL_EXPORT unsigned int sym(const char *symbol, void **funcPtr, unsigned long long flags,          \
                                sl_cuda_driver_entry_point_query_result *driverStatus)                  \
     {                                                                                                  \
-        __typeof__(&sym) real = (__typeof__(&sym))sl_resolve(&real_##sym);                             \
+        __typeof__(&sym) real = (__typeof__(&sym))sl_resolve(SL_HOOK_SLOT(sym));                        \
         if (real == NULL)                                                                              \
             return 3; /* cudaErrorInitializationError: no runtime loaded */                           \
         unsigned int rc = real(symbol, funcPtr, flags, driverStatus);                                  \
@@ -172,7 +141,7 @@ ENTRY_POINT(cudaGetDriverEntryPoint_ptsz, ptsz_flags)
                                unsigned long long flags,                                               \
                                sl_cuda_driver_entry_point_query_result *driverStatus)                  \
     {                                                                                                  \
-        __typeof__(&sym) real = (__typeof__(&sym))sl_resolve(&real_##sym);                             \
+        __typeof__(&sym) real = (__typeof__(&sym))sl_resolve(SL_HOOK_SLOT(sym));                        \
         if (real == NULL)                                                                              \
             return 3;                                                                                  \
         unsigned int rc = real(symbol, funcPtr, cudaVersion, flags, driverStatus);                     \

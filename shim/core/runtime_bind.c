@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "gpu_api.h"
+#include "hook_table.h"
 
 #if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8)
 #define SL_UNINSTRUMENTED __attribute__((no_sanitize("address", "thread", "undefined"), noinline))
@@ -24,21 +25,15 @@
 #define SL_UNINSTRUMENTED __attribute__((noinline))
 #endif
 
-#define SL_BOUND_NAMES(X)                                                                                   \
-    X(cudaMalloc) X(cudaFree) X(cudaMallocAsync) X(cudaMallocAsync_ptsz) X(cudaFreeAsync)                    \
-    X(cudaFreeAsync_ptsz) X(cudaMallocFromPoolAsync) X(cudaMallocFromPoolAsync_ptsz) X(cudaMallocManaged)    \
-    X(cudaMallocPitch) X(cudaMalloc3D) X(cudaMallocHost) X(cudaHostAlloc) X(cudaFreeHost) X(cudaMemGetInfo)  \
-    X(hipMalloc) X(hipFree) X(hipMallocAsync) X(hipFreeAsync) X(hipMallocFromPoolAsync) X(hipMallocManaged)  \
-    X(hipExtMallocWithFlags) X(hipMallocPitch) X(hipMemAllocPitch) X(hipHostMalloc) X(hipHostFree)           \
-    X(hipMallocHost) X(hipMemAllocHost) X(hipFreeHost) X(hipMemGetInfo)
-
 typedef struct bound_name {
     const char *name;
     void *hook;
 } bound_name;
 
-#define SL_BOUND_ENTRY(sym) {#sym, (void *)&sym},
-static const bound_name bound_names[] = {SL_BOUND_NAMES(SL_BOUND_ENTRY)};
+/* The runtime and HIP rows of hook_table.h. */
+#define SL_BOUND_ENTRY(e, sym, rt, ...) \
+    SL_IF_RUNTIME(rt, CUDA, {#sym, (void *)&sym}, ) SL_IF_RUNTIME(rt, HIP, {#sym, (void *)&sym}, )
+static const bound_name bound_names[] = {SL_API_LIST(SL_BOUND_ENTRY)};
 #undef SL_BOUND_ENTRY
 #define BOUND_COUNT (sizeof bound_names / sizeof bound_names[0])
 _Static_assert(BOUND_COUNT <= SL_BIND_NAME_SLOTS, "raise SL_BIND_NAME_SLOTS");
