@@ -12,6 +12,7 @@ typedef enum sl_api_kind {
     SL_KIND_DEVICE_ALLOC = 0, /* counted on the calling thread's current device */
     SL_KIND_HOST_ALLOC,       /* pinned host memory: device_id -1 */
     SL_KIND_FREE,             /* device found through the pointer table */
+    SL_KIND_HOST_FREE,        /* pinned host memory returned: device -1 where the table does not know it */
     SL_KIND_QUERY,            /* passed through (MemGetInfo) */
     SL_KIND_MAP,              /* maps or unmaps memory counted elsewhere: an event, no bytes */
     SL_KIND_LOOKUP,           /* hands out other hooks (cuGetProcAddress): nothing counted */

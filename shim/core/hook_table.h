@@ -42,7 +42,7 @@
     X(CUDA_MALLOC_3D, cudaMalloc3D, CUDA, DEVICE_ALLOC, none, 0, NONE)                                     \
     X(CUDA_MALLOC_HOST, cudaMallocHost, CUDA, HOST_ALLOC, none, 0, NONE)                                   \
     X(CUDA_HOST_ALLOC, cudaHostAlloc, CUDA, HOST_ALLOC, none, 0, NONE)                                     \
-    X(CUDA_FREE_HOST, cudaFreeHost, CUDA, FREE, none, 0, NONE)                                             \
+    X(CUDA_FREE_HOST, cudaFreeHost, CUDA, HOST_FREE, none, 0, NONE)                                             \
     X(CUDA_MEM_GET_INFO, cudaMemGetInfo, CUDA, QUERY, none, 0, NONE)                                       \
     X(HIP_MALLOC, hipMalloc, HIP, DEVICE_ALLOC, none, 0, NONE)                                             \
     X(HIP_FREE, hipFree, HIP, FREE, none, 0, NONE)                                                         \
@@ -56,8 +56,8 @@
     X(HIP_HOST_MALLOC, hipHostMalloc, HIP, HOST_ALLOC, none, 0, NONE)                                      \
     X(HIP_MALLOC_HOST, hipMallocHost, HIP, HOST_ALLOC, none, 0, NONE)                                      \
     X(HIP_MEM_ALLOC_HOST, hipMemAllocHost, HIP, HOST_ALLOC, none, 0, NONE)                                 \
-    X(HIP_HOST_FREE, hipHostFree, HIP, FREE, none, 0, NONE)                                                \
-    X(HIP_FREE_HOST, hipFreeHost, HIP, FREE, none, 0, NONE)                                                \
+    X(HIP_HOST_FREE, hipHostFree, HIP, HOST_FREE, none, 0, NONE)                                                \
+    X(HIP_FREE_HOST, hipFreeHost, HIP, HOST_FREE, none, 0, NONE)                                                \
     X(HIP_MEM_GET_INFO, hipMemGetInfo, HIP, QUERY, none, 0, NONE)                                          \
     X(CU_MEM_ALLOC, cuMemAlloc_v2, CUDA_DRIVER, DEVICE_ALLOC, cuMemAlloc, 3020, NONE)                      \
     X(CU_MEM_ALLOC_PITCH, cuMemAllocPitch_v2, CUDA_DRIVER, DEVICE_ALLOC, cuMemAllocPitch, 3020, NONE)      \
@@ -78,7 +78,7 @@
     X(CU_MEM_UNMAP, cuMemUnmap, CUDA_DRIVER, MAP, cuMemUnmap, 10020, NONE)                                 \
     X(CU_MEM_HOST_ALLOC, cuMemHostAlloc, CUDA_DRIVER, HOST_ALLOC, cuMemHostAlloc, 2020, NONE)              \
     X(CU_MEM_ALLOC_HOST, cuMemAllocHost_v2, CUDA_DRIVER, HOST_ALLOC, cuMemAllocHost, 3020, NONE)           \
-    X(CU_MEM_FREE_HOST, cuMemFreeHost, CUDA_DRIVER, FREE, cuMemFreeHost, 2000, NONE)                       \
+    X(CU_MEM_FREE_HOST, cuMemFreeHost, CUDA_DRIVER, HOST_FREE, cuMemFreeHost, 2000, NONE)                       \
     X(CU_MEM_GET_INFO, cuMemGetInfo_v2, CUDA_DRIVER, QUERY, cuMemGetInfo, 3020, NONE)                      \
     X(HIP_MEM_CREATE, hipMemCreate, HIP, DEVICE_ALLOC, none, 0, NONE)                                      \
     X(HIP_MEM_RELEASE, hipMemRelease, HIP, FREE, none, 0, NONE)

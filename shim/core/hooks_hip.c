@@ -4,7 +4,6 @@
  * hipMemAllocHost, hipMemAllocPitch, hipFreeHost) are hooked too: programs
  * built against older ROCm still call them, and the runtime still exports
  * them. */
-#include <errno.h>
 #include <stdint.h>
 
 #include "accounting.h"
@@ -12,6 +11,7 @@
 #include "gpu_api.h"
 #include "guard.h"
 #include "resolve.h"
+#include "runtime_record.h"
 
 #define SL_EXPORT __attribute__((visibility("default")))
 
@@ -33,25 +33,8 @@ SLOT(hipGetLastError);
 
 #define HELPER(sym) ((__typeof__(&sym))sl_resolve_helper(&real_##sym))
 
-/* The program's last error (hipGetLastError) must not show a query of
- * ours: hooks_cuda.c explains query_begin / query_failed. */
-static bool query_begin(void)
-{
-    __typeof__(&hipPeekAtLastError) peek = HELPER(hipPeekAtLastError);
-    return peek != NULL && peek() != SL_HIP_SUCCESS;
-}
-
-static void query_failed(bool was_pending)
-{
-    __typeof__(&hipGetLastError) take = HELPER(hipGetLastError);
-    if (!was_pending && take != NULL)
-        take();
-}
-
-/* On every allocation's path, so without the peek: hipGetDevice fails only when
- * the runtime itself cannot start, and then with the error the program's own
- * call has just left (101 here, without a GPU), so its state is unchanged. */
-static int32_t current_device(void)
+/* The operations the record half (runtime_record.c) asks of the runtime. */
+static int32_t hip_current_device(void)
 {
     int device = 0;
     __typeof__(&hipGetDevice) get = HELPER(hipGetDevice);
@@ -60,111 +43,83 @@ static int32_t current_device(void)
     return device;
 }
 
-/* The device a stream-ordered allocation landed on: the stream's or the
- * pool's, not necessarily the current one (hooks_cuda.c says more). The
- * attribute query has one layout on every ROCm that has these allocators.
- * A failed query would become the program's next hipGetLastError(): ask only
- * when no error of the program's is pending, and clear one of ours. */
-static int32_t allocation_device(void *ptr)
+static sl_query hip_peek_error(void)
+{
+    __typeof__(&hipPeekAtLastError) peek = HELPER(hipPeekAtLastError);
+    if (peek == NULL)
+        return SL_QUERY_ABSENT;
+    return peek() != SL_HIP_SUCCESS ? SL_QUERY_FAILED : SL_QUERY_OK;
+}
+
+static void hip_take_error(void)
+{
+    __typeof__(&hipGetLastError) take = HELPER(hipGetLastError);
+    if (take != NULL)
+        take();
+}
+
+static sl_query hip_mem_get_info(size_t *free_bytes, size_t *total_bytes)
+{
+    __typeof__(&hipMemGetInfo) get = (__typeof__(&hipMemGetInfo))sl_resolve_helper(SL_HOOK_SLOT(hipMemGetInfo));
+    if (get == NULL)
+        return SL_QUERY_ABSENT;
+    return get(free_bytes, total_bytes) == SL_HIP_SUCCESS ? SL_QUERY_OK : SL_QUERY_FAILED;
+}
+
+/* The attribute query has one layout on every ROCm that has the
+ * stream-ordered allocators. */
+static sl_query hip_pointer_device(const void *ptr, int *device)
 {
     __typeof__(&hipPointerGetAttribute) get = HELPER(hipPointerGetAttribute);
-    if (ptr == NULL || get == NULL || HELPER(hipPeekAtLastError) == NULL || query_begin())
-        return current_device();
-    int device = -1;
-    if (get(&device, SL_HIP_POINTER_ATTR_DEVICE_ORDINAL, ptr) != SL_HIP_SUCCESS) {
-        query_failed(false);
-        return current_device();
-    }
-    return device >= 0 ? device : current_device();
+    if (get == NULL)
+        return SL_QUERY_ABSENT;
+    return get(device, SL_HIP_POINTER_ATTR_DEVICE_ORDINAL, (hipDeviceptr_t)(uintptr_t)ptr) == SL_HIP_SUCCESS
+               ? SL_QUERY_OK
+               : SL_QUERY_FAILED;
 }
 
-static void refresh_device_info(int32_t device, bool force)
+static bool hip_has_pool_usage(void)
 {
-    if (device < 0 || (!force && !sl_account_device_info_due(device)))
-        return;
-    __typeof__(&hipMemGetInfo) get_info = ((__typeof__(&hipMemGetInfo))sl_resolve_helper(SL_HOOK_SLOT(hipMemGetInfo)));
-    if (get_info == NULL)
-        return;
-    size_t free_bytes = 0, total_bytes = 0;
-    /* With an error of the program's pending, only the OOM's own refresh
-     * (force) is worth the risk of replacing it. */
-    bool pending = query_begin();
-    if (pending && !force)
-        return;
-    if (get_info(&free_bytes, &total_bytes) == SL_HIP_SUCCESS)
-        sl_account_device_info(device, free_bytes, total_bytes);
-    else
-        query_failed(pending);
+    return HELPER(hipMemPoolGetAttribute) != NULL;
 }
 
-static void refresh_pool_slack(int32_t device, hipMemPool_t pool)
+static sl_query hip_default_pool(int32_t device, void **pool)
 {
-    __typeof__(&hipMemPoolGetAttribute) get_attr = HELPER(hipMemPoolGetAttribute);
-    if (get_attr == NULL)
-        return;
-    if (query_begin())
-        return; /* an error of the program's pending: our query must not replace it */
-    if (pool == NULL) {
-        __typeof__(&hipDeviceGetMemPool) get_pool = HELPER(hipDeviceGetMemPool);
-        if (get_pool == NULL)
-            return;
-        if (get_pool(&pool, device) != SL_HIP_SUCCESS || pool == NULL) {
-            query_failed(false);
-            return;
-        }
-    }
-    uint64_t reserved = 0, used = 0;
-    if (get_attr(pool, SL_HIP_MEMPOOL_ATTR_RESERVED_CURRENT, &reserved) != SL_HIP_SUCCESS ||
-        get_attr(pool, SL_HIP_MEMPOOL_ATTR_USED_CURRENT, &used) != SL_HIP_SUCCESS) {
-        query_failed(false);
-        return;
-    }
-    sl_account_pool_slack(device, (uint64_t)(uintptr_t)pool, reserved > used ? (int64_t)(reserved - used) : 0);
+    __typeof__(&hipDeviceGetMemPool) get = HELPER(hipDeviceGetMemPool);
+    if (get == NULL)
+        return SL_QUERY_ABSENT;
+    hipMemPool_t found = NULL;
+    if (get(&found, device) != SL_HIP_SUCCESS || found == NULL)
+        return SL_QUERY_FAILED;
+    *pool = found;
+    return SL_QUERY_OK;
 }
 
-static void record_alloc(sl_api api, hipError_t rc, void *const *ptr, uint64_t size, sl_stream_ref stream,
-                         bool async, hipMemPool_t pool)
+static sl_query hip_pool_usage(void *pool, uint64_t *reserved, uint64_t *used)
 {
-    int saved_errno = errno;
-    bool host = sl_api_table[api].kind == SL_KIND_HOST_ALLOC;
-    int32_t device = host ? SL_HOST_DEVICE : current_device();
-    if (rc == SL_HIP_SUCCESS) {
-        void *got = ptr != NULL ? *ptr : NULL;
-        int32_t current = device;
-        if (async)
-            device = allocation_device(got);
-        /* MemGetInfo answers for the current device only. */
-        if (device == current)
-            refresh_device_info(device, false);
-        if (async)
-            refresh_pool_slack(device, pool);
-        sl_account_alloc(api, device, got, size, stream);
-    } else {
-        bool oom = rc == SL_HIP_ERROR_OUT_OF_MEMORY;
-        if (oom)
-            refresh_device_info(device, true);
-        sl_account_failure(api, device, rc, oom, size, stream);
-    }
-    sl_hook_leave();
-    errno = saved_errno;
+    __typeof__(&hipMemPoolGetAttribute) get = HELPER(hipMemPoolGetAttribute);
+    if (get == NULL)
+        return SL_QUERY_ABSENT;
+    if (get(pool, SL_HIP_MEMPOOL_ATTR_RESERVED_CURRENT, reserved) != SL_HIP_SUCCESS ||
+        get(pool, SL_HIP_MEMPOOL_ATTR_USED_CURRENT, used) != SL_HIP_SUCCESS)
+        return SL_QUERY_FAILED;
+    return SL_QUERY_OK;
 }
 
-static void record_free(sl_api api, hipError_t rc, const sl_free_claim *claim, sl_stream_ref stream, bool async)
-{
-    int saved_errno = errno;
-    bool host = api == SL_API_HIP_HOST_FREE || api == SL_API_HIP_FREE_HOST;
-    if (rc == SL_HIP_SUCCESS && claim->ptr != 0) {
-        if (async)
-            refresh_pool_slack(claim->found ? claim->info.device_id : current_device(), NULL);
-        if (!sl_account_free(api, claim, stream))
-            sl_account_unmatched_free(api, host ? SL_HOST_DEVICE : current_device());
-    } else if (rc != SL_HIP_SUCCESS) {
-        sl_account_unclaim_free(claim);
-        sl_account_failure(api, host ? SL_HOST_DEVICE : current_device(), rc, false, 0, stream);
-    }
-    sl_hook_leave();
-    errno = saved_errno;
-}
+static const sl_runtime_ops hip_ops = {
+    .success = SL_HIP_SUCCESS,
+    .out_of_memory = SL_HIP_ERROR_OUT_OF_MEMORY,
+    .current_device = hip_current_device,
+    .peek_error = hip_peek_error,
+    .take_error = hip_take_error,
+    .mem_get_info = hip_mem_get_info,
+    .quiet_pointer_device = NULL,
+    .pointer_device = hip_pointer_device,
+    .has_pool_usage = hip_has_pool_usage,
+    .default_pool = hip_default_pool,
+    .pool_usage = hip_pool_usage,
+};
+
 
 /* ---- device memory ------------------------------------------------------ */
 
@@ -172,7 +127,7 @@ SL_EXPORT hipError_t hipMalloc(void **ptr, size_t size)
 {
     PROLOGUE(hipMalloc, ptr, size);
     hipError_t rc = real(ptr, size);
-    record_alloc(SL_API_HIP_MALLOC, rc, ptr, size, SL_NO_STREAM, false, NULL);
+    sl_record_alloc(&hip_ops, SL_API_HIP_MALLOC, rc, ptr, size, SL_NO_STREAM, false, NULL);
     return rc;
 }
 
@@ -180,7 +135,7 @@ SL_EXPORT hipError_t hipExtMallocWithFlags(void **ptr, size_t sizeBytes, unsigne
 {
     PROLOGUE(hipExtMallocWithFlags, ptr, sizeBytes, flags);
     hipError_t rc = real(ptr, sizeBytes, flags);
-    record_alloc(SL_API_HIP_EXT_MALLOC_WITH_FLAGS, rc, ptr, sizeBytes, SL_NO_STREAM, false, NULL);
+    sl_record_alloc(&hip_ops, SL_API_HIP_EXT_MALLOC_WITH_FLAGS, rc, ptr, sizeBytes, SL_NO_STREAM, false, NULL);
     return rc;
 }
 
@@ -188,7 +143,7 @@ SL_EXPORT hipError_t hipMallocManaged(void **dev_ptr, size_t size, unsigned int 
 {
     PROLOGUE(hipMallocManaged, dev_ptr, size, flags);
     hipError_t rc = real(dev_ptr, size, flags);
-    record_alloc(SL_API_HIP_MALLOC_MANAGED, rc, dev_ptr, size, SL_NO_STREAM, false, NULL);
+    sl_record_alloc(&hip_ops, SL_API_HIP_MALLOC_MANAGED, rc, dev_ptr, size, SL_NO_STREAM, false, NULL);
     return rc;
 }
 
@@ -197,7 +152,7 @@ SL_EXPORT hipError_t hipMallocPitch(void **ptr, size_t *pitch, size_t width, siz
     PROLOGUE(hipMallocPitch, ptr, pitch, width, height);
     hipError_t rc = real(ptr, pitch, width, height);
     uint64_t size = rc == SL_HIP_SUCCESS ? (uint64_t)*pitch * height : (uint64_t)width * height;
-    record_alloc(SL_API_HIP_MALLOC_PITCH, rc, ptr, size, SL_NO_STREAM, false, NULL);
+    sl_record_alloc(&hip_ops, SL_API_HIP_MALLOC_PITCH, rc, ptr, size, SL_NO_STREAM, false, NULL);
     return rc;
 }
 
@@ -207,7 +162,7 @@ SL_EXPORT hipError_t hipMemAllocPitch(hipDeviceptr_t *dptr, size_t *pitch, size_
     PROLOGUE(hipMemAllocPitch, dptr, pitch, widthInBytes, height, elementSizeBytes);
     hipError_t rc = real(dptr, pitch, widthInBytes, height, elementSizeBytes);
     uint64_t size = rc == SL_HIP_SUCCESS ? (uint64_t)*pitch * height : (uint64_t)widthInBytes * height;
-    record_alloc(SL_API_HIP_MEM_ALLOC_PITCH, rc, dptr, size, SL_NO_STREAM, false, NULL);
+    sl_record_alloc(&hip_ops, SL_API_HIP_MEM_ALLOC_PITCH, rc, dptr, size, SL_NO_STREAM, false, NULL);
     return rc;
 }
 
@@ -217,7 +172,7 @@ SL_EXPORT hipError_t hipFree(void *ptr)
     sl_free_claim claim;
     sl_account_claim_free(ptr, &claim);
     hipError_t rc = real(ptr);
-    record_free(SL_API_HIP_FREE, rc, &claim, SL_NO_STREAM, false);
+    sl_record_free(&hip_ops, SL_API_HIP_FREE, rc, &claim, SL_NO_STREAM, false);
     return rc;
 }
 
@@ -227,7 +182,7 @@ SL_EXPORT hipError_t hipMallocAsync(void **dev_ptr, size_t size, hipStream_t str
 {
     PROLOGUE(hipMallocAsync, dev_ptr, size, stream);
     hipError_t rc = real(dev_ptr, size, stream);
-    record_alloc(SL_API_HIP_MALLOC_ASYNC, rc, dev_ptr, size, SL_STREAM(stream), true, NULL);
+    sl_record_alloc(&hip_ops, SL_API_HIP_MALLOC_ASYNC, rc, dev_ptr, size, SL_STREAM(stream), true, NULL);
     return rc;
 }
 
@@ -235,7 +190,7 @@ SL_EXPORT hipError_t hipMallocFromPoolAsync(void **dev_ptr, size_t size, hipMemP
 {
     PROLOGUE(hipMallocFromPoolAsync, dev_ptr, size, mem_pool, stream);
     hipError_t rc = real(dev_ptr, size, mem_pool, stream);
-    record_alloc(SL_API_HIP_MALLOC_FROM_POOL_ASYNC, rc, dev_ptr, size, SL_STREAM(stream), true, mem_pool);
+    sl_record_alloc(&hip_ops, SL_API_HIP_MALLOC_FROM_POOL_ASYNC, rc, dev_ptr, size, SL_STREAM(stream), true, mem_pool);
     return rc;
 }
 
@@ -245,7 +200,7 @@ SL_EXPORT hipError_t hipFreeAsync(void *dev_ptr, hipStream_t stream)
     sl_free_claim claim;
     sl_account_claim_free(dev_ptr, &claim);
     hipError_t rc = real(dev_ptr, stream);
-    record_free(SL_API_HIP_FREE_ASYNC, rc, &claim, SL_STREAM(stream), true);
+    sl_record_free(&hip_ops, SL_API_HIP_FREE_ASYNC, rc, &claim, SL_STREAM(stream), true);
     return rc;
 }
 
@@ -255,7 +210,7 @@ SL_EXPORT hipError_t hipHostMalloc(void **ptr, size_t size, unsigned int flags)
 {
     PROLOGUE(hipHostMalloc, ptr, size, flags);
     hipError_t rc = real(ptr, size, flags);
-    record_alloc(SL_API_HIP_HOST_MALLOC, rc, ptr, size, SL_NO_STREAM, false, NULL);
+    sl_record_alloc(&hip_ops, SL_API_HIP_HOST_MALLOC, rc, ptr, size, SL_NO_STREAM, false, NULL);
     return rc;
 }
 
@@ -263,7 +218,7 @@ SL_EXPORT hipError_t hipMallocHost(void **ptr, size_t size)
 {
     PROLOGUE(hipMallocHost, ptr, size);
     hipError_t rc = real(ptr, size);
-    record_alloc(SL_API_HIP_MALLOC_HOST, rc, ptr, size, SL_NO_STREAM, false, NULL);
+    sl_record_alloc(&hip_ops, SL_API_HIP_MALLOC_HOST, rc, ptr, size, SL_NO_STREAM, false, NULL);
     return rc;
 }
 
@@ -271,7 +226,7 @@ SL_EXPORT hipError_t hipMemAllocHost(void **ptr, size_t size)
 {
     PROLOGUE(hipMemAllocHost, ptr, size);
     hipError_t rc = real(ptr, size);
-    record_alloc(SL_API_HIP_MEM_ALLOC_HOST, rc, ptr, size, SL_NO_STREAM, false, NULL);
+    sl_record_alloc(&hip_ops, SL_API_HIP_MEM_ALLOC_HOST, rc, ptr, size, SL_NO_STREAM, false, NULL);
     return rc;
 }
 
@@ -281,7 +236,7 @@ SL_EXPORT hipError_t hipHostFree(void *ptr)
     sl_free_claim claim;
     sl_account_claim_free(ptr, &claim);
     hipError_t rc = real(ptr);
-    record_free(SL_API_HIP_HOST_FREE, rc, &claim, SL_NO_STREAM, false);
+    sl_record_free(&hip_ops, SL_API_HIP_HOST_FREE, rc, &claim, SL_NO_STREAM, false);
     return rc;
 }
 
@@ -291,7 +246,7 @@ SL_EXPORT hipError_t hipFreeHost(void *ptr)
     sl_free_claim claim;
     sl_account_claim_free(ptr, &claim);
     hipError_t rc = real(ptr);
-    record_free(SL_API_HIP_FREE_HOST, rc, &claim, SL_NO_STREAM, false);
+    sl_record_free(&hip_ops, SL_API_HIP_FREE_HOST, rc, &claim, SL_NO_STREAM, false);
     return rc;
 }
 
@@ -301,12 +256,6 @@ SL_EXPORT hipError_t hipMemGetInfo(size_t *free, size_t *total)
 {
     PROLOGUE(hipMemGetInfo, free, total);
     hipError_t rc = real(free, total);
-    int saved_errno = errno;
-    if (rc == SL_HIP_SUCCESS && free != NULL && total != NULL)
-        sl_account_device_info(current_device(), *free, *total);
-    else if (rc != SL_HIP_SUCCESS)
-        sl_account_failure(SL_API_HIP_MEM_GET_INFO, current_device(), rc, false, 0, SL_NO_STREAM);
-    sl_hook_leave();
-    errno = saved_errno;
+    sl_record_mem_get_info(&hip_ops, SL_API_HIP_MEM_GET_INFO, rc, free, total);
     return rc;
 }
