@@ -180,6 +180,65 @@ static void add_stream_and_thread(sl_event *ev, sl_stream_ref stream)
     sl_event_meta_int(ev, "thread_id", sl_thread_id());
 }
 
+/* What one ordered step does to the device's counters. */
+typedef enum step_kind {
+    STEP_ALLOCATION,
+    STEP_FREE,
+    STEP_FAILURE, /* a failed allocation */
+    STEP_OOM,     /* a failed allocation that was out of memory */
+    STEP_MAPPING, /* an event only: no counter moves */
+} step_kind;
+
+/* The ordered step (accounting.h): the counters change, then, with ev (NULL:
+ * not recorded) and a session that is recording, its timestamp and ring slot
+ * are taken under the same lock, and the follow-up peak and sample events. */
+static void ordered_step(device_state *d, step_kind kind, int64_t bytes, sl_event *ev, sl_collector collector,
+                         int32_t device_id)
+{
+    sl_spin_lock(&d->lock);
+    d->touched = true;
+    switch (kind) {
+    case STEP_ALLOCATION:
+        d->live_bytes += bytes;
+        if (d->live_bytes > d->peak_bytes)
+            d->peak_bytes = d->live_bytes;
+        d->allocations++;
+        d->live_allocations++;
+        break;
+    case STEP_FREE:
+        d->live_bytes -= bytes;
+        d->frees++;
+        d->live_allocations--;
+        break;
+    case STEP_OOM:
+        d->ooms++;
+        /* fall through */
+    case STEP_FAILURE:
+        d->failures++;
+        break;
+    case STEP_MAPPING:
+        break;
+    }
+    if (ev != NULL && sl_lifecycle_recording()) {
+        bool failure = kind == STEP_FAILURE || kind == STEP_OOM;
+        if (failure)
+            sl_event_meta_int(ev, "peak_bytes", d->peak_bytes);
+        stamp(ev, d);
+        /* An OOM is often the last thing a process does: its record must be
+         * on disk before the failing call returns. Waiting here holds the
+         * device's step, which only delays this device's other threads
+         * (bounded by STORMLOG_DURABLE_TIMEOUT_MS) and keeps the running sum
+         * ordered. */
+        if (kind == STEP_OOM)
+            sl_pipeline_emit_durable(ev, sl_config()->durable_timeout_ms);
+        else
+            sl_pipeline_emit(ev);
+        if (!failure)
+            emit_followups(d, collector, device_id);
+    }
+    sl_spin_unlock(&d->lock);
+}
+
 /* Take a live block off its device: counters, then the deallocation event. */
 static void settle_free(sl_api api, uintptr_t ptr, const sl_ptr_info *info, sl_stream_ref stream,
                         const char *reason)
@@ -199,17 +258,7 @@ static void settle_free(sl_api api, uintptr_t ptr, const sl_ptr_info *info, sl_s
             sl_event_meta_str(&ev, "reason", reason);
         add_stream_and_thread(&ev, stream);
     }
-    sl_spin_lock(&d->lock);
-    d->touched = true;
-    d->live_bytes -= info->size;
-    d->frees++;
-    d->live_allocations--;
-    if (record && sl_lifecycle_recording()) {
-        stamp(&ev, d);
-        sl_pipeline_emit(&ev);
-        emit_followups(d, collector, info->device_id);
-    }
-    sl_spin_unlock(&d->lock);
+    ordered_step(d, STEP_FREE, info->size, record ? &ev : NULL, collector, info->device_id);
 }
 
 void sl_account_alloc(sl_api api, int32_t device_id, void *ptr, uint64_t size, sl_stream_ref stream)
@@ -244,19 +293,7 @@ void sl_account_alloc(sl_api api, int32_t device_id, void *ptr, uint64_t size, s
         sl_event_meta_int(&ev, "size", (int64_t)size);
         add_stream_and_thread(&ev, stream);
     }
-    sl_spin_lock(&d->lock);
-    d->touched = true;
-    d->live_bytes += (int64_t)size;
-    if (d->live_bytes > d->peak_bytes)
-        d->peak_bytes = d->live_bytes;
-    d->allocations++;
-    d->live_allocations++;
-    if (record && sl_lifecycle_recording()) {
-        stamp(&ev, d);
-        sl_pipeline_emit(&ev);
-        emit_followups(d, collector, device_id);
-    }
-    sl_spin_unlock(&d->lock);
+    ordered_step(d, STEP_ALLOCATION, (int64_t)size, record ? &ev : NULL, collector, device_id);
 }
 
 void sl_account_claim_free(void *ptr, sl_free_claim *claim)
@@ -339,24 +376,7 @@ void sl_account_failure(sl_api api, int32_t device_id, unsigned code, bool out_o
         if (out_of_memory)
             ev.flags |= SL_EVENT_F_DURABLE;
     }
-    sl_spin_lock(&d->lock);
-    d->touched = true;
-    d->failures++;
-    d->ooms += out_of_memory;
-    if (record && sl_lifecycle_recording()) {
-        sl_event_meta_int(&ev, "peak_bytes", d->peak_bytes);
-        stamp(&ev, d);
-        /* An OOM is often the last thing a process does: its record must be
-         * on disk before the failing call returns. Waiting here holds the
-         * device's step, which only delays this device's other threads
-         * (bounded by STORMLOG_DURABLE_TIMEOUT_MS) and keeps the running sum
-         * ordered. */
-        if (out_of_memory)
-            sl_pipeline_emit_durable(&ev, sl_config()->durable_timeout_ms);
-        else
-            sl_pipeline_emit(&ev);
-    }
-    sl_spin_unlock(&d->lock);
+    ordered_step(d, out_of_memory ? STEP_OOM : STEP_FAILURE, 0, record ? &ev : NULL, collector, device_id);
 }
 
 /* ---- mappings ------------------------------------------------------------- */
@@ -387,15 +407,7 @@ static void emit_mapping(sl_api api, sl_event_type type, const sl_mapping *m, co
     if (reason != NULL)
         sl_event_meta_str(&ev, "reason", reason);
     add_stream_and_thread(&ev, SL_NO_STREAM);
-    device_state *d = slot_of(m->device_id);
-    sl_spin_lock(&d->lock);
-    d->touched = true;
-    if (sl_lifecycle_recording()) {
-        stamp(&ev, d);
-        sl_pipeline_emit(&ev);
-        emit_followups(d, collector, m->device_id);
-    }
-    sl_spin_unlock(&d->lock);
+    ordered_step(slot_of(m->device_id), STEP_MAPPING, 0, &ev, collector, m->device_id);
 }
 
 void sl_account_map(sl_api api, const sl_mapping *m)
@@ -555,12 +567,9 @@ void sl_account_quiesce(void)
     }
 }
 
-bool sl_account_counters(int32_t device_id, sl_device_counters *out)
+/* Under the device's lock. */
+static void copy_counters(const device_state *d, sl_device_counters *out)
 {
-    if (device_id < -1 || device_id >= SL_MAX_DEVICES)
-        return false;
-    device_state *d = slot_of(device_id);
-    sl_spin_lock(&d->lock);
     out->allocated_bytes = d->live_bytes;
     out->reserved_bytes = reserved_of(d);
     out->peak_bytes = d->peak_bytes;
@@ -569,8 +578,29 @@ bool sl_account_counters(int32_t device_id, sl_device_counters *out)
     out->failures = d->failures;
     out->unmatched_frees = d->unmatched_frees;
     out->live_allocations = d->live_allocations;
+}
+
+/* A device's counters under its lock; wait false: not at all when the lock
+ * is held (the writer thread's way, below). */
+static bool read_counters(int32_t device_id, bool wait, sl_device_counters *out, uint64_t *ooms)
+{
+    if (device_id < -1 || device_id >= SL_MAX_DEVICES)
+        return false;
+    device_state *d = slot_of(device_id);
+    if (wait)
+        sl_spin_lock(&d->lock);
+    else if (!sl_spin_trylock(&d->lock))
+        return false;
+    copy_counters(d, out);
+    *ooms = d->ooms;
     sl_spin_unlock(&d->lock);
     return true;
+}
+
+bool sl_account_counters(int32_t device_id, sl_device_counters *out)
+{
+    uint64_t ooms;
+    return read_counters(device_id, true, out, &ooms);
 }
 
 /* The writer's lifetime.json reads the books through this (lifetime.h):
@@ -580,19 +610,17 @@ bool sl_account_counters(int32_t device_id, sl_device_counters *out)
  * reported as unknown this time (the figures then come from the events). */
 bool sl_account_lifetime_books(int32_t device_id, sl_lifetime_books *out)
 {
-    if (device_id < -1 || device_id >= SL_MAX_DEVICES)
+    sl_device_counters c;
+    uint64_t ooms;
+    if (!read_counters(device_id, false, &c, &ooms))
         return false;
-    device_state *d = slot_of(device_id);
-    if (!sl_spin_trylock(&d->lock))
-        return false;
-    out->allocations = d->allocations;
-    out->frees = d->frees;
-    out->failures = d->failures;
-    out->unmatched_frees = d->unmatched_frees;
-    out->ooms = d->ooms;
-    out->peak_bytes = d->peak_bytes;
-    out->live_bytes = d->live_bytes;
-    sl_spin_unlock(&d->lock);
+    out->allocations = c.allocations;
+    out->frees = c.frees;
+    out->failures = c.failures;
+    out->unmatched_frees = c.unmatched_frees;
+    out->ooms = ooms;
+    out->peak_bytes = c.peak_bytes;
+    out->live_bytes = c.allocated_bytes;
     return true;
 }
 
@@ -621,14 +649,7 @@ static size_t summarise_device(int slot, int64_t *leaked_total, uint64_t *unmatc
         sl_spin_unlock(&d->lock);
         return 0;
     }
-    c.allocated_bytes = d->live_bytes;
-    c.reserved_bytes = reserved_of(d);
-    c.peak_bytes = d->peak_bytes;
-    c.allocations = d->allocations;
-    c.frees = d->frees;
-    c.failures = d->failures;
-    c.unmatched_frees = d->unmatched_frees;
-    c.live_allocations = d->live_allocations;
+    copy_counters(d, &c);
     sl_spin_unlock(&d->lock);
     int32_t device_id = slot == OVERFLOW_SLOT ? SL_MAX_DEVICES : slot - 1;
     sl_member *m = summary.device_fields[slot];
