@@ -1,6 +1,9 @@
-/* Per-device counters, the ordered emit step, the stop summary. See
- * accounting.h for the ordering rule and ptr_table.h for the table. */
+/* Per-device counters and the ordered emit step. See accounting.h for the
+ * ordering rule and ptr_table.h for the table; the mappings' events are in
+ * mapping_claims.c, the failed-call tally and the stop summary in
+ * stop_summary.c. */
 #include "accounting.h"
+#include "accounting_step.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -13,11 +16,11 @@
 #include "lifecycle.h"
 #include "ptr_table.h"
 #include "spinlock.h"
+#include "thread_context.h"
 #include "wallclock.h"
 
-/* Slot 0 is the host (-1), slots 1..SL_MAX_DEVICES devices 0..63, and the last
- * slot every device id outside that range (their counters are pooled). */
-#define DEVICE_SLOTS (SL_MAX_DEVICES + 2)
+/* accounting_step.h says which slot is which. */
+#define DEVICE_SLOTS SL_ACCOUNT_DEVICE_SLOTS
 #define OVERFLOW_SLOT (DEVICE_SLOTS - 1)
 #define POOLS_PER_DEVICE 4
 
@@ -46,16 +49,6 @@ typedef struct device_state {
 } __attribute__((aligned(64))) device_state;
 
 static device_state devices[DEVICE_SLOTS];
-
-/* Failed calls by API and error code, for the stop summary. Lock-free: a code
- * claims one of a few slots with a CAS; codes beyond them count as "other". */
-#define CODES_PER_API 8
-typedef struct failed_calls {
-    _Atomic uint32_t code_plus_one[CODES_PER_API];
-    _Atomic uint64_t count[CODES_PER_API];
-    _Atomic uint64_t other;
-} failed_calls;
-static failed_calls failed[SL_API_COUNT];
 
 static inline device_state *slot_of(int32_t device_id)
 {
@@ -93,13 +86,13 @@ static int64_t reserved_of(const device_state *d)
     return reserved;
 }
 
-static void init_event(sl_event *ev, sl_event_type type, sl_collector collector, int32_t device_id)
+void sl_account_init_event(sl_event *ev, sl_event_type type, sl_collector collector, int32_t device_id)
 {
     memset(ev, 0, offsetof(sl_event, meta));
     ev->type = (uint8_t)type;
     ev->collector = (uint8_t)collector;
     ev->device_id = device_id;
-    sl_lifecycle_apply_context(ev);
+    sl_thread_apply_context(ev);
 }
 
 /* Inside the ordered step: the allocator fields from the counters, the device
@@ -152,7 +145,7 @@ static void emit_followups(device_state *d, sl_collector collector, int32_t devi
     const sl_shim_config *cfg = sl_config();
     if (cfg->peak_step_bytes > 0 && d->live_bytes >= d->peak_event_mark + cfg->peak_step_bytes) {
         sl_event peak;
-        init_event(&peak, SL_EVENT_PEAK, collector, device_id);
+        sl_account_init_event(&peak, SL_EVENT_PEAK, collector, device_id);
         sl_event_meta_int(&peak, "peak_bytes", d->peak_bytes);
         sl_event_meta_int(&peak, "peak_step_bytes", cfg->peak_step_bytes);
         stamp(&peak, d);
@@ -162,14 +155,14 @@ static void emit_followups(device_state *d, sl_collector collector, int32_t devi
     if (cfg->sampling_interval_ms > 0 &&
         d->last_timestamp_ns - d->sample_emitted_ns >= cfg->sampling_interval_ms * 1000000LL) {
         sl_event sample;
-        init_event(&sample, SL_EVENT_SAMPLE, collector, device_id);
+        sl_account_init_event(&sample, SL_EVENT_SAMPLE, collector, device_id);
         stamp(&sample, d);
         sl_pipeline_emit(&sample);
         d->sample_emitted_ns = sample.timestamp_ns;
     }
 }
 
-static void add_stream_and_thread(sl_event *ev, sl_stream_ref stream)
+void sl_account_add_origin(sl_event *ev, sl_stream_ref stream)
 {
     if (stream.present)
         sl_event_meta_hex(ev, "stream", stream.handle);
@@ -248,7 +241,7 @@ static void settle_free(sl_api api, uintptr_t ptr, const sl_ptr_info *info, sl_s
     device_state *d = slot_of(info->device_id);
     sl_event ev;
     if (record) {
-        init_event(&ev, SL_EVENT_DEALLOCATION, collector, info->device_id);
+        sl_account_init_event(&ev, SL_EVENT_DEALLOCATION, collector, info->device_id);
         ev.change_bytes = -info->size;
         sl_event_meta_str(&ev, "api", sl_api_table[api].name);
         sl_event_meta_str(&ev, "allocation_api", sl_api_table[info->api].name);
@@ -256,7 +249,7 @@ static void settle_free(sl_api api, uintptr_t ptr, const sl_ptr_info *info, sl_s
         sl_event_meta_int(&ev, "size", info->size);
         if (reason != NULL)
             sl_event_meta_str(&ev, "reason", reason);
-        add_stream_and_thread(&ev, stream);
+        sl_account_add_origin(&ev, stream);
     }
     ordered_step(d, STEP_FREE, info->size, record ? &ev : NULL, collector, info->device_id);
 }
@@ -286,12 +279,12 @@ void sl_account_alloc(sl_api api, int32_t device_id, void *ptr, uint64_t size, s
     device_state *d = slot_of(device_id);
     sl_event ev;
     if (record) {
-        init_event(&ev, SL_EVENT_ALLOCATION, collector, device_id);
+        sl_account_init_event(&ev, SL_EVENT_ALLOCATION, collector, device_id);
         ev.change_bytes = (int64_t)size;
         sl_event_meta_str(&ev, "api", sl_api_table[api].name);
         sl_event_meta_hex(&ev, "ptr", (uintptr_t)ptr);
         sl_event_meta_int(&ev, "size", (int64_t)size);
-        add_stream_and_thread(&ev, stream);
+        sl_account_add_origin(&ev, stream);
     }
     ordered_step(d, STEP_ALLOCATION, (int64_t)size, record ? &ev : NULL, collector, device_id);
 }
@@ -329,33 +322,12 @@ void sl_account_unmatched_free(sl_api api, int32_t device_id)
     sl_spin_unlock(&d->lock);
 }
 
-static void count_failed_call(sl_api api, unsigned code)
-{
-    failed_calls *f = &failed[api];
-    uint32_t want = code + 1u;
-    for (int i = 0; i < CODES_PER_API; i++) {
-        uint32_t seen = atomic_load_explicit(&f->code_plus_one[i], memory_order_acquire);
-        if (seen == 0) {
-            uint32_t expected = 0;
-            if (atomic_compare_exchange_strong(&f->code_plus_one[i], &expected, want))
-                seen = want;
-            else
-                seen = expected;
-        }
-        if (seen == want) {
-            atomic_fetch_add_explicit(&f->count[i], 1, memory_order_relaxed);
-            return;
-        }
-    }
-    atomic_fetch_add_explicit(&f->other, 1, memory_order_relaxed);
-}
-
 void sl_account_failure(sl_api api, int32_t device_id, unsigned code, bool out_of_memory, uint64_t size,
                         sl_stream_ref stream)
 {
     /* Every failed call is counted by API and code (the stop summary); only
      * a failed allocation is a failure of the device and an error event. */
-    count_failed_call(api, code);
+    sl_account_count_failed(api, code);
     sl_api_kind kind = sl_api_table[api].kind;
     if (kind != SL_KIND_DEVICE_ALLOC && kind != SL_KIND_HOST_ALLOC)
         return;
@@ -364,7 +336,7 @@ void sl_account_failure(sl_api api, int32_t device_id, unsigned code, bool out_o
     device_state *d = slot_of(device_id);
     sl_event ev;
     if (record) {
-        init_event(&ev, SL_EVENT_ERROR, collector, device_id);
+        sl_account_init_event(&ev, SL_EVENT_ERROR, collector, device_id);
         sl_event_meta_str(&ev, "api", sl_api_table[api].name);
         sl_event_meta_str(&ev, "reason", out_of_memory ? "out_of_memory" : "api_error");
         /* Upstream's readers count an OOM only by this key (rollups.md 4.5). */
@@ -372,121 +344,17 @@ void sl_account_failure(sl_api api, int32_t device_id, unsigned code, bool out_o
             sl_event_meta_str(&ev, "oom_reason", "out_of_memory");
         sl_event_meta_int(&ev, "error_code", (int64_t)code);
         sl_event_meta_int(&ev, "requested_bytes", (int64_t)size);
-        add_stream_and_thread(&ev, stream);
+        sl_account_add_origin(&ev, stream);
         if (out_of_memory)
             ev.flags |= SL_EVENT_F_DURABLE;
     }
     ordered_step(d, out_of_memory ? STEP_OOM : STEP_FAILURE, 0, record ? &ev : NULL, collector, device_id);
 }
 
-/* ---- mappings ------------------------------------------------------------- */
-
-int32_t sl_account_handle_device(sl_api create_api, uint64_t handle)
+/* The mapping files' way into the ordered step (accounting_step.h). */
+void sl_account_event_step(sl_event *ev, sl_collector collector)
 {
-    sl_ptr_info info;
-    if (handle != 0 && sl_ptr_table_find((uintptr_t)handle, &info) && info.api == create_api)
-        return info.device_id;
-    return SL_HOST_DEVICE;
-}
-
-/* A mapping event: the device's counters stay as they are; the event takes
- * its place in the device's ordered step so that the running sum holds
- * across it (its allocated bytes are the device's live bytes, change 0). */
-static void emit_mapping(sl_api api, sl_event_type type, const sl_mapping *m, const char *reason)
-{
-    sl_collector collector = sl_api_table[api].collector;
-    if (!sl_lifecycle_begin_event(collector))
-        return;
-    sl_event ev;
-    init_event(&ev, type, collector, m->device_id);
-    sl_event_meta_str(&ev, "api", sl_api_table[api].name);
-    sl_event_meta_hex(&ev, "ptr", m->ptr);
-    sl_event_meta_int(&ev, "size", (int64_t)m->size);
-    sl_event_meta_int(&ev, "offset", (int64_t)m->offset);
-    sl_event_meta_hex(&ev, "handle", m->handle);
-    if (reason != NULL)
-        sl_event_meta_str(&ev, "reason", reason);
-    add_stream_and_thread(&ev, SL_NO_STREAM);
-    ordered_step(slot_of(m->device_id), STEP_MAPPING, 0, &ev, collector, m->device_id);
-}
-
-void sl_account_map(sl_api api, const sl_mapping *m)
-{
-    sl_mapping replaced;
-    switch (sl_map_table_insert(m, &replaced)) {
-    case SL_MAP_INSERTED:
-        break;
-    case SL_MAP_REPLACED:
-        emit_mapping(api, SL_EVENT_MEMORY_UNMAP, &replaced, "address_reused");
-        break;
-    case SL_MAP_NO_MEMORY:
-        /* The event still goes out; only its unmap will not be recognised. */
-        sl_config_warn("mapping table out of memory: the unmap of a %llu-byte mapping will not be recorded",
-                       (unsigned long long)m->size);
-        break;
-    }
-    emit_mapping(api, SL_EVENT_MEMORY_MAP, m, NULL);
-}
-
-static bool claim_append(sl_unmap_claim *claim, const sl_mapping *m)
-{
-    if (claim->count == claim->capacity) {
-        size_t capacity = claim->capacity * 2;
-        sl_mapping *list = malloc(capacity * sizeof *list);
-        if (list == NULL)
-            return false;
-        memcpy(list, claim->list, claim->count * sizeof *list);
-        if (claim->list != claim->inline_list)
-            free(claim->list);
-        claim->list = list;
-        claim->capacity = capacity;
-    }
-    claim->list[claim->count++] = *m;
-    return true;
-}
-
-static void end_claim(sl_unmap_claim *claim)
-{
-    if (claim->list != claim->inline_list)
-        free(claim->list);
-    claim->list = claim->inline_list;
-    claim->count = 0;
-    claim->capacity = sizeof claim->inline_list / sizeof claim->inline_list[0];
-}
-
-void sl_account_claim_unmap(uintptr_t ptr, uint64_t size, sl_unmap_claim *claim)
-{
-    claim->count = 0;
-    claim->capacity = sizeof claim->inline_list / sizeof claim->inline_list[0];
-    claim->list = claim->inline_list;
-    uintptr_t end = size > UINTPTR_MAX - ptr ? UINTPTR_MAX : ptr + (uintptr_t)size;
-    sl_mapping m;
-    for (uintptr_t at = ptr; at < end && sl_map_table_remove(at, &m);) {
-        if (!claim_append(claim, &m)) {
-            /* Out of memory: this one stays in the table unclaimed. */
-            sl_mapping ignored;
-            sl_map_table_insert(&m, &ignored);
-            break;
-        }
-        if (m.size == 0 || m.size > UINTPTR_MAX - at)
-            break;
-        at += (uintptr_t)m.size;
-    }
-}
-
-void sl_account_unmap(sl_api api, sl_unmap_claim *claim)
-{
-    for (size_t i = 0; i < claim->count; i++)
-        emit_mapping(api, SL_EVENT_MEMORY_UNMAP, &claim->list[i], NULL);
-    end_claim(claim);
-}
-
-void sl_account_unclaim_unmap(sl_unmap_claim *claim)
-{
-    sl_mapping ignored;
-    for (size_t i = 0; i < claim->count; i++)
-        sl_map_table_insert(&claim->list[i], &ignored);
-    end_claim(claim);
+    ordered_step(slot_of(ev->device_id), STEP_MAPPING, 0, ev, collector, ev->device_id);
 }
 
 bool sl_account_device_info_due(int32_t device_id)
@@ -624,92 +492,17 @@ bool sl_account_lifetime_books(int32_t device_id, sl_lifetime_books *out)
     return true;
 }
 
-/* ---- the stop summary --------------------------------------------------- */
-
-#define DEVICE_FIELDS 10
-#define SUMMARY_MEMBERS 4
-
-static struct summary_storage {
-    char device_key[DEVICE_SLOTS][16];
-    sl_member device_fields[DEVICE_SLOTS][DEVICE_FIELDS];
-    sl_member devices[DEVICE_SLOTS];
-    char code_key[SL_API_COUNT][CODES_PER_API + 1][16];
-    sl_member codes[SL_API_COUNT][CODES_PER_API + 1];
-    sl_member apis[SL_API_COUNT];
-    sl_member top[SUMMARY_MEMBERS];
-} summary;
-
-/* Fills the slot's members; 0 when nothing happened on that device. */
-static size_t summarise_device(int slot, int64_t *leaked_total, uint64_t *unmatched_total)
+bool sl_account_slot_counters(int slot, sl_device_counters *out, int32_t *device_id, bool *pooled)
 {
     device_state *d = &devices[slot];
-    sl_device_counters c;
     sl_spin_lock(&d->lock);
-    if (!d->touched) {
-        sl_spin_unlock(&d->lock);
-        return 0;
-    }
-    copy_counters(d, &c);
+    bool touched = d->touched;
+    if (touched)
+        copy_counters(d, out);
     sl_spin_unlock(&d->lock);
-    int32_t device_id = slot == OVERFLOW_SLOT ? SL_MAX_DEVICES : slot - 1;
-    sl_member *m = summary.device_fields[slot];
-    size_t n = 0;
-    m[n++] = sl_member_of("allocated_bytes", sl_value_int(c.allocated_bytes));
-    m[n++] = sl_member_of("reserved_bytes", sl_value_int(c.reserved_bytes));
-    m[n++] = sl_member_of("peak_bytes", sl_value_int(c.peak_bytes));
-    m[n++] = sl_member_of("allocations", sl_value_int((int64_t)c.allocations));
-    m[n++] = sl_member_of("frees", sl_value_int((int64_t)c.frees));
-    m[n++] = sl_member_of("failed_allocations", sl_value_int((int64_t)c.failures));
-    m[n++] = sl_member_of("unmatched_frees", sl_value_int((int64_t)c.unmatched_frees));
-    m[n++] = sl_member_of("leaked_bytes", sl_value_int(c.allocated_bytes));
-    m[n++] = sl_member_of("leaked_allocations", sl_value_int((int64_t)c.live_allocations));
-    m[n++] = sl_member_of("dropped_events", sl_value_int((int64_t)sl_pipeline_dropped_device(device_id)));
-    *leaked_total += c.allocated_bytes;
-    *unmatched_total += c.unmatched_frees;
-    /* The overflow slot pools every device id >= SL_MAX_DEVICES. */
-    snprintf(summary.device_key[slot], sizeof summary.device_key[slot], slot == OVERFLOW_SLOT ? "%d+" : "%d",
-             (int)device_id);
-    return n;
-}
-
-size_t sl_account_summary(const sl_member **members)
-{
-    int64_t leaked_total = 0;
-    uint64_t unmatched_total = 0;
-    size_t device_count = 0;
-    for (int slot = 0; slot < DEVICE_SLOTS; slot++) {
-        size_t n = summarise_device(slot, &leaked_total, &unmatched_total);
-        if (n == 0)
-            continue;
-        summary.devices[device_count++] = sl_member_of(
-            summary.device_key[slot], sl_value_object(summary.device_fields[slot], n));
-    }
-    size_t api_count = 0;
-    for (int api = 0; api < SL_API_COUNT; api++) {
-        size_t n = 0;
-        for (int i = 0; i < CODES_PER_API; i++) {
-            uint32_t code = atomic_load(&failed[api].code_plus_one[i]);
-            if (code == 0)
-                continue;
-            snprintf(summary.code_key[api][n], sizeof summary.code_key[api][n], "%u", code - 1u);
-            summary.codes[api][n] = sl_member_of(summary.code_key[api][n],
-                                                 sl_value_int((int64_t)atomic_load(&failed[api].count[i])));
-            n++;
-        }
-        uint64_t other = atomic_load(&failed[api].other);
-        if (other != 0)
-            summary.codes[api][n++] = sl_member_of("other", sl_value_int((int64_t)other));
-        if (n != 0)
-            summary.apis[api_count++] =
-                sl_member_of(sl_api_table[api].name, sl_value_object(summary.codes[api], n));
-    }
-    size_t n = 0;
-    summary.top[n++] = sl_member_of("devices", sl_value_object(summary.devices, device_count));
-    summary.top[n++] = sl_member_of("failed_calls", sl_value_object(summary.apis, api_count));
-    summary.top[n++] = sl_member_of("leaked_bytes_total", sl_value_int(leaked_total));
-    summary.top[n++] = sl_member_of("unmatched_frees_total", sl_value_int((int64_t)unmatched_total));
-    *members = summary.top;
-    return n;
+    *pooled = slot == OVERFLOW_SLOT;
+    *device_id = *pooled ? SL_MAX_DEVICES : slot - 1;
+    return touched;
 }
 
 /* ---- fork ----------------------------------------------------------------- */
@@ -735,7 +528,7 @@ void sl_account_atfork_child(void)
     /* The child's allocations start now; the parent's blocks are the
      * parent's (a free of one in the child is an unmatched free). */
     memset(devices, 0, sizeof devices);
-    memset(failed, 0, sizeof failed);
+    sl_account_reset_failed();
     sl_ptr_table_reset_in_child();
     sl_map_table_reset_in_child();
 }

@@ -7,6 +7,7 @@
 #define STORMLOG_SHIM_GUARD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* initial-exec: no lazy TLS allocation (and no malloc) on a thread's first
  * hooked call; the shim is preloaded, so static TLS has room for it. */

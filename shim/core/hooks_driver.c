@@ -23,8 +23,6 @@
 
 #define SL_EXPORT __attribute__((visibility("default")))
 
-__thread const char *sl_nested_driver_api __attribute__((tls_model("initial-exec")));
-
 #define SLOT(sym) static sl_real_slot real_##sym = SL_REAL_SLOT_INIT(sym, SL_RUNTIME_CUDA_DRIVER);
 SLOT(cuCtxGetDevice)
 SLOT(cuPointerGetAttribute)

@@ -31,6 +31,7 @@
 #include "pipeline.h"
 #include "resolve.h"
 #include "signals.h"
+#include "thread_context.h"
 #include "wallclock.h"
 #include "stormlog/schema/identity.h"
 
@@ -49,29 +50,9 @@ static void atfork_prepare(void);
 static void atfork_parent(void);
 static void atfork_child(void);
 
-__thread unsigned sl_hook_depth __attribute__((tls_model("initial-exec")));
-static __thread int64_t cached_thread_id __attribute__((tls_model("initial-exec")));
-
-int64_t sl_thread_id(void)
-{
-    if (cached_thread_id == 0)
-        cached_thread_id = (int64_t)syscall(SYS_gettid);
-    return cached_thread_id;
-}
-
 bool sl_lifecycle_recording(void)
 {
     return atomic_load_explicit(&state, memory_order_acquire) == STATE_RUNNING;
-}
-
-void sl_lifecycle_apply_context(sl_event *ev)
-{
-    /* The thread's open NVTX phases say more than a fixed label. */
-    if (sl_phase_apply_context(ev))
-        return;
-    const sl_shim_config *cfg = sl_config();
-    if (cfg->has_context)
-        sl_event_set_context_ref(ev, cfg->context); /* kept once, not copied per event */
 }
 
 const char *sl_lifecycle_session_id(void)
@@ -318,7 +299,7 @@ static void stop_session(const char *exit_path, int signo)
         ev.type = SL_EVENT_STOP;
         ev.collector = (uint8_t)session_collector;
         ev.device_id = SL_HOST_DEVICE;
-        sl_lifecycle_apply_context(&ev);
+        sl_thread_apply_context(&ev);
         sl_event_meta_str(&ev, "exit_path", exit_path);
         if (signo != 0)
             sl_event_meta_int(&ev, "signal", signo);
@@ -371,7 +352,7 @@ static void atfork_child(void)
     sl_wallclock_atfork_child();
     sl_signals_atfork_child();
     pthread_mutex_init(&session_lock, NULL);
-    cached_thread_id = 0;
+    sl_thread_atfork_child();
     atomic_store(&owner_pid, getpid());
     /* A session of the child's own starts at its first event. A parent that
      * had stopped (fork from an atexit handler) leaves a child that stays

@@ -17,10 +17,6 @@ bool sl_lifecycle_begin_event(sl_collector collector) __attribute__((visibility(
 /* Whether events are being accepted now; checked again inside the ordered
  * step, so that nothing is claimed after the stop began. */
 bool sl_lifecycle_recording(void) __attribute__((visibility("hidden")));
-/* The calling thread's kernel id (cached per thread). */
-int64_t sl_thread_id(void) __attribute__((visibility("hidden")));
-/* STORMLOG_CONTEXT on every event, when set. */
-void sl_lifecycle_apply_context(sl_event *ev) __attribute__((visibility("hidden")));
 /* The session id, or NULL when no session is running. */
 const char *sl_lifecycle_session_id(void) __attribute__((visibility("hidden")));
 

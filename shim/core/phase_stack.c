@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "lifecycle.h"
+#include "thread_context.h"
 #include "pipeline.h"
 #include "wallclock.h"
 

@@ -18,6 +18,7 @@
 
 #include "gpu_api.h"
 #include "hook_table.h"
+#include "resolve.h"
 
 #if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8)
 #define SL_UNINSTRUMENTED __attribute__((no_sanitize("address", "thread", "undefined"), noinline))

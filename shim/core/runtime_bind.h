@@ -27,8 +27,7 @@ int sl_bind_name_index(const char *name) __attribute__((visibility("hidden")));
  * binding is taken by other libraries. */
 void *sl_bind_trampoline(int index, void *real) __attribute__((visibility("hidden")));
 
-/* Set by a trampoline, taken by the hook's first step (resolve.h). */
-extern __thread void *sl_bound_real __attribute__((tls_model("initial-exec"), visibility("hidden")));
-extern __thread const char *sl_bound_name __attribute__((tls_model("initial-exec"), visibility("hidden")));
+/* A trampoline sets sl_bound_real and sl_bound_name (declared in resolve.h,
+ * whose sl_resolve_bound takes them in the hook's first step). */
 
 #endif
