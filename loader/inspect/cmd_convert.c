@@ -3,7 +3,7 @@
  * (sink-format.md) that the Python tools open.
  *
  * Reading is the loader's (so every conversion rule is upstream's); writing
- * is the shim's own sink code (shim/pipeline: segments, rollover, the
+ * is the shim's own sink code (pipeline/: segments, rollover, the
  * manifest in upstream's layout), so there is one sink writer in the
  * project. Each record is written the way upstream writes it,
  * json.dumps(record, sort_keys=True), by the schema core's canonical

@@ -3,7 +3,7 @@
  * prints the rollups.json document of a sink directory (rollups.md): built
  * from the directory, or, with the pruned counts, in the sink-at-close form.
  * The loader supplies sessions, events (in session order) and sources; the
- * shim's rollups code (shim/pipeline/rollups_*.c) aggregates and renders, so
+ * shim's rollups code (pipeline/rollups_*.c) aggregates and renders, so
  * the CLI and the writer cannot disagree. */
 #include <dirent.h>
 #include <errno.h>
