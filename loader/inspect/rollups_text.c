@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "../src/internal.h"
-#include "../src/pytext.h"
+#include "../src/convert/pytext.h"
 #include "unicase.h"
 
 typedef struct cps {
