@@ -34,12 +34,8 @@
 
 #include "driver_hooks.h"
 #include "runtime_bind.h"
+#include "uninstrumented.h"
 
-#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8)
-#define SL_UNINSTRUMENTED __attribute__((no_sanitize("address", "thread", "undefined"), noinline))
-#else
-#define SL_UNINSTRUMENTED __attribute__((noinline))
-#endif
 
 typedef void *(*dlsym_fn)(void *, const char *);
 
@@ -238,37 +234,3 @@ __asm__(".text\n"
 #else
 #error "the dlsym hook needs a tail-jump stub for this architecture (see dlsym_hook.c)"
 #endif
-
-/* ---- the names we track -------------------------------------------------- */
-
-/* strcmp without libc: this runs before sanitiser interceptors exist. */
-static SL_UNINSTRUMENTED bool same_name(const char *a, const char *b)
-{
-    while (*a != '\0' && *a == *b) {
-        a++;
-        b++;
-    }
-    return *a == *b;
-}
-
-SL_UNINSTRUMENTED const sl_driver_variant *sl_driver_variant_named(const char *name)
-{
-    for (int i = 0; i < SL_HOOK_COUNT; i++)
-        if (sl_api_table[i].runtime == SL_RUNTIME_CUDA_DRIVER && same_name(sl_api_table[i].name, name))
-            return &sl_api_table[i];
-    return NULL;
-}
-
-bool sl_driver_inside_shim(const void *addr)
-{
-    static void *_Atomic shim_base; /* racing first calls store the same value */
-    void *base = atomic_load_explicit(&shim_base, memory_order_relaxed);
-    Dl_info info;
-    if (base == NULL) {
-        if (!dladdr((const void *)&sl_driver_inside_shim, &info))
-            return false;
-        base = info.dli_fbase;
-        atomic_store_explicit(&shim_base, base, memory_order_relaxed);
-    }
-    return dladdr(addr, &info) && info.dli_fbase == base;
-}

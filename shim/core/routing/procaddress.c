@@ -43,13 +43,6 @@ static const sl_driver_variant *variant_for(const char *symbol, int version, uns
     return chosen;
 }
 
-void sl_driver_seed(const sl_driver_variant *variant, void *fn)
-{
-    if (fn == NULL || fn == variant->wrapper || sl_driver_inside_shim(fn))
-        return;
-    sl_resolve_seed(variant->real, fn);
-}
-
 void sl_driver_substitute(const char *symbol, void **pfn, int cuda_version, unsigned long long flags)
 {
     if (symbol == NULL || pfn == NULL || *pfn == NULL)

@@ -19,12 +19,8 @@
 #include "gpu_api.h"
 #include "hook_table.h"
 #include "resolve.h"
+#include "uninstrumented.h"
 
-#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 8)
-#define SL_UNINSTRUMENTED __attribute__((no_sanitize("address", "thread", "undefined"), noinline))
-#else
-#define SL_UNINSTRUMENTED __attribute__((noinline))
-#endif
 
 typedef struct bound_name {
     const char *name;
@@ -58,19 +54,10 @@ __thread const char *sl_bound_name __attribute__((tls_model("initial-exec")));
 void *sl_bind_enter(unsigned index) __attribute__((visibility("hidden")));
 extern const char sl_bind_trampolines[] __attribute__((visibility("hidden")));
 
-static SL_UNINSTRUMENTED bool same_name(const char *a, const char *b)
-{
-    while (*a != '\0' && *a == *b) {
-        a++;
-        b++;
-    }
-    return *a == *b;
-}
-
 SL_UNINSTRUMENTED int sl_bind_name_index(const char *name)
 {
     for (size_t i = 0; i < BOUND_COUNT; i++)
-        if (same_name(bound_names[i].name, name))
+        if (sl_same_name(bound_names[i].name, name))
             return (int)i;
     return -1;
 }
