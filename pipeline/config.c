@@ -49,7 +49,7 @@ static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
     return true;
 }
 
-static bool parse_bool(const char *s, bool *out)
+bool sl_parse_bool(const char *s, bool *out)
 {
     static const char *const yes[] = {"1", "true", "yes", "on"};
     static const char *const no[] = {"0", "false", "no", "off", ""};
@@ -103,21 +103,21 @@ bool sl_pipeline_config_from_getenv(sl_pipeline_config *cfg, sl_pipeline_getenv_
     env_reader r = {getenv_fn, ctx, cfg, true};
 
     const char *quiet = getenv_fn("STORMLOG_QUIET", ctx);
-    if (quiet != NULL && !parse_bool(quiet, &cfg->quiet)) {
+    if (quiet != NULL && !sl_parse_bool(quiet, &cfg->quiet)) {
         r.all_valid = false;
         sl_pipeline_warn(cfg->quiet, "STORMLOG_QUIET='%.64s' is not 0/1/true/false/yes/no/on/off; using %d",
                          quiet, (int)cfg->quiet);
     }
 
     const char *share = getenv_fn("STORMLOG_SHARE_GROUP", ctx);
-    if (share != NULL && !parse_bool(share, &cfg->share_group)) {
+    if (share != NULL && !sl_parse_bool(share, &cfg->share_group)) {
         r.all_valid = false;
         sl_pipeline_warn(cfg->quiet, "STORMLOG_SHARE_GROUP='%.64s' is not 0/1/true/false/yes/no/on/off; using %d",
                          share, (int)cfg->share_group);
     }
 
     const char *rollups = getenv_fn("STORMLOG_ROLLUPS", ctx);
-    if (rollups != NULL && !parse_bool(rollups, &cfg->write_rollups)) {
+    if (rollups != NULL && !sl_parse_bool(rollups, &cfg->write_rollups)) {
         r.all_valid = false;
         sl_pipeline_warn(cfg->quiet, "STORMLOG_ROLLUPS='%.64s' is not 0/1/true/false/yes/no/on/off; using %d",
                          rollups, (int)cfg->write_rollups);

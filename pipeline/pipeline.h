@@ -103,6 +103,9 @@ bool sl_pipeline_config_from_env(sl_pipeline_config *cfg);
 /* The same with a lookup function (NULL result: unset), for tests and for a
  * lifecycle that snapshots its environment. */
 typedef const char *(*sl_pipeline_getenv_fn)(const char *name, void *ctx);
+/* The one boolean rule of every STORMLOG_* switch, the shim's included:
+ * 1/true/yes/on and 0/false/no/off/"" (any case). False when s is neither. */
+bool sl_parse_bool(const char *s, bool *out);
 bool sl_pipeline_config_from_getenv(sl_pipeline_config *cfg, sl_pipeline_getenv_fn getenv_fn, void *ctx);
 
 /* Creates the ring and starts the writer thread; nothing else happens on

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
 #include "guard.h"
 #include "lifecycle.h"
@@ -57,13 +58,6 @@ static inline device_state *slot_of(int32_t device_id)
     return &devices[OVERFLOW_SLOT];
 }
 
-static inline int64_t clock_ns(clockid_t clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* Event timestamps: the record's wall clock (wallclock.h: the TSC, scaled). */
 static inline int64_t now_ns(void)
 {
@@ -75,7 +69,7 @@ static inline int64_t now_ns(void)
  * it is on every allocation's path. */
 static inline int64_t coarse_ns(void)
 {
-    return clock_ns(CLOCK_MONOTONIC_COARSE);
+    return sl_clock_ns(CLOCK_MONOTONIC_COARSE);
 }
 
 static int64_t reserved_of(const device_state *d)

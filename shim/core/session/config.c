@@ -2,6 +2,7 @@
  * shim's own settings; the lifecycle reads the distributed-identity
  * variables through the schema's resolver. */
 #include "config.h"
+#include "pipeline.h"
 #include "warn.h"
 
 #include <errno.h>
@@ -48,12 +49,11 @@ static bool parse_bool(const char *name, bool fallback, bool *valid)
 {
     const char *v = getenv(name);
     *valid = true;
-    if (v == NULL || v[0] == '\0')
+    bool value;
+    if (v == NULL || v[0] == '\0') /* unset or empty: the default */
         return fallback;
-    if (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on"))
-        return true;
-    if (!strcmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off"))
-        return false;
+    if (sl_parse_bool(v, &value))
+        return value;
     *valid = false;
     return fallback;
 }

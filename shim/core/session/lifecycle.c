@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "accounting.h"
+#include "clock.h"
 #include "config.h"
 #include "futex.h"
 #include "guard.h"
@@ -89,9 +90,7 @@ static void random_bytes(unsigned char *buf, size_t len)
         return;
     /* No entropy yet (early boot): clock and pid still make ids that differ
      * between processes, which is what the session id is for. */
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t x = ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec) ^ ((uint64_t)getpid() << 32);
+    uint64_t x = (uint64_t)sl_realtime_ns() ^ ((uint64_t)getpid() << 32);
     for (size_t i = got; i < len; i++) {
         x ^= x << 13;
         x ^= x >> 7;

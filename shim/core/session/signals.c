@@ -26,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "futex.h"
 
 static const int closing_signals[] = {SIGTERM, SIGINT, SIGHUP};
@@ -35,22 +36,15 @@ static _Atomic uint32_t closed;         /* futex word: the session is closed */
 static _Atomic uint32_t wait_limit_ms;
 static bool closer_started;             /* under the lifecycle's session lock */
 
-static int64_t monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void on_closing_signal(int signo)
 {
     int saved_errno = errno;
     uint32_t none = 0;
     if (atomic_compare_exchange_strong(&pending_signal, &none, (uint32_t)signo)) {
         sl_futex_wake(&pending_signal, 1);
-        int64_t give_up = monotonic_ns() + (int64_t)atomic_load(&wait_limit_ms) * 1000000;
+        int64_t give_up = sl_monotonic_ns() + (int64_t)atomic_load(&wait_limit_ms) * 1000000;
         while (!atomic_load(&closed)) {
-            int64_t left = give_up - monotonic_ns();
+            int64_t left = give_up - sl_monotonic_ns();
             if (left <= 0)
                 break;
             sl_futex_wait(&closed, 0, left);
