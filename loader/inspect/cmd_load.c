@@ -37,7 +37,7 @@ static int load_usage(void)
     cli_printf(stderr,
             "usage: stormlog-inspect load PATH [--permissive-legacy 0|1] [--events-key K] [--threads N]\n"
             "       stormlog-inspect load --record-file FILE [--permissive-legacy 0|1]\n");
-    return INSPECT_EXIT_USAGE;
+    return CLI_EXIT_USAGE;
 }
 
 static int print_recording(const stormlog_recording *rec)
@@ -54,7 +54,7 @@ static int print_recording(const stormlog_recording *rec)
             json_object *ev = stormlog_event_json(stormlog_session_event(s, k));
             if (!ev) {
                 cli_printf(stderr, "stormlog-inspect: out of memory\n");
-                return INSPECT_EXIT_ERROR;
+                return CLI_EXIT_PROBLEM;
             }
             if (k)
                 fputs(", ", stdout);
@@ -74,7 +74,7 @@ static int print_recording(const stormlog_recording *rec)
     fputs("}\n", stdout);
     for (size_t i = 0; i < stormlog_recording_warning_count(rec); i++)
         cli_printf(stderr, "stormlog-inspect: warning: %s\n", stormlog_recording_warning(rec, i));
-    return fflush(stdout) == 0 ? 0 : INSPECT_EXIT_ERROR;
+    return fflush(stdout) == 0 ? 0 : CLI_EXIT_PROBLEM;
 }
 
 int inspect_cmd_load(int argc, char **argv)
@@ -119,7 +119,7 @@ int inspect_cmd_load(int argc, char **argv)
     if (!opts || stormlog_options_set_events_key(opts, events_key) != STORMLOG_OK) {
         cli_printf(stderr, "stormlog-inspect: out of memory\n");
         stormlog_options_free(opts);
-        return INSPECT_EXIT_ERROR;
+        return CLI_EXIT_PROBLEM;
     }
     stormlog_options_set_permissive_legacy(opts, permissive);
     stormlog_options_set_threads(opts, threads);

@@ -19,12 +19,10 @@ typedef struct inspect_cmd {
 int inspect_cmd_load(int argc, char **argv);
 
 /* Shared helpers (main.c). */
-/* Print {"error": message} on stdout and the location on stderr; returns 1. */
+/* Print {"error": message} on stdout and the location on stderr; returns
+ * CLI_EXIT_PROBLEM (cli.h, the one set of exit codes). */
 int inspect_report_error(const stormlog_error *err);
 /* Write a json-c value compactly to out. */
 void inspect_print_json(FILE *out, json_object *obj);
-
-#define INSPECT_EXIT_ERROR 1
-#define INSPECT_EXIT_USAGE 2
 
 #endif

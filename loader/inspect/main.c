@@ -25,7 +25,7 @@ static int usage(FILE *out)
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n'stormlog-inspect COMMAND --help' describes a command and its options.\n");
-    return out == stdout ? 0 : INSPECT_EXIT_USAGE;
+    return out == stdout ? 0 : CLI_EXIT_USAGE;
 }
 
 static const inspect_cmd *command_named(const char *name)
@@ -63,7 +63,7 @@ int inspect_report_error(const stormlog_error *err)
     if (file || stormlog_error_index(err) >= 0)
         fputc(']', stderr);
     fputc('\n', stderr);
-    return INSPECT_EXIT_ERROR;
+    return CLI_EXIT_PROBLEM;
 }
 
 int main(int argc, char **argv)
