@@ -223,7 +223,7 @@ SL_HIDDEN int sl_open_regular(const char *path, bool allow_symlink, sl_fail_info
 /* Read a whole regular file into a malloc'd buffer (NUL-terminated). */
 SL_HIDDEN char *sl_read_whole_file(const char *path, size_t *len, sl_fail_info *f);
 
-/* ---- sessions and the recording (session.c, recording.c) ---- */
+/* ---- sessions and the recording (group/sessions.c, group/recording.c) ---- */
 
 /* Event storage: blocks of events with stable addresses, appended in
  * reading order. */

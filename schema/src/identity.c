@@ -1,4 +1,4 @@
-/* resolve_distributed_identity of the seed: who this process is in a
+/* resolve_distributed_identity of the reference: who this process is in a
  * distributed job. Each value comes from the first source that has it: the
  * explicit value, the same key in metadata, then the environment (the shim
  * passes one, the loader does not), then the defaults. */

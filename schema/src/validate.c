@@ -1,4 +1,4 @@
-/* validate_telemetry_record of the seed: the same checks in the same order
+/* validate_telemetry_record of the reference: the same checks in the same order
  * with the same messages. The first failure wins, so the order below is part
  * of the contract, not a matter of taste. */
 #include "stormlog/schema/validate.h"

@@ -1,6 +1,6 @@
 /* telemetry_event_from_record for records with a schema_version (v2, v3):
  * identity first, then the session id, then the upgraded record through the
- * schema core's validator, then the event. The order is the seed's and is
+ * schema core's validator, then the event. The order is the reference's and is
  * part of the contract (which error wins). Legacy records: legacy.c. */
 #include <pthread.h>
 #include <stdio.h>

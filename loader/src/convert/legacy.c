@@ -1,6 +1,6 @@
 /* telemetry_event_from_record for legacy records (no schema_version): the
- * seed's _legacy_* rules, in the seed's order, with its defaults. Each step
- * below names the seed function it follows. */
+ * reference's _legacy_* rules, in the reference's order, with its defaults. Each step
+ * below names the reference function it follows. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

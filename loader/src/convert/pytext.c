@@ -1,5 +1,5 @@
 /* Python's notion of whitespace (str.isspace, used by strip()) for the
- * places the seed strips strings: session ids, manifest fields, backends. */
+ * places the reference strips strings: session ids, manifest fields, backends. */
 #include <string.h>
 
 #include "internal.h"

@@ -1,4 +1,4 @@
-/* The mapping table on its own (shim/core/map_table.c compiled in): what
+/* The mapping table on its own (shim/core/accounting/map_table.c compiled in): what
  * cuMemMap records is what cuMemUnmap gets back, exactly once, through
  * growth, backward-shift deletion and several threads. */
 #include <criterion/criterion.h>

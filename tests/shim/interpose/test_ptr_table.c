@@ -1,4 +1,4 @@
-/* The pointer table on its own (shim/core/ptr_table.c compiled in): every
+/* The pointer table on its own (shim/core/accounting/ptr_table.c compiled in): every
  * insert is found by its remove exactly once, under probe collisions,
  * growth, backward-shift deletion and many threads. */
 #include <criterion/criterion.h>

@@ -1,4 +1,4 @@
-/* The events' wall clock (shim/core/wallclock.c), compiled in: every reading
+/* The events' wall clock (shim/core/clock/wallclock.c), compiled in: every reading
  * must lie between two clock_gettime(CLOCK_REALTIME) readings taken around
  * it, give or take the drift the design allows between anchor renewals, on
  * one thread and on several, across renewals, after a fork, and with

@@ -1,4 +1,4 @@
-/* The wall clock's logic (shim/core/wallclock.c) on a simulated machine:
+/* The wall clock's logic (shim/core/clock/wallclock.c) on a simulated machine:
  * the file is included with its three machine readings replaced by a fake
  * TSC and a fake CLOCK_REALTIME that the tests move at will, through the
  * events a real clock meets: calibration, renewal, the wall clock set back

@@ -1,4 +1,4 @@
-/* Distributed identity (seed: resolve_distributed_identity): explicit value,
+/* Distributed identity (reference: resolve_distributed_identity): explicit value,
  * else the same key in metadata, else the environment (only when one is
  * given), else defaults. */
 #ifndef STORMLOG_SCHEMA_IDENTITY_H

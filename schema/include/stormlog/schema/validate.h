@@ -1,5 +1,5 @@
 /* Record validation: the rules and messages of validate_telemetry_record in
- * the seed, in the seed's order. One implementation serves both sides: the
+ * the reference, in the reference's order. One implementation serves both sides: the
  * loader passes views of what it parsed (any JSON type per field), the shim
  * passes its typed struct. */
 #ifndef STORMLOG_SCHEMA_VALIDATE_H
