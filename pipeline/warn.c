@@ -33,6 +33,14 @@ void sl_pipeline_warn_defer(char *buf, size_t cap, size_t *len)
 
 void sl_pipeline_warn(bool quiet, const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
+    sl_pipeline_vwarn(quiet, fmt, ap);
+    va_end(ap);
+}
+
+void sl_pipeline_vwarn(bool quiet, const char *fmt, va_list ap)
+{
     if (quiet)
         return;
     int saved_errno = errno;
@@ -40,10 +48,7 @@ void sl_pipeline_warn(bool quiet, const char *fmt, ...)
     static const char prefix[] = "stormlog: ";
     size_t n = sizeof prefix - 1;
     memcpy(line, prefix, n);
-    va_list ap;
-    va_start(ap, fmt);
     int w = vsnprintf(line + n, sizeof line - n - 1, fmt, ap);
-    va_end(ap);
     if (w < 0)
         w = 0;
     n += (size_t)w < sizeof line - n - 1 ? (size_t)w : sizeof line - n - 2;

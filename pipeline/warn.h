@@ -2,6 +2,7 @@
 #ifndef STORMLOG_SHIM_PIPELINE_WARN_H
 #define STORMLOG_SHIM_PIPELINE_WARN_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -10,6 +11,8 @@
  * fork may happen at any time), no allocation, errno left as it was. Nothing
  * is printed when quiet. */
 void sl_pipeline_warn(bool quiet, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same with the arguments taken (the shim's sl_config_warn). */
+void sl_pipeline_vwarn(bool quiet, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* Writes all of text to fd 2 (retrying short writes and EINTR), errno kept. */
 void sl_pipeline_write_stderr(const char *text, size_t len);

@@ -26,14 +26,10 @@ static _Atomic bool deferred_said;
 
 void sl_config_warn(const char *fmt, ...)
 {
-    if (config.quiet)
-        return;
-    char line[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    sl_pipeline_vwarn(config.quiet, fmt, ap);
     va_end(ap);
-    sl_pipeline_warn(false, "%s", line);
 }
 
 void sl_config_say_warnings(void)
