@@ -1,6 +1,6 @@
 /* State shared between application threads (producers), the writer thread
  * and the thread that stops the pipeline. One instance per process
- * (pipeline.c); every field that more than one thread touches is atomic. */
+ * (pipeline_shared.c); every field that more than one thread touches is atomic. */
 #ifndef STORMLOG_SHIM_PIPELINE_SHARED_H
 #define STORMLOG_SHIM_PIPELINE_SHARED_H
 
