@@ -113,3 +113,10 @@ const char *stormlog_status_name(stormlog_status code)
     }
     return "unknown";
 }
+
+stormlog_status sl_fail_now(sl_fail_info *f, stormlog_error **out, stormlog_status code, const char *message)
+{
+    sl_failf(f, code, "%s", message);
+    sl_fail_publish(f, out);
+    return code;
+}

@@ -94,6 +94,9 @@ SL_HIDDEN void sl_fail_where(sl_fail_info *f, const char *file, long line, long 
 /* Publish as a stormlog_error (NULL-safe out; falls back to a static
  * out-of-memory error object when even that allocation fails). */
 SL_HIDDEN void sl_fail_publish(const sl_fail_info *f, stormlog_error **out);
+/* A public entry point failing at once (a missing argument, no memory):
+ * records message, publishes it to *out and returns code. */
+SL_HIDDEN stormlog_status sl_fail_now(sl_fail_info *f, stormlog_error **out, stormlog_status code, const char *message);
 
 /* ---- options ---- */
 struct stormlog_options {
@@ -104,6 +107,8 @@ struct stormlog_options {
     size_t max_line_bytes;/* longest JSONL line accepted */
 };
 SL_HIDDEN void sl_options_defaults(stormlog_options *o);
+/* opts, or *defaults filled with the defaults when opts is NULL. */
+SL_HIDDEN const stormlog_options *sl_options_or_defaults(const stormlog_options *opts, stormlog_options *defaults);
 
 /* ---- JSON reading (json.c, bigint.c) ---- */
 
@@ -142,6 +147,8 @@ SL_HIDDEN const char *sl_bigint_digits(json_object *obj);
 SL_HIDDEN bool sl_wint_parse(const char *s, size_t len, sl_wint *out);
 /* Decimal spelling of v into buf (48 bytes); returns the length. */
 SL_HIDDEN size_t sl_wint_format(sl_wint v, char buf[48]);
+/* v as a JSON integer: int64, uint64, or a big node beyond both. */
+SL_HIDDEN json_object *sl_wint_json(sl_wint v);
 /* A JSON integer (int, uint64 or big node) as 128 bits: false when obj is not
  * an integer or does not fit. */
 SL_HIDDEN bool sl_json_get_wint(json_object *obj, bool *is_int, sl_wint *out);

@@ -1,4 +1,4 @@
-/* Helpers shared by the v2/v3 and legacy conversions (convert.c). */
+/* Helpers shared by the v2/v3 and legacy conversions (record_fields.c). */
 #ifndef STORMLOG_LOADER_CONVERT_H
 #define STORMLOG_LOADER_CONVERT_H
 

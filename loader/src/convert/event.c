@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "jsoninput.h"
-#include "sessions.h"
 
 json_object *sl_int_json(const stormlog_event *ev, sl_field f)
 {
@@ -134,22 +133,13 @@ stormlog_status stormlog_event_from_json(json_object *record, const stormlog_opt
     sl_fail_init(&f);
     if (out)
         *out = NULL;
-    if (!out) {
-        sl_failf(&f, STORMLOG_E_INVALID_ARGUMENT, "stormlog_event_from_json: out is required");
-        sl_fail_publish(&f, err);
-        return STORMLOG_E_INVALID_ARGUMENT;
-    }
+    if (!out)
+        return sl_fail_now(&f, err, STORMLOG_E_INVALID_ARGUMENT, "stormlog_event_from_json: out is required");
     stormlog_options defaults;
-    if (!opts) {
-        sl_options_defaults(&defaults);
-        opts = &defaults;
-    }
+    opts = sl_options_or_defaults(opts, &defaults);
     owned_event *oe = calloc(1, sizeof *oe);
-    if (!oe) {
-        sl_failf(&f, STORMLOG_E_NO_MEMORY, "out of memory");
-        sl_fail_publish(&f, err);
-        return STORMLOG_E_NO_MEMORY;
-    }
+    if (!oe)
+        return sl_fail_now(&f, err, STORMLOG_E_NO_MEMORY, "out of memory");
     sl_arena_init(&oe->arena);
     sl_event_alloc al = {.arena = &oe->arena};
     sl_convert_ctx ctx = {opts->permissive_legacy, default_session_id, &al, NULL, 0};

@@ -134,17 +134,6 @@ static int session_order(const void *pa, const void *pb)
 
 /* ---- summaries ---- */
 
-json_object *sl_wint_json(sl_wint v)
-{
-    if (v >= INT64_MIN && v <= INT64_MAX)
-        return json_object_new_int64((int64_t)v);
-    if (v > 0 && v <= (sl_wint)UINT64_MAX)
-        return json_object_new_uint64((uint64_t)v);
-    char buf[48];
-    size_t n = sl_wint_format(v, buf);
-    return sl_bigint_new(buf, n);
-}
-
 static bool infer_summary(stormlog_session *s, const char *source)
 {
     const stormlog_event *first = s->events[0];

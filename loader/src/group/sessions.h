@@ -9,7 +9,6 @@
  * an inferred summary. */
 SL_HIDDEN bool sl_recording_finalize(stormlog_recording *rec, sl_manifest *const *manifests,
                                      size_t manifest_count, char *const *labels, sl_fail_info *f);
-SL_HIDDEN json_object *sl_wint_json(sl_wint v);
 struct sl_plan;
 /* Fills each session's sources (sources.c), after finalize. */
 SL_HIDDEN bool sl_recording_sources(stormlog_recording *rec, const struct sl_plan *plan, sl_fail_info *f);

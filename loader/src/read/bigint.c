@@ -528,3 +528,14 @@ bool sl_json_get_wint(json_object *obj, bool *is_int, sl_wint *out)
     *out = i;
     return true;
 }
+
+json_object *sl_wint_json(sl_wint v)
+{
+    if (v >= INT64_MIN && v <= INT64_MAX)
+        return json_object_new_int64((int64_t)v);
+    if (v > 0 && v <= (sl_wint)UINT64_MAX)
+        return json_object_new_uint64((uint64_t)v);
+    char buf[48];
+    size_t n = sl_wint_format(v, buf);
+    return sl_bigint_new(buf, n);
+}

@@ -137,16 +137,10 @@ stormlog_status stormlog_check(const char *path, const stormlog_options *opts, s
         *err = NULL;
     if (events)
         *events = 0;
-    if (!path) {
-        sl_failf(&f, STORMLOG_E_INVALID_ARGUMENT, "stormlog_check: path is required");
-        sl_fail_publish(&f, err);
-        return STORMLOG_E_INVALID_ARGUMENT;
-    }
+    if (!path)
+        return sl_fail_now(&f, err, STORMLOG_E_INVALID_ARGUMENT, "stormlog_check: path is required");
     stormlog_options defaults;
-    if (!opts) {
-        sl_options_defaults(&defaults);
-        opts = &defaults;
-    }
+    opts = sl_options_or_defaults(opts, &defaults);
     checker c = {.fn = on_finding, .ctx = ctx};
     sl_arena_init(&c.arena);
     c.alloc.arena = &c.arena;

@@ -218,22 +218,13 @@ stormlog_status stormlog_load(const char *path, const stormlog_options *opts,
         *out = NULL;
     if (err)
         *err = NULL;
-    if (!path || !out) {
-        sl_failf(&f, STORMLOG_E_INVALID_ARGUMENT, "stormlog_load: path and out are required");
-        sl_fail_publish(&f, err);
-        return STORMLOG_E_INVALID_ARGUMENT;
-    }
+    if (!path || !out)
+        return sl_fail_now(&f, err, STORMLOG_E_INVALID_ARGUMENT, "stormlog_load: path and out are required");
     stormlog_options defaults;
-    if (!opts) {
-        sl_options_defaults(&defaults);
-        opts = &defaults;
-    }
+    opts = sl_options_or_defaults(opts, &defaults);
     stormlog_recording *rec = calloc(1, sizeof *rec);
-    if (!rec) {
-        sl_failf(&f, STORMLOG_E_NO_MEMORY, "out of memory");
-        sl_fail_publish(&f, err);
-        return STORMLOG_E_NO_MEMORY;
-    }
+    if (!rec)
+        return sl_fail_now(&f, err, STORMLOG_E_NO_MEMORY, "out of memory");
     sl_arena_init(&rec->arena);
     rec->default_index = SIZE_MAX;
     sl_plan plan;

@@ -9,7 +9,6 @@
 
 #include "internal.h"
 #include "pytext.h"
-#include "sessions.h"
 #include "stormlog/schema/sink_names.h"
 
 /* Python's int() on a manifest value, exactly: the decimal digits (malloc'd,

@@ -64,3 +64,11 @@ void stormlog_options_set_max_line_bytes(stormlog_options *opts, size_t bytes)
     if (opts && bytes)
         opts->max_line_bytes = bytes;
 }
+
+const stormlog_options *sl_options_or_defaults(const stormlog_options *opts, stormlog_options *defaults)
+{
+    if (opts)
+        return opts;
+    sl_options_defaults(defaults);
+    return defaults;
+}

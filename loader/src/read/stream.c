@@ -32,17 +32,11 @@ stormlog_status stormlog_stream_open(const char *path, const stormlog_options *o
     sl_fail_init(&f);
     if (out)
         *out = NULL;
-    if (!path || !out) {
-        sl_failf(&f, STORMLOG_E_INVALID_ARGUMENT, "stormlog_stream_open: path and out are required");
-        sl_fail_publish(&f, err);
-        return STORMLOG_E_INVALID_ARGUMENT;
-    }
+    if (!path || !out)
+        return sl_fail_now(&f, err, STORMLOG_E_INVALID_ARGUMENT, "stormlog_stream_open: path and out are required");
     stormlog_stream *s = calloc(1, sizeof *s);
-    if (!s) {
-        sl_failf(&f, STORMLOG_E_NO_MEMORY, "out of memory");
-        sl_fail_publish(&f, err);
-        return STORMLOG_E_NO_MEMORY;
-    }
+    if (!s)
+        return sl_fail_now(&f, err, STORMLOG_E_NO_MEMORY, "out of memory");
     sl_options_defaults(&s->opts);
     if (opts) {
         s->opts = *opts;
