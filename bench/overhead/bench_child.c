@@ -112,3 +112,9 @@ int bench_self_path(char *out, size_t cap)
     out[len] = '\0';
     return 1;
 }
+
+const char *bench_tmpdir(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    return tmp != NULL ? tmp : "/tmp";
+}

@@ -30,6 +30,9 @@ int bench_parse_options(int argc, char **argv, int max_repeats, bench_options *o
 /* This program's path (for running itself), false when unknown. */
 int bench_self_path(char *out, size_t cap);
 
+/* $TMPDIR, else /tmp: where the runs' sink directories go. */
+const char *bench_tmpdir(void);
+
 /* Sorts v and returns its median. */
 double bench_median(double *v, int n);
 

@@ -161,30 +161,25 @@ int main(int argc, char **argv)
     bench_options o = {STORMLOG_SHIM_PATH, 200000, 7, {1, 8}, 2};
     if (bench_parse_options(argc, argv, MAX_REPEATS, &o) != 0)
         return 2;
-    const char *shim = o.shim;
-    long pairs = o.pairs;
-    int repeats = o.repeats;
-    int *thread_counts = o.threads;
-    int thread_count_n = o.thread_count;
     char self[4096];
     if (!bench_self_path(self, sizeof self))
         return 1;
-    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    const char *tmp = bench_tmpdir();
 
-    printf("overhead_bench: %ld pairs per thread, median of %d runs, shim %s\n", pairs, repeats, shim);
+    printf("overhead_bench: %ld pairs per thread, median of %d runs, shim %s\n", o.pairs, o.repeats, o.shim);
     printf("%7s %14s %14s %14s %8s %16s %16s %10s\n", "threads", "bare cpu ns", "shim cpu ns", "added ns",
            "ratio", "bare wall ns/op", "shim wall ns/op", "dropped");
-    for (int t = 0; t < thread_count_n; t++) {
-        int threads = thread_counts[t];
+    for (int t = 0; t < o.thread_count; t++) {
+        int threads = o.threads[t];
         if (threads < 1 || threads > MAX_THREADS)
             continue;
         double bare_cpu[MAX_REPEATS], shim_cpu[MAX_REPEATS], bare_wall[MAX_REPEATS], shim_wall[MAX_REPEATS];
         long long dropped = 0;
-        for (int r = 0; r < repeats; r++) {
+        for (int r = 0; r < o.repeats; r++) {
             char dir[4096];
             snprintf(dir, sizeof dir, "%s/stormlog-overhead-%d-%d-%d", tmp, (int)getpid(), threads, r);
-            if (measure(self, NULL, threads, pairs, dir, &bare_cpu[r], &bare_wall[r]) != 0 ||
-                measure(self, shim, threads, pairs, dir, &shim_cpu[r], &shim_wall[r]) != 0) {
+            if (measure(self, NULL, threads, o.pairs, dir, &bare_cpu[r], &bare_wall[r]) != 0 ||
+                measure(self, o.shim, threads, o.pairs, dir, &shim_cpu[r], &shim_wall[r]) != 0) {
                 fprintf(stderr, "overhead_bench: a run failed\n");
                 return 1;
             }
@@ -192,9 +187,9 @@ int main(int argc, char **argv)
             dropped = d > dropped ? d : dropped;
             remove_tree(dir);
         }
-        double bc = bench_median(bare_cpu, repeats), sc = bench_median(shim_cpu, repeats);
+        double bc = bench_median(bare_cpu, o.repeats), sc = bench_median(shim_cpu, o.repeats);
         printf("%7d %14.1f %14.1f %14.1f %8.2f %16.1f %16.1f %10lld\n", threads, bc, sc, sc - bc, sc / bc,
-               bench_median(bare_wall, repeats), bench_median(shim_wall, repeats), dropped);
+               bench_median(bare_wall, o.repeats), bench_median(shim_wall, o.repeats), dropped);
     }
     return 0;
 }

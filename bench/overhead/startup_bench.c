@@ -148,38 +148,33 @@ int main(int argc, char **argv)
     bench_options o = {STORMLOG_SHIM_PATH, 30000, 7, {1, 8}, 2};
     if (bench_parse_options(argc, argv, MAX_REPEATS, &o) != 0)
         return 2;
-    const char *shim = o.shim;
-    long pairs = o.pairs;
-    int repeats = o.repeats;
-    int *thread_counts = o.threads;
-    int thread_count_n = o.thread_count;
     char self[4096];
     if (!bench_self_path(self, sizeof self))
         return 1;
-    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    const char *tmp = bench_tmpdir();
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/stormlog-startup-%d", tmp, (int)getpid());
 
-    printf("startup_bench: medians of %d alternating runs, %ld pairs per thread per phase, shim %s\n", repeats, pairs,
-           shim);
+    printf("startup_bench: medians of %d alternating runs, %ld pairs per thread per phase, shim %s\n", o.repeats,
+           o.pairs, o.shim);
     printf("%-38s %7s %12s %12s %12s\n", "figure", "threads", "bare", "shim", "added");
     static const char *const names[FIGURES + 1] = {
         "first cudaMalloc, slowest thread (us)", "first cudaMalloc, median thread (us)", "steady ns/pair, first second", "steady ns/pair, after 1 s", "peak RSS (KiB)",
         "one-allocation process (ms)",
     };
-    for (int t = 0; t < thread_count_n; t++) {
-        int threads = thread_counts[t];
+    for (int t = 0; t < o.thread_count; t++) {
+        int threads = o.threads[t];
         if (threads < 1 || threads > MAX_THREADS)
             continue;
         char threads_arg[16], pairs_arg[32];
         snprintf(threads_arg, sizeof threads_arg, "%d", threads);
-        snprintf(pairs_arg, sizeof pairs_arg, "%ld", pairs);
+        snprintf(pairs_arg, sizeof pairs_arg, "%ld", o.pairs);
         char *child_args[] = {self, "--child", threads_arg, pairs_arg, NULL};
         char *one_args[] = {self, "--one", NULL};
         static double bare[FIGURES + 1][MAX_REPEATS], with[FIGURES + 1][MAX_REPEATS];
-        for (int r = 0; r < repeats; r++) {
+        for (int r = 0; r < o.repeats; r++) {
             for (int side = 0; side < 2; side++) {
-                const char *use = side ? shim : NULL;
+                const char *use = side ? o.shim : NULL;
                 double(*into)[MAX_REPEATS] = side ? with : bare;
                 char line[256];
                 double f[FIGURES];
@@ -203,7 +198,7 @@ int main(int argc, char **argv)
             }
         }
         for (int k = 0; k <= FIGURES; k++) {
-            double b = bench_median(bare[k], repeats), s = bench_median(with[k], repeats);
+            double b = bench_median(bare[k], o.repeats), s = bench_median(with[k], o.repeats);
             printf("%-38s %7d %12.1f %12.1f %12.1f\n", names[k], threads, b, s, s - b);
         }
     }
