@@ -22,7 +22,9 @@ import sys
 import tempfile
 import uuid
 
-SKIP = 77
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from verdict import check, failures, skip  # noqa: E402
+
 ENV = os.environ
 INSPECT = ENV.get("STORMLOG_INSPECT", "")
 RUN = ENV.get("STORMLOG_RUN", "")
@@ -30,20 +32,6 @@ CASES = ENV.get("STORMLOG_CONFORMANCE", "")
 GOLDEN = ENV.get("STORMLOG_CLI_GOLDEN", "")
 WORK = ENV.get("STORMLOG_CLI_WORK", tempfile.gettempdir())
 SANITIZER_PRELOAD = ENV.get("STORMLOG_SANITIZER_PRELOAD", "")
-
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-    return cond
-
-
-def skip(reason):
-    print("SKIP:", reason)
-    sys.exit(SKIP)
 
 
 def inspect(*args, cwd=None, env=None, stdin=None):

@@ -13,7 +13,9 @@ import sys
 import tempfile
 import time
 
-SKIP = 77
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from verdict import check, failures, skip  # noqa: E402
+
 ENV = os.environ
 SHIM = ENV.get("STORMLOG_SHIM_LIB", "")
 INSPECT = ENV.get("STORMLOG_INSPECT", "")
@@ -23,20 +25,6 @@ REFERENCE = ENV.get("STORMLOG_REFERENCE", "")
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORK = ENV.get("STORMLOG_LONGRUN_WORK", tempfile.gettempdir())
 SANITIZER_PRELOAD = ENV.get("STORMLOG_SANITIZER_PRELOAD", "")
-
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-    return cond
-
-
-def skip(reason):
-    print("SKIP:", reason)
-    sys.exit(SKIP)
 
 
 def need(reference=True):
