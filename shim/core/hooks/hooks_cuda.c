@@ -17,6 +17,7 @@
 #include "driver_api.h"
 #include "gpu_api.h"
 #include "guard.h"
+#include "prologue.h"
 #include "resolve.h"
 #include "runtime_record.h"
 
@@ -34,13 +35,7 @@ SLOT(cudaMemPoolGetAttribute);
  * the driver hooks; this is only a helper). */
 static sl_real_slot real_cuPointerGetAttribute = SL_REAL_SLOT_INIT(cuPointerGetAttribute, SL_RUNTIME_CUDA_DRIVER);
 
-/* Step 1 and the pass-through half of step 2. */
-#define PROLOGUE(sym, ...)                                                    \
-    __typeof__(&sym) real = (__typeof__(&sym))sl_resolve_bound(SL_HOOK_SLOT(sym)); \
-    if (real == NULL)                                                         \
-        return SL_CUDA_ERROR_INITIALIZATION;                                  \
-    if (sl_config()->disabled || !sl_hook_enter())                           \
-    return real(__VA_ARGS__)
+#define PROLOGUE(sym, ...) SL_HOOK_PROLOGUE(sym, SL_CUDA_ERROR_INITIALIZATION, __VA_ARGS__)
 
 #define HELPER(sym) ((__typeof__(&sym))sl_resolve_helper(&real_##sym))
 

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "gpu_api.h"
 #include "guard.h"
+#include "prologue.h"
 #include "resolve.h"
 #include "runtime_record.h"
 
@@ -24,12 +25,7 @@ SLOT(hipPeekAtLastError);
 SLOT(hipGetLastError);
 #undef SLOT
 
-#define PROLOGUE(sym, ...)                                                    \
-    __typeof__(&sym) real = (__typeof__(&sym))sl_resolve_bound(SL_HOOK_SLOT(sym)); \
-    if (real == NULL)                                                         \
-        return SL_HIP_ERROR_NOT_INITIALIZED;                                  \
-    if (sl_config()->disabled || !sl_hook_enter())                           \
-    return real(__VA_ARGS__)
+#define PROLOGUE(sym, ...) SL_HOOK_PROLOGUE(sym, SL_HIP_ERROR_NOT_INITIALIZED, __VA_ARGS__)
 
 #define HELPER(sym) ((__typeof__(&sym))sl_resolve_helper(&real_##sym))
 

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "gpu_api.h"
 #include "guard.h"
+#include "prologue.h"
 #include "resolve.h"
 
 #define SL_EXPORT __attribute__((visibility("default")))
@@ -68,12 +69,7 @@ static int32_t prop_device(const struct hipMemAllocationProp *prop, void *real)
     return location->type == SL_HIP_LOCATION_DEVICE ? location->id : SL_HOST_DEVICE;
 }
 
-#define PROLOGUE(sym, ...)                                                    \
-    __typeof__(&sym) real = (__typeof__(&sym))sl_resolve_bound(SL_HOOK_SLOT(sym)); \
-    if (real == NULL)                                                         \
-        return SL_HIP_ERROR_NOT_INITIALIZED;                                  \
-    if (sl_config()->disabled || !sl_hook_enter())                           \
-    return real(__VA_ARGS__)
+#define PROLOGUE(sym, ...) SL_HOOK_PROLOGUE(sym, SL_HIP_ERROR_NOT_INITIALIZED, __VA_ARGS__)
 
 SL_EXPORT hipError_t hipMemCreate(hipMemGenericAllocationHandle_t *handle, size_t size,
                                   const struct hipMemAllocationProp *prop, unsigned long long flags)
