@@ -9,10 +9,12 @@
 
 #include "runtime_codes.h"
 #include "coverage.h"
+#include "summary_fast.h"
 #include "summary_stats.h"
+#include <limits.h>
 
 static const char summary_help[] =
-    "usage: stormlog-inspect summary PATH [--json] [--events-key K] [--permissive-legacy 0|1]\n"
+    "usage: stormlog-inspect summary PATH [--json] [--full | --sidecars] [--events-key K] [--permissive-legacy 0|1]\n"
     "\n"
     "Per session and device: peak allocated bytes and when it was reached, bytes\n"
     "still live at the end (leaks), allocations, frees, failed allocations,\n"
@@ -30,7 +32,14 @@ static const char summary_help[] =
     "  --json                   exact figures; \"jobs\" lists each job's sessions and\n"
     "                           cross-rank table; for one job, \"job\" and\n"
     "                           \"highest_peak\": {\"rank\", \"device\", \"bytes\",\n"
-    "                           \"timestamp_ns\"}\n" CLI_INPUT_OPTIONS_HELP
+    "                           \"timestamp_ns\"}\n"
+    "  --full                   parse every segment; without it a sink or job\n"
+    "                           directory of 64 MiB of segments or more whose\n"
+    "                           rollups.json and lifetime.json cover every segment\n"
+    "                           is answered from them (failed allocations are then\n"
+    "                           counted, not listed)\n"
+    "  --sidecars               answer from rollups.json and lifetime.json whatever\n"
+    "                           the size, when they cover every segment\n" CLI_INPUT_OPTIONS_HELP
     "Exit status: 0, 1 when the input is rejected, 2 on bad usage.\n";
 
 /* ---- JSON ---------------------------------------------------------------- */
@@ -40,7 +49,7 @@ static json_object *i64(int64_t v)
     return json_object_new_int64(v);
 }
 
-static json_object *device_json(const summary_device *d)
+static json_object *device_json(const summary_device *d, bool listed)
 {
     json_object *o = json_object_new_object();
     json_object_object_add(o, "device_id", i64(d->device_id));
@@ -55,8 +64,10 @@ static json_object *device_json(const summary_device *d)
     json_object_object_add(o, "unmatched_frees", d->has_unmatched ? i64(d->unmatched_frees) : NULL);
     json_object_object_add(o, "dropped_events", d->has_dropped ? i64(d->dropped_events) : NULL);
     json_object_object_add(o, "oom_count", i64((int64_t)d->oom_count));
-    json_object_object_add(o, "oom_recovered", i64((int64_t)d->oom_recovered));
-    json_object_object_add(o, "oom_last", i64((int64_t)d->oom_last));
+    /* From the sidecars the failed allocations are counted, not listed:
+     * which OOM the program got past only the events say. */
+    json_object_object_add(o, "oom_recovered", listed ? i64((int64_t)d->oom_recovered) : NULL);
+    json_object_object_add(o, "oom_last", listed ? i64((int64_t)d->oom_last) : NULL);
     json_object *ooms = json_object_new_array(), *failures = json_object_new_array();
     for (size_t i = 0; i < d->oom_kept; i++) {
         const summary_oom *f = &d->ooms[i];
@@ -143,7 +154,7 @@ static json_object *groups_json(const summary_report *r)
         json_object_object_add(o, "job_id", grp->job_id ? json_object_new_string(grp->job_id) : NULL);
         json_object *ids = json_object_new_array();
         for (size_t i = 0; i < grp->member_count; i++)
-            json_object_array_add(ids, json_object_new_string(stormlog_session_id(r->sessions[grp->members[i]].session)));
+            json_object_array_add(ids, json_object_new_string(r->sessions[grp->members[i]].id));
         json_object_object_add(o, "session_ids", ids);
         json_object_object_add(o, "cross_rank", grp->job.present ? job_json(&grp->job) : NULL);
         json_object_object_add(o, "highest_peak",
@@ -162,10 +173,11 @@ static int print_json(const summary_report *r)
         const summary_session *s = &r->sessions[i];
         json_object *o = json_object_new_object();
         json_object_object_add(o, "summary", json_object_get(s->info));
-        json_object_object_add(o, "default", json_object_new_boolean(s->session == r->default_session));
-        json_object_object_add(o, "event_count", i64((int64_t)stormlog_session_event_count(s->session)));
+        json_object_object_add(o, "default", json_object_new_boolean(s->is_default));
+        json_object_object_add(o, "event_count", i64((int64_t)s->event_count));
         json_object_object_add(o, "counts_from",
                                json_object_new_string(s->from_stop_summary ? "stop_summary" : "events"));
+        json_object_object_add(o, "read_from", json_object_new_string(s->from_sidecars ? "sidecars" : "segments"));
         json_object_object_add(o, "dropped_events", s->has_dropped_total ? i64(s->dropped_total) : NULL);
         json_object_object_add(o, "failed_frees", s->has_failed_calls ? i64(s->failed_frees) : NULL);
         json_object_object_add(o, "failed_calls", failed_calls_json(s));
@@ -173,7 +185,7 @@ static int print_json(const summary_report *r)
             json_object_object_add(o, "events_lost_to_disk", i64(s->lost_to_disk));
         json_object *devices = json_object_new_array();
         for (size_t d = 0; d < s->device_count; d++)
-            json_object_array_add(devices, device_json(&s->devices[d]));
+            json_object_array_add(devices, device_json(&s->devices[d], !s->from_sidecars));
         json_object_object_add(o, "devices", devices);
         coverage_json_add(o, s);
         json_object_array_add(sessions, o);
@@ -257,7 +269,7 @@ static bool print_session(const summary_report *r, const summary_session *s)
 {
     char job[128], host[128], pid[32], rank[32], world[32];
     json_object *info = s->info;
-    cli_printf(stdout, "session %s%s\n", stormlog_session_id(s->session), s->session == r->default_session ? " (default)" : "");
+    cli_printf(stdout, "session %s%s\n", s->id, s->is_default ? " (default)" : "");
     json_object *job_id;
     bool has_job = json_object_object_get_ex(info, "job_id", &job_id) && job_id;
     if (has_job)
@@ -267,8 +279,7 @@ static bool print_session(const summary_report *r, const summary_session *s)
     cli_printf(stdout, "rank %s of %s, host %s, pid %s, %s, %zu event%s\n",
            info_text(info, "rank", rank, sizeof rank), info_text(info, "world_size", world, sizeof world),
            info_text(info, "host", host, sizeof host), info_text(info, "pid", pid, sizeof pid),
-           stormlog_session_status(s->session), stormlog_session_event_count(s->session),
-           stormlog_session_event_count(s->session) == 1 ? "" : "s");
+           s->status, s->event_count, s->event_count == 1 ? "" : "s");
     coverage_print_text(stdout, s);
     if (s->device_count == 0) {
         cli_printf(stdout, "  no events\n");
@@ -285,7 +296,7 @@ static bool print_session(const summary_report *r, const summary_session *s)
     static const char *const head[] = {"DEVICE", "PEAK", "PEAK AT", "FINAL (LEAKED)", "ALLOCS",
                                        "FREES", "FAILED", "UNMATCHED", "OOM", "DROPPED"};
     bool ok = cli_table_row(t, head);
-    int64_t start = stormlog_session_started_at_ns(s->session);
+    int64_t start = s->started_at_ns;
     for (size_t i = 0; ok && i < s->device_count; i++) {
         const summary_device *d = &s->devices[i];
         char dev[32], peak[CLI_FIGURE_MAX], at[CLI_FIGURE_MAX + 1], fin[CLI_FIGURE_MAX], a[CLI_FIGURE_MAX],
@@ -332,6 +343,13 @@ static bool print_session(const summary_report *r, const summary_session *s)
             if (shown[k])
                 print_failure(d, &d->ooms[k], start);
         uint64_t failed_total = d->failed > d->oom_kept ? d->failed : d->oom_kept;
+        if (s->from_sidecars) {
+            if (failed_total > 0)
+                cli_printf(stdout, "  %" PRIu64 " failed allocation%s on device %" PRId64 " (%" PRIu64 " OOM%s): counted, "
+                           "not listed (summary --full, or events PATH --type error, lists each)\n",
+                           failed_total, cli_plural(failed_total), d->device_id, d->oom_count, cli_plural(d->oom_count));
+            continue;
+        }
         if (failed_total > picked)
             cli_printf(stdout, "  ... and %" PRIu64 " more failed allocation%s on device %" PRId64 " (stormlog-inspect "
                    "events PATH --type error lists each)\n",
@@ -429,6 +447,9 @@ static int print_text(const summary_report *r, const char *path)
         cli_printf(stdout, "no sessions\n");
     /* Several runs under one folder: one block per job, newest first, never
      * one comparison across unrelated runs. */
+    if (r->session_count > 0 && r->sessions[0].from_sidecars)
+        cli_printf(stdout, "read from rollups.json and lifetime.json, which cover every segment (--full parses the "
+                           "segments)\n\n");
     if (r->group_count > 1)
         cli_printf(stdout, "%zu jobs in %s, newest first\n\n", r->group_count, path);
     for (size_t g = 0; ok && g < r->group_count; g++) {
@@ -442,9 +463,15 @@ static int print_text(const summary_report *r, const char *path)
 int inspect_cmd_summary(int argc, char **argv)
 {
     cli_input in = {.permissive_legacy = 1};
+    bool full = false, sidecars = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
             return cli_usage(summary_help, true);
+        if (strcmp(argv[i], "--full") == 0 || strcmp(argv[i], "--sidecars") == 0) {
+            full = argv[i][2] == 'f';
+            sidecars = !full;
+            continue;
+        }
         cli_arg_result res = cli_input_arg(&in, argc, argv, &i);
         if (res == CLI_ARG_BAD)
             return cli_usage_error("summary", summary_help, "%s", in.problem);
@@ -456,11 +483,25 @@ int inspect_cmd_summary(int argc, char **argv)
     }
     if (!in.path)
         return cli_usage_error("summary", summary_help, "no PATH given");
+    summary_report report;
+    int rc;
+    if (!full) {
+        char why[PATH_MAX + 160];
+        summary_fast_result fast = summary_fast_compute(in.path, sidecars ? 0 : SUMMARY_FAST_MIN_BYTES, &report, why, sizeof why);
+        if (fast == SUMMARY_FAST_OK) {
+            rc = in.json ? print_json(&report) : print_text(&report, in.path);
+            coverage_detach(&report);
+            summary_free(&report);
+            return rc;
+        }
+        if (fast == SUMMARY_FAST_NO_MEMORY)
+            return cli_report_message(&in, "summary", "out of memory");
+        if (fast == SUMMARY_FAST_STALE)
+            cli_printf(stderr, "summary: reading every segment (the sidecars do not cover them: %s)\n", why);
+    }
     stormlog_recording *rec = cli_load(&in, "summary");
     if (!rec)
         return CLI_EXIT_PROBLEM;
-    summary_report report;
-    int rc;
     if (!summary_compute(rec, &report) || !coverage_attach(&report, in.path))
         rc = cli_report_message(&in, "summary", "out of memory");
     else

@@ -205,6 +205,8 @@ bool coverage_attach(summary_report *r, const char *input_path)
 {
     for (size_t i = 0; i < r->session_count; i++) {
         summary_session *s = &r->sessions[i];
+        if (s->coverage) /* read from the sidecars already (coverage_from_sidecars) */
+            continue;
         session_coverage *c = calloc(1, sizeof *c);
         if (!c)
             return false;
@@ -213,6 +215,21 @@ bool coverage_attach(summary_report *r, const char *input_path)
             return false;
     }
     return true;
+}
+
+bool coverage_from_sidecars(summary_session *s, json_object *lifetime_entry, bool has_retained_range,
+                            int64_t retained_first_ns, int64_t retained_last_ns)
+{
+    session_coverage *c = calloc(1, sizeof *c);
+    if (!c)
+        return false;
+    s->coverage = c;
+    c->has_retained_range = has_retained_range;
+    c->retained_first_ns = retained_first_ns;
+    c->retained_last_ns = retained_last_ns;
+    /* events_after stays 0: the caller took the sidecars only because the
+     * lifetime record counts every retained line. */
+    return read_lifetime(c, lifetime_entry) && apply(s, c);
 }
 
 void coverage_session_json(json_object *row, const stormlog_session *s, const char *input_path)
@@ -280,7 +297,7 @@ const char *coverage_sentence(const summary_session *s, char *buf, size_t cap)
     if (!c || !c->pruned_known || c->pruned_events == 0)
         return NULL;
     char bytes[CLI_FIGURE_MAX], span[CLI_FIGURE_MAX], whole[CLI_FIGURE_MAX], d[CLI_FIGURE_MAX];
-    int64_t t0 = c->has_lifetime_range ? c->lifetime_first_ns : stormlog_session_started_at_ns(s->session);
+    int64_t t0 = c->has_lifetime_range ? c->lifetime_first_ns : s->started_at_ns;
     int64_t t1 = c->has_lifetime_range ? c->lifetime_last_ns : t0;
     if (c->has_retained_range)
         snprintf(span, sizeof span, "%s", cli_duration(c->retained_last_ns - c->retained_first_ns, d));

@@ -43,6 +43,12 @@ typedef struct session_coverage {
  * the lifetime figures to the summary's devices. false when out of memory. */
 bool coverage_attach(summary_report *r, const char *input_path);
 void coverage_detach(summary_report *r);
+/* The sidecar path (summary_fast.c): s's coverage from its lifetime.json
+ * entry (borrowed) and the retained events' range as rollups.json gives it,
+ * the lifetime figures applied to s. coverage_attach then leaves s alone.
+ * false when out of memory. */
+bool coverage_from_sidecars(summary_session *s, json_object *lifetime_entry, bool has_retained_range,
+                            int64_t retained_first_ns, int64_t retained_last_ns);
 
 /* sessions: --json gains pruned_events, pruned_segments, pruned_bytes and
  * writer_gone per session; the table is followed by one note per session

@@ -180,6 +180,14 @@ static bool apply_stop_books(summary_session *s, json_object *meta)
     return true;
 }
 
+bool summary_apply_stop(summary_session *s, json_object *meta)
+{
+    cli_meta_int(meta, "events_lost_to_disk", &s->lost_to_disk);
+    bool ok = apply_stop_books(s, meta);
+    apply_failed_calls(s, meta);
+    return ok;
+}
+
 static bool summarise_session(summary_session *s)
 {
     const stormlog_session *ses = s->session;
@@ -237,9 +245,7 @@ static bool summarise_session(summary_session *s)
     }
     if (last_stop) {
         json_object *meta = stormlog_event_metadata_json(last_stop);
-        cli_meta_int(meta, "events_lost_to_disk", &s->lost_to_disk);
-        bool ok = apply_stop_books(s, meta);
-        apply_failed_calls(s, meta);
+        bool ok = summary_apply_stop(s, meta);
         json_object_put(meta);
         if (!ok)
             return false;
@@ -378,7 +384,7 @@ static bool group_by_job(summary_report *r)
     }
     for (size_t i = 0; i < n; i++) {
         const char *id = info_string(r->sessions[i].info, "job_id");
-        int64_t started = stormlog_session_started_at_ns(r->sessions[i].session);
+        int64_t started = r->sessions[i].started_at_ns;
         size_t k = 0;
         while (k < r->group_count && !((r->groups[k].job_id == NULL && id == NULL) ||
                                        (r->groups[k].job_id && id && strcmp(r->groups[k].job_id, id) == 0)))
@@ -414,7 +420,13 @@ static bool summarise_one(void *sessions, size_t i)
 {
     summary_session *s = &((summary_session *)sessions)[i];
     s->info = stormlog_session_summary_json(s->session);
-    return s->info && summarise_session(s);
+    if (!s->info)
+        return false;
+    s->id = stormlog_session_id(s->session);
+    s->status = stormlog_session_status(s->session);
+    s->event_count = stormlog_session_event_count(s->session);
+    s->started_at_ns = stormlog_session_started_at_ns(s->session);
+    return summarise_session(s);
 }
 
 bool summary_compute(const stormlog_recording *rec, summary_report *out)
@@ -426,11 +438,19 @@ bool summary_compute(const stormlog_recording *rec, summary_report *out)
     if (!out->sessions)
         return false;
     out->session_count = n;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         out->sessions[i].session = stormlog_recording_session(rec, i);
+        out->sessions[i].is_default = out->sessions[i].session == out->default_session;
+    }
     /* Each session's pass over its own events is independent of the others'. */
     if (!cli_parallel_for(n, summarise_one, out->sessions))
         return false;
+    return summary_group_jobs(out);
+}
+
+bool summary_group_jobs(summary_report *out)
+{
+    size_t n = out->session_count;
     if (!group_by_job(out))
         return false;
     for (size_t g = 0; g < out->group_count; g++) {

@@ -54,7 +54,16 @@ typedef struct summary_device {
 struct session_coverage;
 
 typedef struct summary_session {
-    const stormlog_session *session;
+    const stormlog_session *session; /* NULL when read from the sidecars (summary_fast.c) */
+    /* Who the session is, whichever way it was read: the loader's session
+     * or the sidecars' copy of the manifest entry (id and status borrowed
+     * from info). */
+    const char *id;
+    const char *status;
+    size_t event_count;          /* retained events */
+    int64_t started_at_ns;
+    bool is_default;
+    bool from_sidecars;          /* summary_fast.c: failed allocations not listed one by one */
     struct session_coverage *coverage; /* coverage.c: lifetime figures and what retention took */
     json_object *info;           /* the loader's 11-key summary (owned) */
     bool from_stop_summary;      /* counts, leaks, peak from the shim's stop event */
@@ -113,6 +122,13 @@ typedef struct summary_report {
 
 /* false when out of memory (report left freeable). */
 bool summary_compute(const stormlog_recording *rec, summary_report *out);
+/* The job grouping and cross-rank tables of out->sessions (filled, in the
+ * loader's order): the last step of summary_compute, shared with the
+ * sidecar path. false when out of memory. */
+bool summary_group_jobs(summary_report *out);
+/* What the shim's stop event says (metadata: its books, failed calls and
+ * events lost to disk) applied to s. false when out of memory. */
+bool summary_apply_stop(summary_session *s, json_object *meta);
 void summary_free(summary_report *r);
 
 /* One line when the shim's stop event says events were lost to a full disk
