@@ -463,15 +463,12 @@ static int print_text(const summary_report *r, const char *path)
 int inspect_cmd_summary(int argc, char **argv)
 {
     cli_input in = {.permissive_legacy = 1};
-    bool full = false, sidecars = false;
+    summary_source source = SUMMARY_SOURCE_AUTO;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
             return cli_usage(summary_help, true);
-        if (strcmp(argv[i], "--full") == 0 || strcmp(argv[i], "--sidecars") == 0) {
-            full = argv[i][2] == 'f';
-            sidecars = !full;
+        if (summary_source_arg(argv[i], &source))
             continue;
-        }
         cli_arg_result res = cli_input_arg(&in, argc, argv, &i);
         if (res == CLI_ARG_BAD)
             return cli_usage_error("summary", summary_help, "%s", in.problem);
@@ -484,30 +481,14 @@ int inspect_cmd_summary(int argc, char **argv)
     if (!in.path)
         return cli_usage_error("summary", summary_help, "no PATH given");
     summary_report report;
-    int rc;
-    if (!full) {
-        char why[PATH_MAX + 160];
-        summary_fast_result fast = summary_fast_compute(in.path, sidecars ? 0 : SUMMARY_FAST_MIN_BYTES, &report, why, sizeof why);
-        if (fast == SUMMARY_FAST_OK) {
-            rc = in.json ? print_json(&report) : print_text(&report, in.path);
-            coverage_detach(&report);
-            summary_free(&report);
-            return rc;
-        }
-        if (fast == SUMMARY_FAST_NO_MEMORY)
-            return cli_report_message(&in, "summary", "out of memory");
-        if (fast == SUMMARY_FAST_STALE)
-            cli_printf(stderr, "summary: reading every segment (the sidecars do not cover them: %s)\n", why);
-    }
-    stormlog_recording *rec = cli_load(&in, "summary");
-    if (!rec)
-        return CLI_EXIT_PROBLEM;
-    if (!summary_compute(rec, &report) || !coverage_attach(&report, in.path))
-        rc = cli_report_message(&in, "summary", "out of memory");
-    else
-        rc = in.json ? print_json(&report) : print_text(&report, in.path);
+    stormlog_recording *rec;
+    int rc = summary_read(&in, "summary", source, true, &report, &rec);
+    if (rc != 0)
+        return rc;
+    rc = in.json ? print_json(&report) : print_text(&report, in.path);
     coverage_detach(&report);
     summary_free(&report);
-    stormlog_recording_free(rec);
+    if (rec)
+        stormlog_recording_free(rec);
     return rc;
 }

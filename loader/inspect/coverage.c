@@ -232,31 +232,29 @@ bool coverage_from_sidecars(summary_session *s, json_object *lifetime_entry, boo
     return read_lifetime(c, lifetime_entry) && apply(s, c);
 }
 
-void coverage_session_json(json_object *row, const stormlog_session *s, const char *input_path)
+void coverage_session_json(json_object *row, const summary_session *s)
 {
-    session_coverage c = {0};
-    coverage_read(s, input_path, &c);
-    json_object_object_add(row, "pruned_events", opt_int(c.pruned_known, c.pruned_events));
-    json_object_object_add(row, "pruned_segments", opt_int(c.pruned_known, c.pruned_segments));
-    json_object_object_add(row, "pruned_bytes", opt_int(c.pruned_known, c.pruned_bytes));
-    json_object_object_add(row, "writer_gone", json_object_new_boolean(c.writer_gone));
-    free(c.devices);
+    static const session_coverage none = {0};
+    const session_coverage *c = s->coverage ? s->coverage : &none;
+    json_object_object_add(row, "pruned_events", opt_int(c->pruned_known, c->pruned_events));
+    json_object_object_add(row, "pruned_segments", opt_int(c->pruned_known, c->pruned_segments));
+    json_object_object_add(row, "pruned_bytes", opt_int(c->pruned_known, c->pruned_bytes));
+    json_object_object_add(row, "writer_gone", json_object_new_boolean(c->writer_gone));
 }
 
-void coverage_session_note(FILE *out, const stormlog_session *s, const char *input_path)
+void coverage_session_note(FILE *out, const summary_session *s)
 {
-    session_coverage c = {0};
-    coverage_read(s, input_path, &c);
+    const session_coverage *c = s->coverage;
+    if (!c)
+        return;
     char bytes[CLI_FIGURE_MAX];
-    if (c.pruned_known && c.pruned_events > 0)
+    if (c->pruned_known && c->pruned_events > 0)
         cli_printf(out, "note: session %s: retention deleted %" PRId64 " of its %" PRId64 " events (%" PRId64
                      " segments, %s); EVENTS counts the retained ones\n",
-                stormlog_session_id(s), c.pruned_events, c.events_written, c.pruned_segments,
-                cli_bytes(c.pruned_bytes, bytes));
-    if (c.writer_gone)
+                s->id, c->pruned_events, c->events_written, c->pruned_segments, cli_bytes(c->pruned_bytes, bytes));
+    if (c->writer_gone)
         cli_printf(out, "note: session %s: the manifest says running but no writer holds the directory: interrupted\n",
-                stormlog_session_id(s));
-    free(c.devices);
+                s->id);
 }
 
 void coverage_detach(summary_report *r)

@@ -50,11 +50,12 @@ void coverage_detach(summary_report *r);
 bool coverage_from_sidecars(summary_session *s, json_object *lifetime_entry, bool has_retained_range,
                             int64_t retained_first_ns, int64_t retained_last_ns);
 
-/* sessions: --json gains pruned_events, pruned_segments, pruned_bytes and
- * writer_gone per session; the table is followed by one note per session
- * that lost events or whose writer is gone. */
-void coverage_session_json(json_object *row, const stormlog_session *s, const char *input_path);
-void coverage_session_note(FILE *out, const stormlog_session *s, const char *input_path);
+/* sessions (s as summary_sessions_read or summary_fast_compute leave it):
+ * --json gains pruned_events, pruned_segments, pruned_bytes and writer_gone
+ * per session; the table is followed by one note per session that lost
+ * events or whose writer is gone. */
+void coverage_session_json(json_object *row, const summary_session *s);
+void coverage_session_note(FILE *out, const summary_session *s);
 
 /* events: one stderr note when retention deleted events of the recording
  * at input_path (every lifetime.json in a sink or job directory). */

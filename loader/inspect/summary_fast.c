@@ -493,3 +493,43 @@ summary_fast_result summary_fast_compute(const char *path, uint64_t min_bytes, s
     summary_free(out);
     return x.nomem ? SUMMARY_FAST_NO_MEMORY : SUMMARY_FAST_STALE;
 }
+
+bool summary_source_arg(const char *arg, summary_source *choice)
+{
+    if (strcmp(arg, "--full") == 0)
+        *choice = SUMMARY_SOURCE_FULL;
+    else if (strcmp(arg, "--sidecars") == 0)
+        *choice = SUMMARY_SOURCE_SIDECARS;
+    else
+        return false;
+    return true;
+}
+
+int summary_read(const cli_input *in, const char *command, summary_source choice, bool events_pass,
+                 summary_report *out, stormlog_recording **rec)
+{
+    *rec = NULL;
+    if (choice != SUMMARY_SOURCE_FULL) {
+        char why[PATH_MAX + 160];
+        uint64_t min_bytes = choice == SUMMARY_SOURCE_SIDECARS ? 0 : SUMMARY_FAST_MIN_BYTES;
+        summary_fast_result fast = summary_fast_compute(in->path, min_bytes, out, why, sizeof why);
+        if (fast == SUMMARY_FAST_OK)
+            return 0;
+        if (fast == SUMMARY_FAST_NO_MEMORY)
+            return cli_report_message(in, command, "out of memory");
+        if (fast == SUMMARY_FAST_STALE)
+            cli_printf(stderr, "%s: reading every segment (the sidecars do not cover them: %s)\n", command, why);
+    }
+    *rec = cli_load(in, command);
+    if (!*rec)
+        return CLI_EXIT_PROBLEM;
+    bool ok = events_pass ? summary_compute(*rec, out) : summary_sessions_read(*rec, out);
+    if (!ok || !coverage_attach(out, in->path)) {
+        coverage_detach(out);
+        summary_free(out);
+        stormlog_recording_free(*rec);
+        *rec = NULL;
+        return cli_report_message(in, command, "out of memory");
+    }
+    return 0;
+}

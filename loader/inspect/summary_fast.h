@@ -30,4 +30,17 @@ typedef enum summary_fast_result {
 summary_fast_result summary_fast_compute(const char *path, uint64_t min_bytes, summary_report *out, char *why,
                                          size_t why_cap);
 
+/* --full (never the sidecars) and --sidecars (whatever the size): true
+ * when arg is one of them, *choice set. */
+typedef enum summary_source { SUMMARY_SOURCE_AUTO, SUMMARY_SOURCE_FULL, SUMMARY_SOURCE_SIDECARS } summary_source;
+bool summary_source_arg(const char *arg, summary_source *choice);
+
+/* What `summary` (events_pass) and `sessions` read: from the sidecars when
+ * they answer, else (saying why in one line when they were wanted but do
+ * not cover the segments) from the loaded recording, *rec then the
+ * caller's. 0, or the exit status after the message was printed. Free out
+ * with coverage_detach + summary_free, whatever the source. */
+int summary_read(const cli_input *in, const char *command, summary_source choice, bool events_pass,
+                 summary_report *out, stormlog_recording **rec);
+
 #endif

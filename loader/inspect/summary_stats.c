@@ -419,17 +419,21 @@ static bool group_by_job(summary_report *r)
 static bool summarise_one(void *sessions, size_t i)
 {
     summary_session *s = &((summary_session *)sessions)[i];
-    s->info = stormlog_session_summary_json(s->session);
-    if (!s->info)
-        return false;
-    s->id = stormlog_session_id(s->session);
-    s->status = stormlog_session_status(s->session);
-    s->event_count = stormlog_session_event_count(s->session);
-    s->started_at_ns = stormlog_session_started_at_ns(s->session);
     return summarise_session(s);
 }
 
 bool summary_compute(const stormlog_recording *rec, summary_report *out)
+{
+    if (!summary_sessions_read(rec, out))
+        return false;
+    size_t n = out->session_count;
+    /* Each session's pass over its own events is independent of the others'. */
+    if (!cli_parallel_for(n, summarise_one, out->sessions))
+        return false;
+    return summary_group_jobs(out);
+}
+
+bool summary_sessions_read(const stormlog_recording *rec, summary_report *out)
 {
     memset(out, 0, sizeof *out);
     size_t n = stormlog_recording_session_count(rec);
@@ -439,13 +443,18 @@ bool summary_compute(const stormlog_recording *rec, summary_report *out)
         return false;
     out->session_count = n;
     for (size_t i = 0; i < n; i++) {
-        out->sessions[i].session = stormlog_recording_session(rec, i);
-        out->sessions[i].is_default = out->sessions[i].session == out->default_session;
+        summary_session *s = &out->sessions[i];
+        s->session = stormlog_recording_session(rec, i);
+        s->is_default = s->session == out->default_session;
+        s->info = stormlog_session_summary_json(s->session);
+        if (!s->info)
+            return false;
+        s->id = stormlog_session_id(s->session);
+        s->status = stormlog_session_status(s->session);
+        s->event_count = stormlog_session_event_count(s->session);
+        s->started_at_ns = stormlog_session_started_at_ns(s->session);
     }
-    /* Each session's pass over its own events is independent of the others'. */
-    if (!cli_parallel_for(n, summarise_one, out->sessions))
-        return false;
-    return summary_group_jobs(out);
+    return true;
 }
 
 bool summary_group_jobs(summary_report *out)

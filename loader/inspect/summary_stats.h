@@ -122,6 +122,10 @@ typedef struct summary_report {
 
 /* false when out of memory (report left freeable). */
 bool summary_compute(const stormlog_recording *rec, summary_report *out);
+/* Only who the sessions are (identity, status, retained event count, the
+ * default), no pass over the events: what `sessions` prints. false when
+ * out of memory (report left freeable). */
+bool summary_sessions_read(const stormlog_recording *rec, summary_report *out);
 /* The job grouping and cross-rank tables of out->sessions (filled, in the
  * loader's order): the last step of summary_compute, shared with the
  * sidecar path. false when out of memory. */

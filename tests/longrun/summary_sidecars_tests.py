@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`stormlog-inspect summary` from the sidecars (issue 12 part 5, issue 13
+"""`stormlog-inspect summary` and `sessions` from the sidecars (issue 12 part 5, issue 13
 point 16): on recordings the shim made, the answer from rollups.json +
 lifetime.json equals the answer from parsing every segment (--full); stale
 sidecars are said and the segments parsed; the sidecar answer needs memory
@@ -70,13 +70,21 @@ def record(out, rank, world, ops=4000, **extra):
     check(r.returncode == 0, f"workload rank {rank} exit {r.returncode}: {r.stderr[-500:]}")
 
 
-def summary(path, *flags, limit_bytes=None):
+def summary(path, *flags, limit_bytes=None, command="summary"):
     def limit():
         if limit_bytes:
             resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
-    r = subprocess.run([INSPECT, "summary", path, "--json", *flags], capture_output=True, text=True,
+    r = subprocess.run([INSPECT, command, path, "--json", *flags], capture_output=True, text=True,
                        preexec_fn=limit if limit_bytes else None)
     return r.returncode, (json.loads(r.stdout) if r.returncode == 0 else None), r.stderr
+
+
+def compare_sessions(path, what):
+    """`sessions` answers the same from the sidecars and from the segments."""
+    rc_f, full, err_f = summary(path, "--full", command="sessions")
+    rc_s, side, err_s = summary(path, "--sidecars", command="sessions")
+    if check(rc_f == 0 and rc_s == 0 and err_s == "", f"{what}: sessions exit {rc_f} / {rc_s}: {err_f} {err_s}"):
+        check(full == side, f"{what}: sessions --full {full} != --sidecars {side}")
 
 
 def by_id(doc):
@@ -125,6 +133,7 @@ def t_equal_full():
         check(full["job"] is not None and len(full["job"]["ranks"]) == 3, "job: a cross-rank table of 3 ranks")
         check(sum(d["oom_count"] for s in full["sessions"] for d in s["devices"]) > 0, "job: OOMs were injected")
         compare(full, side, "job")
+    compare_sessions(job, "job")
     # The default: below 64 MiB of segments the segments are parsed.
     rc, auto, _ = summary(job)
     check(rc == 0 and all(s["read_from"] == "segments" for s in auto["sessions"]),
@@ -138,6 +147,7 @@ def t_equal_full():
         check(all(s["pruned_events"] > 0 for s in side["sessions"]), "tiny: retention deleted events")
         # Per device, the writer counted the pruned events too; --full only the retained ones.
         compare(full, side, "tiny", same_device_events=False)
+    compare_sessions(os.path.join(out, "j"), "tiny")
 
 
 def t_stale():
@@ -198,6 +208,8 @@ def t_bounded_memory():
           f"summary within {limit} bytes of address space: exit {rc}: {err[-300:]}")
     rc, _, err = summary(job, "--full", limit_bytes=limit)
     check(rc != 0, "--full does need more than the limit (else this test shows nothing)")
+    rc, listed, err = summary(job, "--sidecars", limit_bytes=limit, command="sessions")
+    check(rc == 0 and len(listed["sessions"]) == 3, f"sessions within {limit} bytes: exit {rc}: {err[-300:]}")
 
 
 if __name__ == "__main__":
