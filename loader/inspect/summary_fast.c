@@ -110,7 +110,9 @@ static bool find_sinks(fast_ctx *x, const char *dir, unsigned depth)
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
         char path[PATH_MAX], manifest[PATH_MAX + 16];
-        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path) {
+        size_t dl = strlen(dir);
+        const char *sep = dl > 0 && dir[dl - 1] == '/' ? "" : "/";
+        if (snprintf(path, sizeof path, "%s%s%s", dir, sep, e->d_name) >= (int)sizeof path) {
             ok = refuse(x, "a path longer than PATH_MAX");
             break;
         }
@@ -140,19 +142,10 @@ static json_object *member(json_object *o, const char *key)
     return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
 }
 
-static bool int_member(json_object *o, const char *key, int64_t *out)
-{
-    json_object *v = member(o, key);
-    if (!v || !json_object_is_type(v, json_type_int))
-        return false;
-    *out = json_object_get_int64(v);
-    return true;
-}
-
 static bool str_is(json_object *o, const char *key, const char *want)
 {
-    json_object *v = member(o, key);
-    return v && json_object_is_type(v, json_type_string) && strcmp(json_object_get_string(v), want) == 0;
+    const char *v = cli_meta_string(o, key);
+    return v && strcmp(v, want) == 0;
 }
 
 /* Rules 2: rollups.json against the manifest and the manifest against the
@@ -169,9 +162,9 @@ static bool sink_fresh(fast_ctx *x, fast_sink *s)
     s->rollups = json_object_from_file(path);
     int64_t v;
     if (!s->rollups || !str_is(s->rollups, "format", "stormlog.telemetry_rollups") ||
-        !int_member(s->rollups, "schema_version", &v) || v != 1)
+        !cli_meta_int(s->rollups, "schema_version", &v) || v != 1)
         return refuse(x, "%s: rollups.json is not a rollups document", s->dir);
-    if (!int_member(s->rollups, "source_manifest_schema_version", &v) ||
+    if (!cli_meta_int(s->rollups, "source_manifest_schema_version", &v) ||
         v != stormlog_manifest_view_schema_version(s->manifest))
         return refuse(x, "%s: rollups.json is stale (manifest schema version)", s->dir);
     json_object *cov = member(s->rollups, "coverage");
@@ -192,7 +185,7 @@ static bool sink_fresh(fast_ctx *x, fast_sink *s)
         if (!is_file(path, &st) || st.st_size != sz)
             return refuse(x, "%s: %s is not as the manifest lists it", s->dir, name);
     }
-    if (!int_member(cov, "retained_event_count", &v) || v != events || !int_member(cov, "retained_bytes", &v) ||
+    if (!cli_meta_int(cov, "retained_event_count", &v) || v != events || !cli_meta_int(cov, "retained_bytes", &v) ||
         v != bytes)
         return refuse(x, "%s: rollups.json is stale (event or byte count)", s->dir);
     /* A segment the manifest does not list is still read by the loader. */
@@ -212,7 +205,7 @@ static bool sink_fresh(fast_ctx *x, fast_sink *s)
         return refuse(x, "%s: no lifetime.json", s->dir);
     s->lifetime = json_object_from_file(path);
     if (!s->lifetime || !str_is(s->lifetime, "format", "stormlog.lifetime") ||
-        !int_member(s->lifetime, "schema_version", &v) || v != 1)
+        !cli_meta_int(s->lifetime, "schema_version", &v) || v != 1)
         return refuse(x, "%s: lifetime.json is not a lifetime record", s->dir);
     return true;
 }
@@ -297,7 +290,7 @@ static bool source_is_shim(json_object *info)
 static int64_t info_int(json_object *info, const char *key)
 {
     int64_t v = 0;
-    int_member(info, key, &v);
+    cli_meta_int(info, key, &v);
     return v;
 }
 
@@ -309,7 +302,7 @@ static void device_events(summary_session *s, json_object *life)
     for (size_t i = 0; list && json_object_is_type(list, json_type_array) && i < json_object_array_length(list); i++) {
         json_object *d = json_object_array_get_idx(list, i);
         int64_t id, events;
-        if (!int_member(d, "device_id", &id) || !int_member(d, "events", &events))
+        if (!cli_meta_int(d, "device_id", &id) || !cli_meta_int(d, "events", &events))
             continue;
         for (size_t k = 0; k < s->device_count; k++)
             if (s->devices[k].device_id == id)
@@ -332,17 +325,17 @@ static bool add_session(fast_ctx *x, const fast_sink *sink, json_object *rs, sum
     if (strcmp(s->status, "running") == 0)
         return refuse(x, "session %s is running, or its process was killed", id);
     int64_t events = 0, first = 0, last = 0;
-    int_member(rs, "event_count", &events);
-    bool has_range = int_member(rs, "first_timestamp_ns", &first) && int_member(rs, "last_timestamp_ns", &last);
+    cli_meta_int(rs, "event_count", &events);
+    bool has_range = cli_meta_int(rs, "first_timestamp_ns", &first) && cli_meta_int(rs, "last_timestamp_ns", &last);
     s->event_count = (size_t)events;
     s->started_at_ns = info_int(info, "started_at_ns");
     s->shim = source_is_shim(info);
     s->from_sidecars = true;
     json_object *life = lifetime_session(sink->lifetime, id);
     int64_t written, pruned, life_last;
-    if (!life || !int_member(life, "events_written", &written) || !int_member(life, "events_pruned", &pruned))
+    if (!life || !cli_meta_int(life, "events_written", &written) || !cli_meta_int(life, "events_pruned", &pruned))
         return refuse(x, "%s: lifetime.json has no record of session %s", sink->dir, id);
-    if (written - pruned != events || (has_range && (!int_member(life, "last_timestamp_ns", &life_last) || last > life_last)))
+    if (written - pruned != events || (has_range && (!cli_meta_int(life, "last_timestamp_ns", &life_last) || last > life_last)))
         return refuse(x, "%s: lifetime.json does not count every retained event of session %s", sink->dir, id);
     if (strcmp(s->status, "completed") == 0 && events > 0) {
         json_object *meta = find_stop(sink, id);
@@ -381,7 +374,7 @@ static int status_rank(const char *status)
 static int64_t recency(const summary_session *s)
 {
     int64_t ended = 0;
-    if (int_member(s->info, "ended_at_ns", &ended) && ended != 0)
+    if (cli_meta_int(s->info, "ended_at_ns", &ended) && ended != 0)
         return ended;
     return s->started_at_ns;
 }
