@@ -312,11 +312,11 @@ DEVICE_KEYS = ["device_id", "peak_allocated_bytes", "peak_timestamp_ns", "final_
                "allocations", "frees", "failed_allocations", "unmatched_frees", "dropped_events", "oom_count"]
 
 
-def record(out, rank, world, ops=4000, **extra):
-    """One rank of job `j` under the shim, OOMs injected on device 1."""
-    env = shim_env(out, STORMLOG_JOB_ID="j", RANK=rank, LOCAL_RANK=rank, WORLD_SIZE=world, **extra)
+def record(out, rank, world, ops=4000, job="j", **extra):
+    """One rank of a job under the shim, OOMs injected on device 1."""
+    env = shim_env(out, STORMLOG_JOB_ID=job, RANK=rank, LOCAL_RANK=rank, WORLD_SIZE=world, **extra)
     args = [WORKLOAD, "--threads", "2", "--ops", str(ops), "--seed", str(7 + rank), "--oom-device", "1",
-            "--truth", os.path.join(out, f"truth-{rank}.json")]
+            "--truth", f"{out}-truth-{job}-{rank}.json"]  # beside the recordings: not one of them
     r = subprocess.run(args, env=env, capture_output=True, text=True)
     check(r.returncode == 0, f"workload rank {rank} exit {r.returncode}: {r.stderr[-500:]}")
 
@@ -385,6 +385,14 @@ def t_sidecars_equal_full():
         check(sum(d["oom_count"] for s in full["sessions"] for d in s["devices"]) > 0, "job: OOMs were injected")
         compare(full, side, "job")
     compare_sessions(job, "job")
+    # A folder of two jobs: one block per job, newest first, either way.
+    record(out, 0, 1, job="k")
+    rc_f, full, err_f = summary(out, "--full")
+    rc_s, side, err_s = summary(out, "--sidecars")
+    if check(rc_f == 0 and rc_s == 0, f"folder: exit {rc_f} / {rc_s}: {err_f} {err_s}"):
+        check(len(side["jobs"]) == 2, f"folder: two jobs, got {len(side['jobs'])}")
+        compare(full, side, "folder")
+    compare_sessions(out, "folder")
     # The default: below 64 MiB of segments the segments are parsed.
     rc, auto, _ = summary(job)
     check(rc == 0 and all(s["read_from"] == "segments" for s in auto["sessions"]),
