@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""A big job, answered: `stormlog-inspect summary` of a job of RANKS ranks
-and EVENTS events, from the sidecars (the default for a job this size) and
-with --full, side by side in one run: wall time and the child's peak RSS,
-medians of REPEATS.
+"""A big job, answered: `stormlog-inspect summary` and `report` of a job of
+RANKS ranks and EVENTS events, from the sidecars (the default for a job this
+size) and with --full, side by side in one run: wall time and the child's
+peak RSS, medians of REPEATS.
 
 The job is made by the shim itself: each rank is the CUDA double's workload
 (tests/workloads) run under LD_PRELOAD with the rank variables set, so the
@@ -94,12 +94,17 @@ def main():
         events, size, segments, dropped = job_size(job)
         print(f"job: {a.ranks} ranks, {events} events, {segments} segments, {size / 2**30:.2f} GiB, "
               f"{dropped} dropped, made in {time.monotonic() - t:.0f} s")
+        page = os.path.join(work, "report.html")
         runs = {"summary (sidecars)": [inspect, "summary", job],
-                "summary --full": [inspect, "summary", job, "--full"]}
+                "summary --full": [inspect, "summary", job, "--full"],
+                "report (sidecars)": [inspect, "report", job, "-o", page],
+                "report --full": [inspect, "report", job, "-o", page, "--full"]}
         results = {name: [] for name in runs}
-        for _ in range(a.repeats):  # interleaved: the same machine state for both
+        for k in range(a.repeats):  # interleaved: the same machine state for each
             for name, cmd in runs.items():
                 results[name].append(measure(cmd))
+                print(f"  run {k + 1}: {name}: {results[name][-1][0]:.2f} s, {results[name][-1][1]:.0f} MiB",
+                      file=sys.stderr, flush=True)
         print(f"{'command':<22}{'wall s (median)':>17}{'peak RSS MiB (median)':>23}   runs")
         for name, rs in results.items():
             walls = [w for w, _ in rs]

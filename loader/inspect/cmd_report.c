@@ -12,13 +12,15 @@
 
 #include "coverage.h"
 #include "report.h"
+#include "summary_fast.h"
 
 #define DEFAULT_COLUMNS 900
 #define DETAIL_ALL_UP_TO 8 /* sessions drawn in full by default; beyond, the notable ones */
 
 static const char report_help[] =
     "usage: stormlog-inspect report PATH -o FILE [--session ID] [--all-sessions]\n"
-    "                               [--width PIXELS] [--events-key K] [--permissive-legacy 0|1]\n"
+    "                               [--width PIXELS] [--full | --sidecars]\n"
+    "                               [--events-key K] [--permissive-legacy 0|1]\n"
     "\n"
     "Writes one self-contained HTML file (inline SVG and CSS, no script, no\n"
     "network) for a recording: a sink directory, a job directory of sinks, or a\n"
@@ -34,7 +36,12 @@ static const char report_help[] =
     "  --all-sessions   charts for every session (default: all when there are at most\n"
     "                   8, else the default session and the ranks with the highest\n"
     "                   peak and the peak furthest from the median)\n"
-    "  --width PIXELS   plot width in pixels, 200..4000 (default 900)\n" CLI_INPUT_OPTIONS_HELP
+    "  --width PIXELS   plot width in pixels, 200..4000 (default 900)\n"
+    "  --full           parse every segment; without it a sink or job directory of\n"
+    "                   64 MiB of segments or more is drawn from rollups.json and\n"
+    "                   lifetime.json when they cover every segment (charts from the\n"
+    "                   writer's envelope; no live-allocation or failure tables)\n"
+    "  --sidecars       from them whatever the size, when they cover every segment\n" CLI_INPUT_OPTIONS_HELP
     "Exit status: 0, 1 when the input is rejected or the file cannot be written,\n"
     "2 on bad usage.\n";
 
@@ -44,6 +51,7 @@ typedef struct report_args {
     const char *session_id;
     bool all_sessions;
     size_t columns;
+    summary_source source;
 } report_args;
 
 /* 0 when the arguments are good; else the exit status (help shown, or a
@@ -83,6 +91,8 @@ static int parse_args(int argc, char **argv, report_args *a, bool *done)
             }
             continue;
         }
+        if (summary_source_arg(arg, &a->source))
+            continue;
         if (strcmp(arg, "--all-sessions") == 0) {
             a->all_sessions = true;
             continue;
@@ -127,7 +137,7 @@ static void choose_details(report_page *page, const report_args *a, const summar
     const summary_report *sum = page->summary;
     bool all = a->all_sessions || a->session_id || page->count <= DETAIL_ALL_UP_TO;
     for (size_t i = 0; i < page->count; i++) {
-        page->detailed[i] = all || shown[i]->session == sum->default_session;
+        page->detailed[i] = all || shown[i]->is_default;
         if (!all && sum->job.present) {
             int64_t rank = rank_of(shown[i]);
             page->detailed[i] = page->detailed[i] || rank == sum->job.ranks[sum->job.highest].rank ||
@@ -197,6 +207,8 @@ typedef struct model_job {
 static bool build_one(void *arg, size_t i)
 {
     model_job *job = arg;
+    if (!job->shown[i]->session) /* read from the sidecars */
+        return rp_session_from_sidecars(&job->page->sessions[i], job->shown[i], job->page->columns);
     return rp_session_build(&job->page->sessions[i], job->shown[i], job->page->columns,
                             job->page->detailed[i]);
 }
@@ -213,7 +225,17 @@ static int run_report(const report_args *a, const stormlog_recording *rec, summa
         rc = cli_report_message(&a->in, "report", "out of memory");
         goto done;
     }
-    if (a->session_id) {
+    if (a->session_id && !rec) {
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(sum->sessions[i].id, a->session_id) == 0)
+                shown[page.count++] = &sum->sessions[i];
+        if (page.count == 0) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "Requested session_id not found: %s", a->session_id);
+            rc = cli_report_message(&a->in, "report", msg);
+            goto done;
+        }
+    } else if (a->session_id) {
         const stormlog_session *want;
         stormlog_error *err = NULL;
         if (stormlog_recording_find_session(rec, a->session_id, &want, &err) != STORMLOG_OK) {
@@ -244,7 +266,7 @@ static int run_report(const report_args *a, const stormlog_recording *rec, summa
     bool any_time = false;
     for (size_t i = 0; i < page.count; i++) {
         const rp_session *s = &page.sessions[i];
-        if (stormlog_session_event_count(s->session) == 0)
+        if (s->summary->event_count == 0 || s->t1 < s->t0)
             continue;
         if (!any_time || s->t0 < page.job_t0)
             page.job_t0 = s->t0;
@@ -271,17 +293,15 @@ int inspect_cmd_report(int argc, char **argv)
     int parsed = parse_args(argc, argv, &a, &done);
     if (done)
         return parsed;
-    stormlog_recording *rec = cli_load(&a.in, "report");
-    if (!rec)
-        return CLI_EXIT_PROBLEM;
     summary_report sum;
-    int rc;
-    if (!summary_compute(rec, &sum) || !coverage_attach(&sum, a.in.path))
-        rc = cli_report_message(&a.in, "report", "out of memory");
-    else
-        rc = run_report(&a, rec, &sum);
+    stormlog_recording *rec;
+    int rc = summary_read(&a.in, "report", a.source, true, &sum, &rec);
+    if (rc != 0)
+        return rc;
+    rc = run_report(&a, rec, &sum);
     coverage_detach(&sum);
     summary_free(&sum);
-    stormlog_recording_free(rec);
+    if (rec)
+        stormlog_recording_free(rec);
     return rc;
 }

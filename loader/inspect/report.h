@@ -150,9 +150,18 @@ bool rp_session_build(rp_session *s, const summary_session *sum, size_t columns,
 void rp_session_free(rp_session *s);
 /* The device of a session by id, or NULL. */
 const rp_device *rp_session_device(const rp_session *s, int64_t device_id);
-/* One series of one device on another time axis (a job's shared axis). */
-bool rp_series_for_axis(const stormlog_session *session, int64_t device_id, int64_t t0, int64_t t1,
-                        size_t columns, ds_series *out);
+/* One series of one device on another time axis (a job's shared axis):
+ * from the events, or from the lifetime envelope of a sidecar session. */
+bool rp_series_for_axis(const rp_session *s, int64_t device_id, int64_t t0, int64_t t1, size_t columns,
+                        ds_series *out);
+/* report_sidecars.c: the model of a session read from the sidecars
+ * (sum->session NULL): each device's allocated series from lifetime.json's
+ * timeline envelope over the whole run, no reserved series, no errors,
+ * phases or pointer replay. false when out of memory (s is freeable). */
+bool rp_session_from_sidecars(rp_session *s, const summary_session *sum, size_t columns);
+/* The envelope of one device drawn onto a ds_series axis. */
+bool rp_envelope_series(const summary_session *sum, int64_t device_id, int64_t t0, int64_t t1, size_t columns,
+                        ds_series *out);
 
 /* ---- report_svg.c: charts --------------------------------------------- */
 

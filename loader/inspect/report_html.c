@@ -224,6 +224,12 @@ static void alloc_rows(FILE *out, const rp_alloc *rows, size_t n, int64_t origin
 static void write_live_tables(FILE *out, const rp_session *s, const rp_device *d, const summary_device *sd)
 {
     char b[CLI_FIGURE_MAX], when[CLI_FIGURE_MAX];
+    if (!s->session) {
+        fputs("<p class=\"note\">Drawn from rollups.json and lifetime.json: the allocations live at the peak and at "
+              "the end need every allocation and free replayed (<code>report --full</code> does).</p>\n",
+              out);
+        return;
+    }
     if (!d->tracked) {
         fputs("<p class=\"note\">The allocation events of this device carry no pointer, so the allocations live at "
               "the peak and at the end cannot be listed (the shim's events can).</p>\n",
@@ -242,11 +248,11 @@ static void write_live_tables(FILE *out, const rp_session *s, const rp_device *d
     if (d->at_peak_count > 0)
         alloc_rows(out, d->at_peak, d->at_peak_count, s->t0);
 
-    bool completed = strcmp(stormlog_session_status(s->session), "completed") == 0;
+    bool completed = strcmp(s->summary->status, "completed") == 0;
     if (completed)
         fputs("<h4>Leaks at exit</h4>\n", out);
     else
-        fprintf(out, "<h4>Live at the end of the recording (session %s)</h4>\n", stormlog_session_status(s->session));
+        fprintf(out, "<h4>Live at the end of the recording (session %s)</h4>\n", s->summary->status);
     if (d->live_at_end == 0) {
         fputs("<p class=\"note\">Nothing was live.</p>\n", out);
     } else {
@@ -289,6 +295,17 @@ static void write_failed_table(FILE *out, const rp_session *s)
 {
     fputs("<h3>Failed allocations and errors</h3>\n", out);
     write_failed_calls(out, s->summary);
+    if (!s->session) {
+        uint64_t failed = 0, ooms = 0;
+        for (size_t i = 0; i < s->summary->device_count; i++) {
+            failed += s->summary->devices[i].failed;
+            ooms += s->summary->devices[i].oom_count;
+        }
+        fprintf(out, "<p class=\"note\">%" PRIu64 " failed allocation%s (%" PRIu64 " OOM%s), counted in lifetime.json, "
+                     "not listed (<code>report --full</code> lists them).</p>\n",
+                failed, cli_plural(failed), ooms, cli_plural(ooms));
+        return;
+    }
     if (s->error_total == 0) {
         fputs("<p class=\"note\">No failed allocation.</p>\n", out);
         return;
@@ -360,7 +377,8 @@ static void write_device_table(FILE *out, const rp_session *s)
         td_count(out, true, (int64_t)d->frees);
         td_count(out, true, (int64_t)d->failed);
         td_count(out, true, (int64_t)d->oom_count);
-        td_count(out, true, (int64_t)d->oom_recovered);
+        /* Which OOMs the program got past only the events say. */
+        td_count(out, !s->summary->from_sidecars, (int64_t)d->oom_recovered);
         td_count(out, d->has_unmatched, d->unmatched_frees);
         td_count(out, d->has_dropped, d->dropped_events);
         fputs("</tr>\n", out);
@@ -380,7 +398,7 @@ static void session_heading(FILE *out, const rp_session *s)
 {
     json_object *info = s->summary->info;
     fputs("<h2>Session <code>", out);
-    html_text(out, stormlog_session_id(s->session));
+    html_text(out, s->summary->id);
     fputs("</code></h2>\n<p class=\"meta\">", out);
     const char *job = info_string(info, "job_id");
     if (job) {
@@ -397,10 +415,9 @@ static void session_heading(FILE *out, const rp_session *s)
     fputs(", pid ", out);
     html_text(out, info_string(info, "pid"));
     char d[CLI_FIGURE_MAX], t[CLI_FIGURE_MAX];
-    size_t n = stormlog_session_event_count(s->session);
-    fprintf(out, ", %s, %zu event%s over %s, started %s</p>\n", stormlog_session_status(s->session), n,
-            cli_plural(n), cli_duration(s->t1 - s->t0, d),
-            cli_timestamp(stormlog_session_started_at_ns(s->session), t));
+    size_t n = s->summary->event_count;
+    fprintf(out, ", %s, %zu event%s over %s, started %s</p>\n", s->summary->status, n, cli_plural(n),
+            cli_duration(s->t1 - s->t0, d), cli_timestamp(s->summary->started_at_ns, t));
 }
 
 static void write_session(FILE *out, const report_page *page, const rp_session *s)
@@ -445,7 +462,7 @@ static void job_axis(const report_page *page, const summary_job *job, int64_t *t
     *t1 = page->job_t1;
     for (size_t i = 0; i < page->count; i++) {
         const rp_session *s = &page->sessions[i];
-        if (!in_job(s, job) || stormlog_session_event_count(s->session) == 0)
+        if (!in_job(s, job) || s->summary->event_count == 0)
             continue;
         if (!any || s->t0 < *t0)
             *t0 = s->t0;
@@ -524,11 +541,11 @@ static bool write_rank_chart(FILE *out, const report_page *page, const summary_j
     bool hot = r == job->highest || r == job->furthest;
     for (size_t i = 0; i < page->count; i++) {
         const rp_session *s = &page->sessions[i];
-        if (s->rank != k->rank || !in_job(s, job) || stormlog_session_event_count(s->session) == 0)
+        if (s->rank != k->rank || !in_job(s, job) || s->summary->event_count == 0)
             continue;
         if (k->has_device) {
             ds_series series;
-            if (!rp_series_for_axis(s->session, k->device_id, f.t0, f.t1, page->columns, &series))
+            if (!rp_series_for_axis(s, k->device_id, f.t0, f.t1, page->columns, &series))
                 return false;
             /* The area doubles a path's bytes: worth it for a few ranks only. */
             svg_step_path(out, &f, &series, hot ? "rankhot" : "rank", job->rank_count <= 16);
@@ -611,11 +628,17 @@ bool report_write_html(FILE *out, const report_page *page)
     fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>stormlog memory report</h1>\n", page_css);
     size_t events = 0;
     for (size_t i = 0; i < page->count; i++)
-        events += stormlog_session_event_count(page->sessions[i].session);
+        events += page->sessions[i].summary->event_count;
     fputs("<p class=\"meta\"><code>", out);
     html_text(out, page->input_path);
     fprintf(out, "</code>: %zu session%s, %zu event%s</p>\n", page->count, cli_plural(page->count), events,
             cli_plural(events));
+    if (page->count > 0 && !page->sessions[0].session)
+        fputs("<p class=\"note\">Drawn from rollups.json and lifetime.json, which cover every segment: peaks, counts "
+              "and OOMs are the whole run's; each chart is the writer's envelope of the run (the lowest and highest "
+              "allocated bytes per time slice; no reserved line, no markers). <code>report --full</code> parses "
+              "every event.</p>\n",
+              out);
     const summary_session **shown = malloc((page->count ? page->count : 1) * sizeof *shown);
     if (!shown)
         return false;
@@ -652,11 +675,11 @@ bool report_write_html(FILE *out, const report_page *page)
                 if (s->devices[d].device_id >= 0 && s->devices[d].peak_bytes > peak)
                     peak = s->devices[d].peak_bytes;
             fputs("<tr><td><code>", out);
-            html_text(out, stormlog_session_id(s->session));
+            html_text(out, s->summary->id);
             fputs("</code></td>", out);
             td_count(out, true, s->rank);
-            td_text(out, NULL, stormlog_session_status(s->session));
-            td_count(out, true, (int64_t)stormlog_session_event_count(s->session));
+            td_text(out, NULL, s->summary->status);
+            td_count(out, true, (int64_t)s->summary->event_count);
             td_bytes(out, peak);
             fputs("</tr>\n", out);
         }

@@ -421,9 +421,12 @@ void rp_session_free(rp_session *s)
     memset(s, 0, sizeof *s);
 }
 
-bool rp_series_for_axis(const stormlog_session *session, int64_t device_id, int64_t t0, int64_t t1,
-                        size_t columns, ds_series *out)
+bool rp_series_for_axis(const rp_session *s, int64_t device_id, int64_t t0, int64_t t1, size_t columns,
+                        ds_series *out)
 {
+    if (!s->session)
+        return rp_envelope_series(s->summary, device_id, t0, t1, columns, out);
+    const stormlog_session *session = s->session;
     if (!ds_init(out, t0, t1, columns))
         return false;
     size_t n = stormlog_session_event_count(session);

@@ -351,6 +351,7 @@ static bool add_session(fast_ctx *x, const fast_sink *sink, json_object *rs, sum
         if (!ok)
             return x->nomem = true, false;
     }
+    s->lifetime = json_object_get(life);
     if (!coverage_from_sidecars(s, life, has_range, first, last))
         return x->nomem = true, false;
     device_events(s, life);

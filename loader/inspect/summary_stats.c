@@ -477,6 +477,7 @@ void summary_free(summary_report *r)
 {
     for (size_t i = 0; i < r->session_count; i++) {
         json_object_put(r->sessions[i].info);
+        json_object_put(r->sessions[i].lifetime);
         free(r->sessions[i].devices);
     }
     free(r->sessions);

@@ -64,6 +64,7 @@ typedef struct summary_session {
     int64_t started_at_ns;
     bool is_default;
     bool from_sidecars;          /* summary_fast.c: failed allocations not listed one by one */
+    json_object *lifetime;       /* sidecar path: the session's lifetime.json entry (owned), the report's timeline */
     struct session_coverage *coverage; /* coverage.c: lifetime figures and what retention took */
     json_object *info;           /* the loader's 11-key summary (owned) */
     bool from_stop_summary;      /* counts, leaks, peak from the shim's stop event */

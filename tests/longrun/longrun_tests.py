@@ -338,6 +338,35 @@ def compare_sessions(path, what):
         check(full == side, f"{what}: sessions --full {full} != --sidecars {side}")
 
 
+def report_page(path, *flags, limit_bytes=None):
+    page = f"{path.rstrip('/')}{flags[0] if flags else ''}.html"
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
+    r = subprocess.run([INSPECT, "report", path, "-o", page, *flags], capture_output=True, text=True,
+                       preexec_fn=limit if limit_bytes else None)
+    return r.returncode, (open(page).read() if r.returncode == 0 else None), r.stderr
+
+
+def cross_rank_table(html):
+    start = html.index("Cross-rank peaks")
+    return html[start:html.index("</table>", start)]
+
+
+def compare_reports(path, what):
+    """report draws the same job from the sidecars: the same cross-rank
+    table and sessions, and says where it comes from."""
+    rc_f, full, err_f = report_page(path, "--full")
+    rc_s, side, err_s = report_page(path, "--sidecars")
+    if not check(rc_f == 0 and rc_s == 0 and err_s == "", f"{what}: report exit {rc_f} / {rc_s}: {err_f} {err_s}"):
+        return
+    check("Drawn from rollups.json and lifetime.json" in side and "Drawn from" not in full,
+          f"{what}: the sidecar page says where it comes from, the --full page does not")
+    check(cross_rank_table(full) == cross_rank_table(side), f"{what}: the cross-rank table differs")
+    check(side.count("<h2>Session") == full.count("<h2>Session") > 0, f"{what}: the same sessions drawn")
+    check(side.count("<svg") == full.count("<svg"), f"{what}: the same charts")
+
+
 def by_id(doc):
     return {s["summary"]["session_id"]: s for s in doc["sessions"]}
 
@@ -385,6 +414,7 @@ def t_sidecars_equal_full():
         check(sum(d["oom_count"] for s in full["sessions"] for d in s["devices"]) > 0, "job: OOMs were injected")
         compare(full, side, "job")
     compare_sessions(job, "job")
+    compare_reports(job, "job")
     # A folder of two jobs: one block per job, newest first, either way.
     record(out, 0, 1, job="k")
     rc_f, full, err_f = summary(out, "--full")
@@ -469,6 +499,8 @@ def t_sidecars_bounded_memory():
     check(rc != 0, "--full does need more than the limit (else this test shows nothing)")
     rc, listed, err = summary(job, "--sidecars", limit_bytes=limit, command="sessions")
     check(rc == 0 and len(listed["sessions"]) == 3, f"sessions within {limit} bytes: exit {rc}: {err[-300:]}")
+    rc, page, err = report_page(job, "--sidecars", limit_bytes=limit)
+    check(rc == 0 and "Drawn from rollups.json" in page, f"report within {limit} bytes: exit {rc}: {err[-300:]}")
 
 
 TESTS = {name[2:]: fn for name, fn in globals().items() if name.startswith("t_")}
