@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define SL_EVENT_CONTEXT_MAX 128 /* context label bytes kept, NUL included; longer is truncated */
-#define SL_EVENT_META_MAX 10     /* metadata entries per event */
+#define SL_EVENT_META_MAX 12     /* metadata entries per event (an OOM's error with its stack takes 11) */
 
 typedef enum sl_event_type {
     SL_EVENT_START = 0,

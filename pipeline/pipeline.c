@@ -421,6 +421,11 @@ void sl_pipeline_set_background_task(sl_pipeline_background_fn task)
     sl_pipe.background_task = task;
 }
 
+void sl_pipeline_set_annotator(sl_pipeline_annotate_fn fn)
+{
+    sl_pipe.annotator = fn;
+}
+
 const char *sl_pipeline_sink_dir(void)
 {
     if (sl_pipe.thread_started && sl_pipe.writer) {

@@ -183,4 +183,12 @@ const char *sl_pipeline_sink_dir(void);
 typedef int64_t (*sl_pipeline_background_fn)(void);
 void sl_pipeline_set_background_task(sl_pipeline_background_fn task);
 
+/* A member the writer adds to an event's record metadata (the call-stack
+ * definition, shim/stacks): asked for each event with the number of the
+ * segment its line goes to; true and *out to add one. Set before
+ * sl_pipeline_start. Events that come with members of their own (the stop)
+ * are not asked. */
+typedef bool (*sl_pipeline_annotate_fn)(const sl_event *ev, uint64_t segment, sl_member *out);
+void sl_pipeline_set_annotator(sl_pipeline_annotate_fn fn);
+
 #endif

@@ -66,6 +66,7 @@ typedef struct sl_pipeline_shared {
      * does, then SL_SINK_READY or SL_SINK_FAILED (futex word). */
     _Atomic uint32_t sink_state;
     sl_pipeline_background_fn background_task;
+    sl_pipeline_annotate_fn annotator;
     /* Owned by whoever starts/stops (the lifecycle serialises those). */
     struct sl_writer *writer;
     pthread_t thread;

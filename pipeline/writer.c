@@ -226,6 +226,43 @@ static void begin_session(sl_writer *w, const sl_event *first)
     w->session_begun = true;
 }
 
+/* The segment the next line written goes to: the open one, or the next. */
+static uint64_t target_segment(const sl_sink *s)
+{
+    return s->segfd >= 0 ? s->next_index - 1 : s->next_index;
+}
+
+/* Appends ev's line to pending, with what the annotator adds for the
+ * segment the line goes to (the stack definition). *annotated: it added. */
+static sl_event_line_status append_line(sl_writer *w, const sl_event *ev, const sl_event_extras *extras,
+                                        bool *annotated, sl_error *err)
+{
+    sl_member added;
+    *annotated = extras->count == 0 && sl_pipe.annotator != NULL &&
+                 sl_pipe.annotator(ev, target_segment(&w->sink), &added);
+    if (!*annotated)
+        return sl_event_append_line(ev, &w->session, extras, &w->pending, err);
+    sl_event_extras with = *extras;
+    with.members = &added;
+    with.count = 1;
+    return sl_event_append_line(ev, &w->session, &with, &w->pending, err);
+}
+
+/* After a rollover moved the line at pending[0..len) to a new segment:
+ * encodes it again for that segment (which may need a definition the old
+ * one had), keeping the first encoding when the second fails. */
+static void reencode_for_new_segment(sl_writer *w, const sl_event *ev, const sl_event_extras *extras, sl_error *err)
+{
+    size_t len = w->pending.len;
+    bool annotated;
+    if (append_line(w, ev, extras, &annotated, err) != SL_LINE_OK || !annotated) {
+        w->pending.len = len;
+        return;
+    }
+    memmove(w->pending.data, w->pending.data + len, w->pending.len - len);
+    w->pending.len -= len;
+}
+
 /* Encodes one event into pending, keeping segments within their limits:
  * a line that would take the open segment past rollover_bytes starts the
  * next segment, and a segment that reaches rollover_events is flushed (and
@@ -240,7 +277,8 @@ static void encode_one(sl_writer *w, const sl_event *ev, const sl_member *extra,
     sl_event_extras extras = {extra, extra_count, force_dropped || drops > w->last_reported_drops, drops};
     size_t before = w->pending.len;
     sl_error err;
-    sl_event_line_status st = sl_event_append_line(ev, &w->session, &extras, &w->pending, &err);
+    bool annotated;
+    sl_event_line_status st = append_line(w, ev, &extras, &annotated, &err);
     if (st != SL_LINE_OK) {
         w->pending.len = before;
         atomic_fetch_add_explicit(&sl_pipe.stat_invalid, 1, memory_order_relaxed);
@@ -259,8 +297,11 @@ static void encode_one(sl_writer *w, const sl_event *ev, const sl_member *extra,
     uint64_t seg_events, seg_bytes;
     sl_sink_open_counts(&w->sink, &seg_events, &seg_bytes);
     if (seg_bytes + before > 0 && seg_bytes + w->pending.len > w->cfg.rollover_bytes && !w->failing) {
-        if (flush_range(w, before, w->pending_events, sl_monotonic_ns()))
+        if (flush_range(w, before, w->pending_events, sl_monotonic_ns())) {
             sl_sink_roll_over(&w->sink);
+            if (sl_pipe.annotator != NULL)
+                reencode_for_new_segment(w, ev, &extras, &err);
+        }
     }
     w->pending_events++;
     sl_sink_open_counts(&w->sink, &seg_events, &seg_bytes);

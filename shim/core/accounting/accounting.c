@@ -17,6 +17,7 @@
 #include "lifecycle.h"
 #include "ptr_table.h"
 #include "spinlock.h"
+#include "stacks.h"
 #include "thread_context.h"
 #include "wallclock.h"
 
@@ -279,6 +280,8 @@ void sl_account_alloc(sl_api api, int32_t device_id, void *ptr, uint64_t size, s
         sl_event_meta_hex(&ev, "ptr", (uintptr_t)ptr);
         sl_event_meta_int(&ev, "size", (int64_t)size);
         sl_account_add_origin(&ev, stream);
+        if (sl_stacks_active) /* off: this one branch is all stacks cost */
+            sl_stacks_tag(&ev);
     }
     ordered_step(d, STEP_ALLOCATION, (int64_t)size, record ? &ev : NULL, collector, device_id);
 }
@@ -339,6 +342,8 @@ void sl_account_failure(sl_api api, int32_t device_id, unsigned code, bool out_o
         sl_event_meta_int(&ev, "error_code", (int64_t)code);
         sl_event_meta_int(&ev, "requested_bytes", (int64_t)size);
         sl_account_add_origin(&ev, stream);
+        if (sl_stacks_active)
+            sl_stacks_tag(&ev);
         if (out_of_memory)
             ev.flags |= SL_EVENT_F_DURABLE;
     }

@@ -6,6 +6,7 @@
 
 #include "accounting.h"
 #include "accounting_step.h"
+#include "stacks.h"
 
 /* Failed calls by API and error code, for the stop summary. Lock-free: a code
  * claims one of a few slots with a CAS; codes beyond them count as "other". */
@@ -44,7 +45,7 @@ void sl_account_reset_failed(void)
 }
 
 #define DEVICE_FIELDS 10
-#define SUMMARY_MEMBERS 4
+#define SUMMARY_MEMBERS 5
 
 static struct summary_storage {
     char device_key[SL_ACCOUNT_DEVICE_SLOTS][16];
@@ -120,6 +121,7 @@ size_t sl_account_summary(const sl_member **members)
     summary.top[n++] = sl_member_of("failed_calls", sl_value_object(summary.apis, api_count));
     summary.top[n++] = sl_member_of("leaked_bytes_total", sl_value_int(leaked_total));
     summary.top[n++] = sl_member_of("unmatched_frees_total", sl_value_int((int64_t)unmatched_total));
+    summary.top[n++] = sl_stacks_summary();
     *members = summary.top;
     return n;
 }

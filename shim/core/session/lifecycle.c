@@ -32,6 +32,7 @@
 #include "pipeline.h"
 #include "resolve.h"
 #include "signals.h"
+#include "stacks.h"
 #include "thread_context.h"
 #include "wallclock.h"
 #include "stormlog/schema/identity.h"
@@ -230,6 +231,8 @@ static void start_session(sl_collector collector)
     session_collector = collector;
     sl_lifetime_set_books(sl_account_lifetime_books);
     sl_pipeline_set_background_task(sl_wallclock_background_tick); /* calibrates off this thread */
+    sl_pipeline_set_annotator(sl_stacks_definition);
+    sl_stacks_say_problems(sl_config_warn);
     if (!sl_pipeline_start(&session, &cfg->pipeline)) {
         atomic_store_explicit(&state, STATE_FAILED, memory_order_release);
         sl_futex_wake((_Atomic uint32_t *)&state, INT_MAX);
@@ -368,6 +371,9 @@ __attribute__((constructor)) static void shim_load(void)
     if (cfg->disabled)
         return;
     ensure_registered();
+    /* Here, under the loader's lock already: what stacks need from the
+     * dynamic loader (dlsym, the unwinder's dlopen) is never asked in a hook. */
+    sl_stacks_load();
     if (cfg->record_idle)
         sl_lifecycle_begin_event(SL_COLLECTOR_CUDA);
 }
