@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "bench_child.h"
 
+#include <errno.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +12,23 @@
 
 extern char **environ;
 
-static int64_t monotonic_ns(void)
+int64_t bench_clock_ns(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int64_t monotonic_ns(void)
+{
+    return bench_clock_ns(CLOCK_MONOTONIC);
+}
+
+int bench_remove_tree(const char *dir)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd);
 }
 
 int64_t bench_run_child(char *const *argv, const char *shim, const char *out_dir, const char *const *extra_env,
@@ -51,8 +64,22 @@ int64_t bench_run_child(char *const *argv, const char *shim, const char *out_dir
         close(fds[0]);
         return -1;
     }
+    /* Until end of file: a child's output may come in more than one write,
+     * and closing early would kill it with SIGPIPE. */
     char buf[256] = {0};
-    ssize_t got = read(fds[0], buf, sizeof buf - 1);
+    ssize_t got = 0;
+    for (;;) {
+        ssize_t r = read(fds[0], buf + got, sizeof buf - 1 - (size_t)got);
+        if (r > 0 && (size_t)(got + r) < sizeof buf - 1) {
+            got += r;
+            continue;
+        }
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r > 0)
+            got += r;
+        break;
+    }
     close(fds[0]);
     int status = 0;
     waitpid(pid, &status, 0);
@@ -117,4 +144,29 @@ const char *bench_tmpdir(void)
 {
     const char *tmp = getenv("TMPDIR");
     return tmp != NULL ? tmp : "/tmp";
+}
+
+int bench_run_workers(int threads, long pairs, void *(*fn)(void *))
+{
+    bench_worker workers[BENCH_MAX_THREADS];
+    memset(workers, 0, sizeof workers);
+    if (threads < 1 || threads > BENCH_MAX_THREADS)
+        return 1;
+    int64_t wall_start = bench_clock_ns(CLOCK_MONOTONIC);
+    for (int i = 0; i < threads; i++)
+        if (pthread_create(&workers[i].thread, NULL, fn, &workers[i]) != 0)
+            return 1;
+    int64_t cpu = 0;
+    int failed = 0;
+    for (int i = 0; i < threads; i++) {
+        pthread_join(workers[i].thread, NULL);
+        cpu += workers[i].cpu_ns;
+        failed |= workers[i].failed;
+    }
+    int64_t wall = bench_clock_ns(CLOCK_MONOTONIC) - wall_start;
+    if (failed)
+        return 1;
+    printf("%.2f %.2f\n", (double)cpu / ((double)threads * (double)pairs),
+           (double)wall / ((double)threads * (double)pairs));
+    return 0;
 }

@@ -35,66 +35,34 @@ cudaError_t cudaMalloc(void **ptr, size_t size);
 cudaError_t cudaFree(void *ptr);
 cudaError_t cudaSetDevice(int device);
 
-#define MAX_THREADS 64
+#define MAX_THREADS BENCH_MAX_THREADS
 #define MAX_REPEATS 101
 
 static long pairs_per_thread;
 
-static int64_t clock_ns(clockid_t clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-typedef struct worker {
-    pthread_t thread;
-    int64_t cpu_ns;
-    int failed;
-} worker;
-
 static void *run_pairs(void *arg)
 {
-    worker *w = arg;
+    bench_worker *w = arg;
     void *p = NULL;
     /* Warm up: resolution, the session start, the thread's first event. */
     for (int i = 0; i < 1000; i++)
         if (cudaMalloc(&p, 256) != 0 || cudaFree(p) != 0)
             w->failed = 1;
-    int64_t start = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    int64_t start = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID);
     for (long i = 0; i < pairs_per_thread; i++) {
         if (cudaMalloc(&p, 256 + (size_t)(i & 1023)) != 0 || cudaFree(p) != 0)
             w->failed = 1;
     }
-    w->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID) - start;
+    w->cpu_ns = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID) - start;
     return NULL;
 }
 
 static int child_main(int threads, long pairs)
 {
     pairs_per_thread = pairs;
-    worker workers[MAX_THREADS];
-    memset(workers, 0, sizeof workers);
     if (cudaSetDevice(0) != 0)
         return 1;
-    int64_t wall_start = clock_ns(CLOCK_MONOTONIC);
-    for (int i = 0; i < threads; i++)
-        if (pthread_create(&workers[i].thread, NULL, run_pairs, &workers[i]) != 0)
-            return 1;
-    int64_t cpu = 0;
-    int failed = 0;
-    for (int i = 0; i < threads; i++) {
-        pthread_join(workers[i].thread, NULL);
-        cpu += workers[i].cpu_ns;
-        failed |= workers[i].failed;
-    }
-    int64_t wall = clock_ns(CLOCK_MONOTONIC) - wall_start;
-    if (failed)
-        return 1;
-    /* Per pair: CPU ns of one pair on one thread; wall ns per pair overall. */
-    printf("%.2f %.2f\n", (double)cpu / ((double)threads * (double)pairs),
-           (double)wall / ((double)threads * (double)pairs));
-    return 0;
+    return bench_run_workers(threads, pairs, run_pairs);
 }
 
 /* The largest "dropped_events_total": N in the sink under dir (0 if none). */
@@ -129,13 +97,6 @@ static long long dropped_events(const char *dir)
     }
     closedir(d);
     return best;
-}
-
-static int remove_tree(const char *dir)
-{
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd);
 }
 
 /* Runs one child; fills cpu and wall ns per pair. */
@@ -185,7 +146,7 @@ int main(int argc, char **argv)
             }
             long long d = dropped_events(dir);
             dropped = d > dropped ? d : dropped;
-            remove_tree(dir);
+            bench_remove_tree(dir);
         }
         double bc = bench_median(bare_cpu, o.repeats), sc = bench_median(shim_cpu, o.repeats);
         printf("%7d %14.1f %14.1f %14.1f %8.2f %16.1f %16.1f %10lld\n", threads, bc, sc, sc - bc, sc / bc,

@@ -34,13 +34,6 @@ cudaError_t cudaFree(void *ptr);
 #define MAX_REPEATS 101
 #define FIGURES 5 /* first call us (slowest thread, median thread), first-second ns, later ns, VmHWM KiB */
 
-static int64_t clock_ns(clockid_t clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 typedef struct worker {
     pthread_t thread;
     long pairs;
@@ -53,11 +46,11 @@ typedef struct worker {
 static int64_t pairs_cpu(worker *w)
 {
     void *p = NULL;
-    int64_t start = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    int64_t start = bench_clock_ns(CLOCK_THREAD_CPUTIME_ID);
     for (long i = 0; i < w->pairs; i++)
         if (cudaMalloc(&p, 256 + (size_t)(i & 1023)) != 0 || cudaFree(p) != 0)
             w->failed = 1;
-    return clock_ns(CLOCK_THREAD_CPUTIME_ID) - start;
+    return bench_clock_ns(CLOCK_THREAD_CPUTIME_ID) - start;
 }
 
 static void *run(void *arg)
@@ -65,16 +58,16 @@ static void *run(void *arg)
     worker *w = arg;
     void *p = NULL;
     pthread_barrier_wait(w->go);
-    int64_t a = clock_ns(CLOCK_MONOTONIC);
+    int64_t a = bench_clock_ns(CLOCK_MONOTONIC);
     if (cudaMalloc(&p, 256) != 0)
         w->failed = 1;
-    w->first_ns = clock_ns(CLOCK_MONOTONIC) - a;
+    w->first_ns = bench_clock_ns(CLOCK_MONOTONIC) - a;
     cudaFree(p);
     for (int i = 0; i < 1000; i++)
         if (cudaMalloc(&p, 256) != 0 || cudaFree(p) != 0)
             w->failed = 1;
     w->early_cpu_ns = pairs_cpu(w);
-    int64_t wake = w->t0 + 1200000000LL - clock_ns(CLOCK_MONOTONIC);
+    int64_t wake = w->t0 + 1200000000LL - bench_clock_ns(CLOCK_MONOTONIC);
     if (wake > 0) {
         struct timespec ts = {wake / 1000000000LL, wake % 1000000000LL};
         nanosleep(&ts, NULL);
@@ -102,7 +95,7 @@ static int child_main(int threads, long pairs)
     memset(w, 0, sizeof w);
     pthread_barrier_t go;
     pthread_barrier_init(&go, NULL, (unsigned)threads + 1);
-    int64_t t0 = clock_ns(CLOCK_MONOTONIC);
+    int64_t t0 = bench_clock_ns(CLOCK_MONOTONIC);
     for (int i = 0; i < threads; i++) {
         w[i].pairs = pairs;
         w[i].go = &go;
