@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "inspect.h"
 #include "report.h"
+#include "stacks/stacks.h"
 
 static const inspect_cmd commands[] = {
     {"load", "load a recording and print sessions and events as JSON", inspect_cmd_load},
@@ -16,6 +17,7 @@ static const inspect_cmd commands[] = {
     {"report", "write a self-contained HTML report: charts, peak, phases, ranks, leaks", inspect_cmd_report},
     {"rollups", "print the rollups.json document of a sink directory (as upstream computes it)", inspect_cmd_rollups},
     {"export", "export a recording as Chrome / Perfetto trace-event JSON", inspect_cmd_export},
+    {"stacks", "live bytes by call site at the peak, an OOM, exit or a time", inspect_cmd_stacks},
 };
 
 static int usage(FILE *out)

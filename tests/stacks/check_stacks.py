@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""The call-site readers tested as a user runs them: `stormlog-inspect stacks`,
+`export --format pprof` and `report` on a recording whose stacks the fixture
+program (stacks_fixture.c) captured from its own calls, with the truth it
+wrote beside it. One concern per ctest test: check_stacks.py NAME."""
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+INSPECT = os.environ["STORMLOG_INSPECT"]
+FIXTURE = os.environ["STORMLOG_STACKS_FIXTURE"]
+WORK = os.environ["STORMLOG_STACKS_WORK"]
+SKIP = 77
+
+
+def fail(msg):
+    print("FAIL:", msg)
+    sys.exit(1)
+
+
+def expect(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def run(*args, ok=True):
+    p = subprocess.run([INSPECT, *args], capture_output=True, text=True)
+    if ok and p.returncode != 0:
+        fail(f"{args}: exit {p.returncode}\n{p.stderr}")
+    return p
+
+
+def recording(name):
+    """A fresh fixture recording in WORK/NAME: (sink dir, truth)."""
+    base = os.path.join(WORK, name)
+    shutil.rmtree(base, ignore_errors=True)
+    sink = os.path.join(base, "sink")
+    os.makedirs(sink)
+    truth_path = os.path.join(base, "truth.json")
+    subprocess.run([FIXTURE, sink, truth_path], check=True)
+    with open(truth_path) as f:
+        return sink, json.load(f)
+
+
+def stacks_json(sink, *args):
+    return json.loads(run("stacks", sink, "--json", *args).stdout)
+
+
+def native_frames(frames):
+    return [f for f in frames if not f.get("python")]
+
+
+def check_site_frames(site_id, frames, truth):
+    """The frames of a site name the fixture's own call: its Python frames
+    first (when it has them), then the native frame of the calling line."""
+    want = truth["sites"][site_id]
+    if want["python"]:
+        expect(frames[0].get("python") and frames[0]["file"].endswith(".py") and isinstance(frames[0]["line"], int),
+               f"stack {site_id}: the Python frame nearest the allocation comes first: {frames[0]}")
+    native = native_frames(frames)
+    expect(native, f"stack {site_id}: no native frames")
+    top = native[0]
+    expect(top.get("function") == want["function"], f"stack {site_id}: function {top.get('function')} != {want['function']}")
+    expect(os.path.basename(top.get("file", "")) == want["file"], f"stack {site_id}: file {top.get('file')} != {want['file']}")
+    expect(top.get("line") == want["line"], f"stack {site_id}: line {top.get('line')} != {want['line']}")
+    expect(isinstance(top.get("offset"), int) and top.get("module"), f"stack {site_id}: module+offset kept: {top}")
+    expect(native[1].get("function") == "main", f"stack {site_id}: the caller is main: {native[1]}")
+
+
+def check_view(doc, want, truth, label):
+    """Sites match the truth's live bytes per stack, largest first."""
+    got = {}
+    for site in doc["sites"]:
+        expect(set(site) >= {"bytes", "allocations", "frames"}, f"{label}: site keys {sorted(site)}")
+        key = {"table_full": "table_full", "undefined": "undefined"}.get(site.get("status"), str(site.get("stack_id")))
+        got[key] = site["bytes"]
+        if site.get("status") is None:
+            check_site_frames(key, site["frames"], truth)
+        else:
+            expect(site["frames"] == [], f"{label}: a site without a stack has no frames: {site}")
+    expect(got == want, f"{label}: sites {got} != truth {want}")
+    sizes = [s["bytes"] for s in doc["sites"]]
+    expect(sizes == sorted(sizes, reverse=True), f"{label}: not largest first: {sizes}")
+    expect(doc["live_bytes"] == sum(want.values()), f"{label}: live_bytes {doc['live_bytes']}")
+
+
+def t_peak():
+    sink, truth = recording("peak")
+    doc = stacks_json(sink, "--at", "peak")
+    expect(doc["at"] == "peak" and doc["device"] == 0, f"peak header: {doc}")
+    check_view(doc, truth["peak"], truth, "peak")
+    # --device picks the same view; a device without events is an error.
+    expect(stacks_json(sink, "--at", "peak", "--device", "0")["sites"] == doc["sites"], "--device 0 differs")
+    p = run("stacks", sink, "--device", "3", ok=False)
+    expect(p.returncode == 1 and "device 3 has no events" in p.stderr, f"--device 3: {p.returncode} {p.stderr}")
+
+
+def t_oom():
+    sink, truth = recording("oom")
+    doc = stacks_json(sink, "--at", "oom")
+    check_view(doc, truth["oom"], truth, "oom")
+    failed = doc["failed"]
+    expect(failed["api"] == "cudaMalloc" and failed["requested_bytes"] == truth["oom_requested"], f"failed: {failed}")
+    check_site_frames(str(truth["oom_site"]), failed["frames"], truth)
+
+
+def t_exit():
+    sink, truth = recording("exit")
+    check_view(stacks_json(sink, "--at", "exit"), truth["exit"], truth, "exit")
+
+
+def t_time():
+    sink, truth = recording("time")
+    # The peak is the 7th event (start + 6 allocations), 1 ms apart: +6ms is
+    # right after it, absolute nanoseconds the same.
+    check_view(stacks_json(sink, "--at", "+6ms"), truth["peak"], truth, "+6ms")
+    start = stacks_json(sink, "--at", "exit")["timestamp_ns"] - 16_000_000  # 17 events
+    check_view(stacks_json(sink, "--at", str(start + 6_000_000)), truth["peak"], truth, "absolute time")
+    expect(stacks_json(sink, "--at", "+0s")["sites"] == [], "nothing is live at the start")
+    p = run("stacks", sink, "--at", "yesterday", ok=False)
+    expect(p.returncode == 2 and "--at takes" in p.stderr, f"--at yesterday: {p.returncode} {p.stderr}")
+
+
+def t_text():
+    sink, truth = recording("text")
+    out = run("stacks", sink, "--at", "oom").stdout
+    lines = out.splitlines()
+    expect("just before the out-of-memory error" in lines[0], f"header: {lines[0]}")
+    expect(lines[1].startswith("failed: cudaMalloc of 80.0 GiB at /srv/job/model.py:41 in forward"), f"failed line: {lines[1]}")
+    weights = next(l for l in lines if "512 MiB" in l)
+    expect(weights.split()[2:] == ["2", "/srv/job/train.py:12", "in", "build_model"], f"weights row: {weights}")
+    line = truth["sites"]["3"]["line"]
+    expect(f"stacks_fixture.c:{line} in alloc_workspace" in out, "the native-only site names its line")
+    expect("stack not recorded: the shim's stack table was full" in out, "table-full site")
+    expect("unknown call site (stack 999" in out, "undefined site")
+
+
+def t_errors():
+    base = os.path.join(WORK, "errors")
+    shutil.rmtree(base, ignore_errors=True)
+    sink, truth = recording("errors")
+    plain = os.path.join(base, "plain")
+    os.makedirs(plain)
+    # The same recording without its stacks: stacks were off.
+    for name in os.listdir(sink):
+        with open(os.path.join(sink, name)) as f, open(os.path.join(plain, name), "w") as g:
+            for line in f:
+                rec = json.loads(line)
+                for k in ("stack_id", "stack", "stack_status"):
+                    rec["metadata"].pop(k, None)
+                g.write(json.dumps(rec) + "\n")
+    p = run("stacks", plain, ok=False)
+    expect(p.returncode == 1 and "STORMLOG_STACKS" in p.stderr and len(p.stderr.splitlines()) == 1,
+           f"no stacks: {p.returncode} {p.stderr!r}")
+    p = run("stacks", plain, "--json", ok=False)
+    expect(p.returncode == 1 and "STORMLOG_STACKS" in json.loads(p.stdout)["error"], f"--json error: {p.stdout}")
+    p = run("stacks", sink, "--rank", "5", ok=False)
+    expect(p.returncode == 1 and "no session of rank 5" in p.stderr, f"--rank 5: {p.stderr}")
+    p = run("stacks", sink, "--at", "oom", "--device", "1", ok=False)
+    expect(p.returncode == 1 and "no out-of-memory error on device 1" in p.stderr, f"oom on device 1: {p.stderr}")
+    p = run("stacks", ok=False)
+    expect(p.returncode == 2 and "PATH is required" in p.stderr, f"no PATH: {p.stderr}")
+
+
+def rewrite_modules(sink, change):
+    for name in os.listdir(sink):
+        path = os.path.join(sink, name)
+        with open(path) as f:
+            recs = [json.loads(line) for line in f]
+        for rec in recs:
+            stack = rec["metadata"].get("stack")
+            for frame in stack.get("native", []) if stack else []:
+                change(frame)
+        with open(path, "w") as f:
+            f.writelines(json.dumps(r) + "\n" for r in recs)
+
+
+def t_build_id_mismatch():
+    sink, truth = recording("mismatch")
+    fixture = os.path.realpath(FIXTURE)
+
+    def other_build(frame):
+        if frame.get("module") == fixture:
+            frame["build_id"] = "00" * 20
+    rewrite_modules(sink, other_build)
+    p = run("stacks", sink, "--json")
+    doc = json.loads(p.stdout)
+    for site in doc["sites"]:
+        for frame in native_frames(site["frames"]):
+            if frame.get("module") == fixture:
+                expect("function" not in frame and "line" not in frame, f"a module of another build is not used: {frame}")
+                expect(isinstance(frame["offset"], int), "its frames keep module+offset")
+    expect(f"{fixture}: its build-id differs from the recorded one" in p.stderr, f"the note: {p.stderr}")
+    out = run("stacks", sink).stdout
+    expect("stacks_fixture+0x" in out, f"text shows module+offset: {out}")
+
+
+def t_tolerant():
+    sink, truth = recording("tolerant")
+    # Definitions with missing and mistyped parts, a frame without a module,
+    # a missing file: nothing fails, what is known is shown.
+    def damage(frame):
+        if frame.get("module", "").endswith("libc.so.6"):
+            frame["module"] = "/nonexistent/libc.so.6"
+        elif "stacks_fixture_lib" in frame.get("module", ""):
+            del frame["module"]
+            frame["offset"] = "not a number"
+    rewrite_modules(sink, damage)
+    doc = stacks_json(sink, "--at", "peak")
+    expect(sum(s["bytes"] for s in doc["sites"]) == sum(truth["peak"].values()), "bytes unchanged by damaged frames")
+    p = run("stacks", sink)
+    expect("/nonexistent/libc.so.6: no such file here" in p.stderr, f"the note: {p.stderr}")
+
+
+TESTS = {n[2:]: f for n, f in globals().items() if n.startswith("t_")}
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] not in TESTS:
+        print("usage: check_stacks.py " + "|".join(TESTS))
+        sys.exit(2)
+    os.makedirs(WORK, exist_ok=True)
+    TESTS[sys.argv[1]]()
+    print("ok")
