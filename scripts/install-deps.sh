@@ -13,6 +13,8 @@ packages=(
   libcriterion-dev                     # unit tests
   uuid-dev                             # RFC 4122 ids (session ids, uuid5)
   libssl-dev                           # libcrypto: SHA-256 for record ids
+  libdw-dev                            # stormlog-inspect: native frames symbolized (elfutils)
+  libprotobuf-c-dev protobuf-c-compiler zlib1g-dev  # stormlog-inspect: gzipped pprof export
   libamdhip64-dev                      # HIP headers + the real libamdhip64
   python3                              # ctypes workloads, conformance check.py
   openmpi-bin                          # stormlog-run under mpirun

@@ -1,16 +1,17 @@
-/* stormlog-inspect export PATH [--format perfetto] [-o FILE]: the recording
- * as a trace for ui.perfetto.dev or chrome://tracing (perfetto.c says what
- * goes where). One format today, the default; a second one would keep
- * perfetto as the default, so no command line changes meaning. */
+/* stormlog-inspect export PATH [--format perfetto|pprof] [-o FILE]: the
+ * recording as a trace for ui.perfetto.dev or chrome://tracing (perfetto.c
+ * says what goes where), the default; or its call sites as a pprof profile
+ * (stacks/cmd_export_pprof.c, which takes the arguments when asked for). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "report.h"
+#include "stacks/pprof.h"
 
 static const char export_help[] =
-    "usage: stormlog-inspect export PATH [--format perfetto] [-o FILE] [--session ID]\n"
+    "usage: stormlog-inspect export PATH [--format perfetto|pprof] [-o FILE] [--session ID]\n"
     "                               [--events-key K] [--permissive-legacy 0|1]\n"
     "\n"
     "Writes Chrome / Perfetto trace-event JSON (opens in ui.perfetto.dev and\n"
@@ -19,7 +20,8 @@ static const char export_help[] =
     "phases as slices on their thread. Times are microseconds from the first\n"
     "event (otherData.origin_unix_ns holds that instant).\n"
     "\n"
-    "  --format F     the trace format: perfetto (the default and only one)\n"
+    "  --format F     perfetto (the default), or pprof: the call sites as a gzipped\n"
+    "                 pprof profile (`export --format pprof --help` for its options)\n"
     "  -o FILE        where to write (default: stdout); a file is written whole or\n"
     "                 not at all\n"
     "  --session ID   only this session\n" CLI_INPUT_OPTIONS_HELP
@@ -58,6 +60,9 @@ static int write_to_file(const cli_input *in, const char *path, const summary_se
 
 int inspect_cmd_export(int argc, char **argv)
 {
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--format") == 0 && strcmp(argv[i + 1], "pprof") == 0)
+            return inspect_export_pprof(argc, argv);
     cli_input in = {.permissive_legacy = 1};
     const char *format = NULL, *output = NULL, *session_id = NULL;
     for (int i = 1; i < argc; i++) {
@@ -88,7 +93,7 @@ int inspect_cmd_export(int argc, char **argv)
     if (!in.path)
         return cli_usage_error("export", export_help, "no PATH given");
     if (format && strcmp(format, "perfetto") != 0)
-        return cli_usage_error("export", export_help, "unknown format '%s' (known: perfetto)", format);
+        return cli_usage_error("export", export_help, "unknown format '%s' (known: perfetto, pprof)", format);
     stormlog_recording *rec = cli_load(&in, "export");
     if (!rec)
         return CLI_EXIT_PROBLEM;

@@ -215,6 +215,170 @@ def t_tolerant():
     expect("/nonexistent/libc.so.6: no such file here" in p.stderr, f"the note: {p.stderr}")
 
 
+# ---- pprof: decoded here from the wire format, checked by profile.proto's rules
+
+def varint(buf, i):
+    shift = value = 0
+    while True:
+        b = buf[i]
+        i += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            return value, i
+
+
+def fields(buf):
+    """(field number, wire type, value) of one message; packed repeated
+    varints come as bytes (wire type 2)."""
+    i = 0
+    while i < len(buf):
+        key, i = varint(buf, i)
+        num, wt = key >> 3, key & 7
+        if wt == 0:
+            v, i = varint(buf, i)
+        elif wt == 2:
+            n, i = varint(buf, i)
+            v, i = buf[i:i + n], i + n
+        else:
+            fail(f"pprof: unexpected wire type {wt} in field {num}")
+        yield num, wt, v
+
+
+def ints(wt, v):
+    """A repeated integer field: packed (bytes) or one varint."""
+    if wt == 0:
+        return [v]
+    out, i = [], 0
+    while i < len(v):
+        x, i = varint(v, i)
+        out.append(x)
+    return out
+
+
+def signed(v):
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
+def message(buf, repeated_ints=(), strings=(), messages=()):
+    out = {}
+    for num, wt, v in fields(buf):
+        if num in repeated_ints:
+            out.setdefault(num, []).extend(ints(wt, v))
+        elif num in strings:
+            out.setdefault(num, []).append(v.decode())
+        elif num in messages:
+            out.setdefault(num, []).append(v)
+        else:
+            out[num] = v
+    return out
+
+
+def decode_profile(data):
+    expect(data[:2] == b"\x1f\x8b", "pprof output is gzipped")
+    p = message(gzip.decompress(data), strings={6}, repeated_ints={13}, messages={1, 2, 3, 4, 5, 11})
+    prof = {
+        "strings": p.get(6, []),
+        "sample_type": [message(m) for m in p.get(1, [])],
+        "samples": [message(m, repeated_ints={1, 2}, messages={3}) for m in p.get(2, [])],
+        "mappings": [message(m) for m in p.get(3, [])],
+        "locations": [message(m, messages={4}) for m in p.get(4, [])],
+        "functions": [message(m) for m in p.get(5, [])],
+        "default_sample_type": p.get(14, 0),
+        "comment": p.get(13, []),
+    }
+    for loc in prof["locations"]:
+        loc["lines"] = [message(l) for l in loc.get(4, [])]
+    return prof
+
+
+def check_profile_rules(prof):
+    st = prof["strings"]
+    expect(st and st[0] == "", "string_table[0] is the empty string")
+    n = len(st)
+
+    def string(i, what):
+        expect(0 <= signed(i) < n, f"{what}: string index {i} out of range")
+        return st[i]
+    expect(len(prof["sample_type"]) == 2, "two sample types")
+    types = [(string(v.get(1, 0), "type"), string(v.get(2, 0), "unit")) for v in prof["sample_type"]]
+    expect(types == [("inuse_space", "bytes"), ("alloc_space", "bytes")], f"sample types {types}")
+    expect(string(prof["default_sample_type"], "default") == "inuse_space", "default sample type")
+    for c in prof["comment"]:
+        string(c, "comment")
+    for kind in ("mappings", "locations", "functions"):
+        ids = [m.get(1, 0) for m in prof[kind]]
+        expect(all(i != 0 for i in ids), f"{kind}: every id is non-zero")
+        expect(len(set(ids)) == len(ids), f"{kind}: ids are unique")
+    mapping_ids = {m[1] for m in prof["mappings"]}
+    function_ids = {f[1] for f in prof["functions"]}
+    location_ids = {l[1] for l in prof["locations"]}
+    for m in prof["mappings"]:
+        string(m.get(5, 0), "mapping filename")
+        string(m.get(6, 0), "mapping build_id")
+    for f in prof["functions"]:
+        for k in (2, 3, 4):
+            string(f.get(k, 0), "function string")
+    for loc in prof["locations"]:
+        expect(loc.get(2, 0) == 0 or loc[2] in mapping_ids, f"location {loc[1]}: mapping {loc.get(2)} exists")
+        for line in loc["lines"]:
+            expect(line.get(1, 0) in function_ids, f"location {loc[1]}: function {line.get(1)} exists")
+    for s in prof["samples"]:
+        expect(len(s.get(2, [])) == len(prof["sample_type"]), "one value per sample type")
+        expect(s.get(1), "every sample has a location")
+        expect(all(i in location_ids for i in s[1]), f"sample locations exist: {s[1]}")
+
+
+def sample_view(prof):
+    """Each sample as (inuse, alloc, [frame names leaf first])."""
+    st = prof["strings"]
+    funcs = {f[1]: f for f in prof["functions"]}
+    locs = {l[1]: l for l in prof["locations"]}
+    out = []
+    for s in prof["samples"]:
+        names = []
+        for lid in s[1]:
+            lines = locs[lid]["lines"]
+            names.append((st[funcs[lines[0][1]].get(2, 0)], signed(lines[0].get(2, 0))) if lines else None)
+        inuse, alloc = (signed(v) for v in s[2])
+        out.append((inuse, alloc, names))
+    return out
+
+
+def t_pprof():
+    sink, truth = recording("pprof")
+    out = os.path.join(WORK, "pprof", "profile.pb.gz")
+    run("export", sink, "--format", "pprof", "-o", out)
+    with open(out, "rb") as f:
+        prof = decode_profile(f.read())
+    check_profile_rules(prof)
+    samples = sample_view(prof)
+    inuse = sorted(s[0] for s in samples if s[0])
+    expect(inuse == sorted(truth["peak"].values()), f"inuse_space at the peak: {inuse} != {truth['peak']}")
+    weights = next(s for s in samples if s[0] == truth["peak"]["1"])
+    want = truth["sites"]["1"]
+    expect(weights[2][0] == ("build_model", 12), f"leaf first: the Python frame: {weights[2][:3]}")
+    expect(weights[2][2] == (want["function"], want["line"]), f"then the native call: {weights[2][2]}")
+    # alloc_space: everything the session allocated, per site.
+    total = sum(s[1] for s in samples)
+    expect(total == sum(truth["peak"].values()) + 16 * 2**20 * 2 + 32 * 2**20 + 8 * 2**20,
+           f"alloc_space total {total}")
+    expect(any(s[2] == [("stack not recorded: the shim's stack table was full", 0)] for s in samples),
+           "the table-full site is one labelled location")
+    # --at exit changes inuse, not alloc; stdout when redirected.
+    p = subprocess.run([INSPECT, "export", sink, "--format", "pprof", "--at", "exit"], capture_output=True)
+    expect(p.returncode == 0, f"to stdout: {p.stderr}")
+    exit_samples = sample_view(decode_profile(p.stdout))
+    expect(sorted(s[0] for s in exit_samples if s[0]) == sorted(truth["exit"].values()), "inuse at exit")
+    expect(sum(s[1] for s in exit_samples) == total, "alloc_space does not depend on --at")
+    go = shutil.which("go")
+    if go:
+        top = subprocess.run([go, "tool", "pprof", "-top", out], capture_output=True, text=True)
+        expect(top.returncode == 0 and "alloc_weights" in top.stdout, f"go tool pprof -top: {top.stderr}")
+    else:
+        print("note: go is not installed; go tool pprof -top not run")
+
+
 TESTS = {n[2:]: f for n, f in globals().items() if n.startswith("t_")}
 
 if __name__ == "__main__":
