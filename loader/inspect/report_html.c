@@ -8,6 +8,7 @@
 
 #include "coverage.h"
 #include "report.h"
+#include "stacks/stacks.h"
 #include "runtime_codes.h"
 
 #define FAILED_ROWS 50 /* failed allocations listed per session; all are counted */
@@ -440,6 +441,7 @@ static void write_session(FILE *out, const report_page *page, const rp_session *
         write_live_tables(out, s, d, summary_device_of(s->summary, d->device_id));
     }
     write_failed_table(out, s);
+    report_write_sites(out, s->session);
 }
 
 /* ---- the job --------------------------------------------------------------- */

@@ -284,7 +284,7 @@ Test(perfetto, usage)
     cr_assert_eq(run_tool(no_format, NULL, NULL), 1);
     const char *no_path[] = {inspect_path(), "export", "--format", "perfetto", NULL};
     cr_assert_eq(run_tool(no_path, NULL, NULL), 2);
-    const char *bad_format[] = {inspect_path(), "export", "x", "--format", "pprof", NULL};
+    const char *bad_format[] = {inspect_path(), "export", "x", "--format", "svg", NULL};
     cr_assert_eq(run_tool(bad_format, NULL, NULL), 2);
     const char *missing[] = {inspect_path(), "export", "/nonexistent/rec", "--format", "perfetto", NULL};
     cr_assert_eq(run_tool(missing, NULL, NULL), 1);

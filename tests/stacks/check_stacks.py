@@ -138,13 +138,8 @@ def t_text():
     expect("unknown call site (stack 999" in out, "undefined site")
 
 
-def t_errors():
-    base = os.path.join(WORK, "errors")
-    shutil.rmtree(base, ignore_errors=True)
-    sink, truth = recording("errors")
-    plain = os.path.join(base, "plain")
-    os.makedirs(plain)
-    # The same recording without its stacks: stacks were off.
+def strip_stacks(sink, plain):
+    """The same recording without its stacks: as if stacks were off."""
     for name in os.listdir(sink):
         with open(os.path.join(sink, name)) as f, open(os.path.join(plain, name), "w") as g:
             for line in f:
@@ -152,6 +147,15 @@ def t_errors():
                 for k in ("stack_id", "stack", "stack_status"):
                     rec["metadata"].pop(k, None)
                 g.write(json.dumps(rec) + "\n")
+
+
+def t_errors():
+    base = os.path.join(WORK, "errors")
+    shutil.rmtree(base, ignore_errors=True)
+    sink, truth = recording("errors")
+    plain = os.path.join(base, "plain")
+    os.makedirs(plain)
+    strip_stacks(sink, plain)
     p = run("stacks", plain, ok=False)
     expect(p.returncode == 1 and "STORMLOG_STACKS" in p.stderr and len(p.stderr.splitlines()) == 1,
            f"no stacks: {p.returncode} {p.stderr!r}")
@@ -377,6 +381,74 @@ def t_pprof():
         expect(top.returncode == 0 and "alloc_weights" in top.stdout, f"go tool pprof -top: {top.stderr}")
     else:
         print("note: go is not installed; go tool pprof -top not run")
+
+
+# ---- the report's "where the memory was" -------------------------------------
+
+def report_sections(html_text):
+    """{h4 heading: [[cell text, ...] per row]} of the call-site section."""
+    import html
+    import re
+    start = html_text.find("Where the memory was (call sites)")
+    if start < 0:
+        return None
+    part = html_text[start:]
+    end = part.find("<h2")
+    part = part[:end] if end >= 0 else part
+    out = {}
+    for block in re.split(r"<h4>", part)[1:]:
+        heading, _, body = block.partition("</h4>")
+        rows = []
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S):
+            cells = []
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S):
+                code = re.search(r"<code>(.*?)</code>", cell, re.S)  # a site: its title
+                text = code.group(1) if code else cell
+                cells.append(html.unescape(re.sub(r"<[^>]+>", "", text)).strip())
+            if cells:
+                rows.append((cells, html.unescape(re.sub(r"<[^>]+>", " ", row))))
+        out[html.unescape(re.sub(r"<[^>]+>", "", heading))] = rows
+    return out
+
+
+def mib(n):
+    """As the report writes sizes: three significant digits."""
+    v = n / 2**20
+    return f"{v:.0f} MiB" if v >= 100 else f"{v:.1f} MiB" if v >= 10 else f"{v:.2f} MiB"
+
+
+def t_report():
+    sink, truth = recording("report")
+    page = os.path.join(WORK, "report", "report.html")
+    run("report", sink, "-o", page)
+    with open(page) as f:
+        sections = report_sections(f.read())
+    expect(sections is not None, "the report has the call-site section")
+    heads = list(sections)
+    expect(len(heads) == 3 and heads[0].startswith("At the peak, device 0") and
+           heads[1].startswith("Just before the out-of-memory error, device 0") and
+           heads[2].startswith("Still allocated at the end, device 0"), f"sections: {heads}")
+    peak = sections[heads[0]]
+    expect([r[0][0] for r in peak] == [mib(b) for b in sorted(truth["peak"].values(), reverse=True)],
+           f"peak rows: {[r[0] for r in peak]}")
+    expect(peak[0][0][2] == "/srv/job/train.py:12 in build_model", f"the largest site's title: {peak[0][0]}")
+    w = truth["sites"]["1"]
+    expect(f"{w['file']}:{w['line']} in {w['function']}" in peak[0][1], "its native frame in the details")
+    oom = sections[heads[1]]
+    failed = oom[0]
+    expect(failed[0][:2] == ["cudaMalloc", "80.0 GiB"], f"the OOM row names the failed call: {failed[0]}")
+    o = truth["sites"][str(truth["oom_site"])]
+    expect(f"{o['file']}:{o['line']} in {o['function']}" in failed[1], f"and its call site: {failed[1]}")
+    expect(sorted(r[0][0] for r in oom[1:]) == sorted(mib(b) for b in truth["oom"].values()), "live before the OOM")
+    exit_rows = sections[heads[2]]
+    expect(sorted(r[0][0] for r in exit_rows) == sorted(mib(b) for b in truth["exit"].values()), "live at the end")
+    # A recording without stacks: the report has no such section.
+    plain = os.path.join(WORK, "report", "plain")
+    os.makedirs(plain, exist_ok=True)
+    strip_stacks(sink, plain)
+    run("report", plain, "-o", page)
+    with open(page) as f:
+        expect(report_sections(f.read()) is None, "no call-site section without stacks")
 
 
 TESTS = {n[2:]: f for n, f in globals().items() if n.startswith("t_")}
