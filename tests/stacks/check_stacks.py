@@ -130,8 +130,8 @@ def t_text():
     lines = out.splitlines()
     expect("just before the out-of-memory error" in lines[0], f"header: {lines[0]}")
     expect(lines[1].startswith("failed: cudaMalloc of 80.0 GiB at /srv/job/model.py:41 in forward"), f"failed line: {lines[1]}")
-    weights = next(l for l in lines if "512 MiB" in l)
-    expect(weights.split()[2:] == ["2", "/srv/job/train.py:12", "in", "build_model"], f"weights row: {weights}")
+    weights = next(l for l in lines if "528 MiB" in l)
+    expect(weights.split()[2:] == ["3", "/srv/job/train.py:12", "in", "build_model"], f"weights row: {weights}")
     line = truth["sites"]["3"]["line"]
     expect(f"stacks_fixture.c:{line} in alloc_workspace" in out, "the native-only site names its line")
     expect("stack not recorded: the shim's stack table was full" in out, "table-full site")
@@ -449,6 +449,37 @@ def t_report():
     run("report", plain, "-o", page)
     with open(page) as f:
         expect(report_sections(f.read()) is None, "no call-site section without stacks")
+
+
+# ---- the reference loader reads a recording with stacks unchanged -----------
+
+def t_reference_loader():
+    """A conformance case of our own: the reference Python loader
+    (../shared/reference) loads the recording with its stacks, and answers
+    what our loader answers, metadata (stacks) included."""
+    shared = os.environ.get("STORMLOG_SHARED_DIR", "")
+    oracle = os.path.join(shared, "reference", "oracle_load.py")
+    if not os.path.exists(oracle):
+        print(f"SKIP: the reference loader is not at {oracle}")
+        sys.exit(SKIP)
+    sink, truth = recording("reference")
+    ref = subprocess.run([sys.executable, oracle, "--raw", sink], capture_output=True, text=True)
+    expect(ref.returncode == 0, f"the reference loader refused the recording: {ref.stdout} {ref.stderr}")
+    ref_doc = json.loads(ref.stdout)
+    ours = json.loads(run("load", sink).stdout)
+    expect(ref_doc == ours, "the reference loader and ours answer differently")
+    events = ref_doc["sessions"][0]["events"]
+    on_disk = []
+    for name in sorted(os.listdir(sink)):
+        with open(os.path.join(sink, name)) as f:
+            on_disk += [json.loads(line) for line in f]
+    expect(len(events) == len(on_disk) == 17, f"every record loads: {len(events)} of {len(on_disk)}")
+    for ev, rec in zip(events, on_disk):
+        expect(ev["metadata"] == rec["metadata"], f"metadata kept as written: {rec['metadata']}")
+    defs = [e["metadata"] for e in events if "stack" in e["metadata"]]
+    expect(len(defs) == 6, f"stack definitions: 5 stacks, one defined again in segment 2: {len(defs)}")
+    again = [d for d in defs if d["stack_id"] == 1]
+    expect(len(again) == 2 and again[0]["stack"] == again[1]["stack"], "the repeated definition is the same")
 
 
 TESTS = {n[2:]: f for n, f in globals().items() if n.startswith("t_")}

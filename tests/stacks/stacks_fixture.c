@@ -339,23 +339,29 @@ int main(int argc, char **argv)
     r.dir = argv[1];
     open_segment(&r);
     record(&r, "start", 0, "{\"thread_id\":100}");
-    for (int i = 0; i < 3; i++)
-        alloc_weights(&r, 256 * MIB);
-    for (int i = 0; i < 2; i++)
-        alloc_activations(&r, 100 * MIB, fixture_alloc);
-    alloc_workspace(&r, 64 * MIB);
-    open_segment(&r);
-    free_one(&r, "alloc_activations");
-    free_one(&r, "alloc_activations");
-    free_one(&r, "alloc_weights");
-    alloc_weights(&r, 16 * MIB);
+    /* One call site for every weight block, so that segment 2 uses a stack
+     * of segment 1 again (and defines it again there). */
+    static const int64_t weights[] = {256 * MIB, 256 * MIB, 256 * MIB, 0, 16 * MIB};
+    for (size_t i = 0; i < sizeof weights / sizeof *weights; i++) {
+        if (weights[i] == 0) {
+            for (int k = 0; k < 2; k++)
+                alloc_activations(&r, 100 * MIB, fixture_alloc);
+            alloc_workspace(&r, 64 * MIB);
+            open_segment(&r);
+            free_one(&r, "alloc_activations");
+            free_one(&r, "alloc_activations");
+            free_one(&r, "alloc_weights");
+            continue;
+        }
+        alloc_weights(&r, weights[i]);
+    }
     alloc_gradients(&r, 32 * MIB);
     alloc_special(&r, 16 * MIB, 1);
     alloc_special(&r, 8 * MIB, 2);
     alloc_too_much(&r, 80 * GIB);
     free_one(&r, "alloc_gradients");
     record(&r, "stop", 0,
-           "{\"thread_id\":100,\"stacks\":{\"mode\":\"all\",\"interned\":6,\"table_full\":1,\"truncated\":0}}");
+           "{\"thread_id\":100,\"stacks\":{\"mode\":\"all\",\"interned\":5,\"table_full\":1,\"truncated\":0}}");
     fclose(r.out);
 
     FILE *t = fopen(argv[2], "w");
