@@ -1,5 +1,5 @@
 /* Writes a sink directory whose allocations carry call stacks as the shim
- * records them (docs/stacks.md), captured from this program's own calls:
+ * records them (docs/call-sites.md), captured from this program's own calls:
  *
  *   segment 1: weights 3 x 256 MiB (Python: build_model), activations
  *              2 x 100 MiB (in the shared library; Python: forward), a

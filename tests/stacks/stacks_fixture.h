@@ -1,5 +1,5 @@
 /* The stacks fixture (stacks_fixture.c): a program that records its own
- * allocations as the shim's stacks wire format says (docs/stacks.md) into
+ * allocations as the shim's stacks wire format says (docs/call-sites.md) into
  * a sink directory, with the truth the reader must find: function names,
  * files and lines of the calls, bytes per site at the peak, at the OOM and
  * at exit. Symbolization is then checked against real ELF files. */

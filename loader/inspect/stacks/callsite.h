@@ -1,5 +1,5 @@
 /* Call sites: the stacks the shim records with allocations (metadata
- * stack_id / stack / stack_status, docs/stacks.md) and the views built from
+ * stack_id / stack / stack_status, docs/call-sites.md) and the views built from
  * them: live bytes by call site at a moment (`stacks`), the report's
  * "where the memory was", the pprof profile (`export --format pprof`).
  *

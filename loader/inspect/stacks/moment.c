@@ -181,8 +181,8 @@ bool cs_moment_build(cs_moment *m, const stormlog_recording *rec, const cs_query
     }
     if (!has_stacks(&m->table)) {
         snprintf(problem, cap,
-                 "session %s has no call stacks: record with STORMLOG_STACKS=all (or python, native; "
-                 "docs/stacks.md)",
+                 "session %s has no call stacks: record it with STORMLOG_STACKS=all (or python, native; "
+                 "docs/call-sites.md)",
                  stormlog_session_id(m->session));
         return false;
     }
