@@ -53,6 +53,8 @@ typedef struct cs_table {
  * false when out of memory (t freeable). */
 bool cs_table_build(cs_table *t, const stormlog_session *s);
 void cs_table_free(cs_table *t);
+/* metadata.stack_status is "table_full". */
+bool cs_event_table_full(const stormlog_event *ev);
 /* The stack with this id, or NULL when the session never defined it. */
 const cs_stack *cs_table_find(const cs_table *t, int64_t id);
 

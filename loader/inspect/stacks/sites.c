@@ -29,10 +29,7 @@ void cs_event_site(const cs_table *t, const stormlog_event *ev, cs_site *out)
         out->kind = out->stack ? CS_SITE_STACK : CS_SITE_UNDEFINED;
         return;
     }
-    json_object *meta = stormlog_event_metadata_json(ev);
-    const char *status = cli_meta_string(meta, "stack_status");
-    out->kind = status && strcmp(status, "table_full") == 0 ? CS_SITE_TABLE_FULL : CS_SITE_NONE;
-    json_object_put(meta);
+    out->kind = cs_event_table_full(ev) ? CS_SITE_TABLE_FULL : CS_SITE_NONE;
 }
 
 /* ---- sites by key: a small open-addressing map -------------------------- */

@@ -145,7 +145,28 @@ static void read_mode(cs_table *t, json_object *meta)
         snprintf(t->mode, sizeof t->mode, "%s", json_object_get_string(mode));
 }
 
-static bool read_event(cs_table *t, const stormlog_event *ev, bool *defined)
+bool cs_event_table_full(const stormlog_event *ev)
+{
+    size_t len;
+    const char *text = stormlog_event_metadata_text(ev, &len), *val;
+    size_t vlen;
+    static const char want[] = "\"table_full\"";
+    switch (meta_find(text, len, "stack_status", &val, &vlen)) {
+    case META_ABSENT:
+        return false;
+    case META_FOUND:
+        return vlen == sizeof want - 1 && memcmp(val, want, vlen) == 0;
+    case META_UNSURE:
+        break;
+    }
+    json_object *meta = stormlog_event_metadata_json(ev);
+    const char *status = cli_meta_string(meta, "stack_status");
+    bool full = status && strcmp(status, "table_full") == 0;
+    json_object_put(meta);
+    return full;
+}
+
+static bool read_event(cs_table *t, const stormlog_event *ev)
 {
     json_object *meta = stormlog_event_metadata_json(ev);
     if (!meta)
@@ -171,7 +192,6 @@ static bool read_event(cs_table *t, const stormlog_event *ev, bool *defined)
                 t->stacks[t->count].order = t->count;
                 t->count++; /* a half-read stack is freed with the table */
             }
-            *defined = true;
         }
     } else if (status && strcmp(status, "table_full") == 0) {
         t->table_full++;
@@ -197,10 +217,15 @@ bool cs_table_build(cs_table *t, const stormlog_session *s)
         }
         if (strcmp(type, "allocation") != 0 && strcmp(type, "error") != 0)
             continue;
-        if (!has_member(ev, "stack_id") && !has_member(ev, "stack_status"))
-            continue;
-        bool defined = false;
-        ok = read_event(t, ev, &defined);
+        /* Only definitions need a parse; most records carry just the id. */
+        uint64_t id;
+        if (has_member(ev, "stack")) {
+            ok = read_event(t, ev);
+        } else if (meta_event_u64(ev, "stack_id", &id)) {
+            t->refs++;
+        } else if (cs_event_table_full(ev)) {
+            t->table_full++;
+        }
     }
     sort_and_fold(t);
     if (!ok)
