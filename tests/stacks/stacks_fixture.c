@@ -238,10 +238,20 @@ static void snapshot(fixture_rec *r, char *out, size_t cap)
 
 static void fixture_alloc(fixture_rec *r, int64_t bytes, int python, const char *func, const char *file, int line)
 {
-    void *pcs[MAX_FRAMES + 1];
-    int n = backtrace(pcs, MAX_FRAMES + 1);
-    /* pcs[0] is in this function: the stack starts at the caller. */
-    stack *s = intern(r, pcs + 1, n - 1, python);
+    void *pcs[MAX_FRAMES + 4];
+    int n = backtrace(pcs, MAX_FRAMES + 4);
+    /* The stack starts at the return address into the caller; what comes
+     * before it is this function (and a sanitizer's backtrace interceptor). */
+    void *caller = __builtin_return_address(0);
+    int first = 0;
+    while (first < n && pcs[first] != caller)
+        first++;
+    if (first == n) {
+        fprintf(stderr, "stacks_fixture: the caller's return address is not in the backtrace\n");
+        exit(1);
+    }
+    int depth = n - first < MAX_FRAMES ? n - first : MAX_FRAMES;
+    stack *s = intern(r, pcs + first, depth, python);
     s->func = func;
     s->file = file;
     s->line = line;
