@@ -2,13 +2,12 @@
  * recording as a trace for ui.perfetto.dev or chrome://tracing (perfetto.c
  * says what goes where), the default; or its call sites as a pprof profile
  * (stacks/cmd_export_pprof.c, which takes the arguments when asked for). */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "report.h"
 #include "stacks/pprof.h"
+#include "whole_file.h"
 
 static const char export_help[] =
     "usage: stormlog-inspect export PATH [--format perfetto|pprof] [-o FILE] [--session ID]\n"
@@ -28,30 +27,23 @@ static const char export_help[] =
     "Exit status: 0, 1 when the input is rejected or the file cannot be written,\n"
     "2 on bad usage.\n";
 
+typedef struct perfetto_job {
+    const summary_session *const *sessions;
+    size_t count;
+} perfetto_job;
+
+static bool fill_trace(FILE *out, void *ctx)
+{
+    const perfetto_job *job = ctx;
+    return perfetto_write(out, job->sessions, job->count);
+}
+
 static int write_to_file(const cli_input *in, const char *path, const summary_session *const *sessions,
                          size_t count)
 {
-    size_t len = strlen(path) + 32;
-    char *tmp = malloc(len);
-    if (!tmp)
-        return cli_report_message(in, "export", "out of memory");
-    snprintf(tmp, len, "%s.tmp.%ld", path, (long)getpid());
-    FILE *out = fopen(tmp, "w");
-    int saved = errno;
-    bool ok = out != NULL;
-    if (ok) {
-        ok = perfetto_write(out, sessions, count);
-        saved = errno;
-        ok = fclose(out) == 0 && ok;
-        if (ok && rename(tmp, path) != 0) {
-            saved = errno;
-            ok = false;
-        }
-        if (!ok)
-            unlink(tmp);
-    }
-    free(tmp);
-    if (ok)
+    perfetto_job job = {sessions, count};
+    int saved;
+    if (whole_file_write(path, fill_trace, &job, &saved))
         return 0;
     char msg[512];
     snprintf(msg, sizeof msg, "cannot write %s: %s", path, strerror(saved));

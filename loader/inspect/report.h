@@ -56,6 +56,8 @@ meta_lookup meta_find(const char *text, size_t len, const char *key, const char 
 /* The event's metadata member as an unsigned integer: a JSON integer or a
  * string "0x..." (the shim writes pointers as hex strings). */
 bool meta_event_u64(const stormlog_event *ev, const char *key, uint64_t *out);
+/* The event's metadata member is the JSON string `value`. */
+bool meta_event_string_is(const stormlog_event *ev, const char *key, const char *value);
 
 /* metadata.phase_scope of a phase_enter / phase_exit event. */
 typedef struct phase_scope_info {

@@ -170,6 +170,31 @@ bool meta_event_u64(const stormlog_event *ev, const char *key, uint64_t *out)
     return ok;
 }
 
+bool meta_event_string_is(const stormlog_event *ev, const char *key, const char *value)
+{
+    size_t len, vlen, want = strlen(value);
+    const char *text = stormlog_event_metadata_text(ev, &len), *val;
+    switch (meta_find(text, len, key, &val, &vlen)) {
+    case META_ABSENT:
+        return false;
+    case META_FOUND:
+        /* A plain JSON string: its quotes around exactly the bytes wanted. */
+        if (vlen >= 2 && val[0] == '"' && !memchr(val, '\\', vlen))
+            return vlen == want + 2 && memcmp(val + 1, value, want) == 0;
+        if (val[0] != '"')
+            return false;
+        break; /* an escaped string: json-c decodes it */
+    case META_UNSURE:
+        break;
+    }
+    json_object *meta = stormlog_event_metadata_json(ev);
+    json_object *v;
+    bool same = meta && json_object_object_get_ex(meta, key, &v) && json_object_is_type(v, json_type_string) &&
+                strcmp(json_object_get_string(v), value) == 0;
+    json_object_put(meta);
+    return same;
+}
+
 static bool nonblank_string(json_object *v)
 {
     if (!json_object_is_type(v, json_type_string))

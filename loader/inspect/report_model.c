@@ -163,24 +163,7 @@ static void phase_exit(rp_session *s, open_phases *open, const stormlog_event *e
 
 static bool is_oom(const stormlog_event *ev)
 {
-    size_t len;
-    const char *text = stormlog_event_metadata_text(ev, &len);
-    const char *val;
-    size_t vlen;
-    static const char want[] = "\"out_of_memory\"";
-    switch (meta_find(text, len, "reason", &val, &vlen)) {
-    case META_ABSENT:
-        return false;
-    case META_FOUND:
-        return vlen == sizeof want - 1 && memcmp(val, want, vlen) == 0;
-    case META_UNSURE:
-        break;
-    }
-    json_object *meta = stormlog_event_metadata_json(ev);
-    const char *reason = cli_meta_string(meta, "reason");
-    bool oom = reason && strcmp(reason, "out_of_memory") == 0;
-    json_object_put(meta);
-    return oom;
+    return meta_event_string_is(ev, "reason", "out_of_memory");
 }
 
 static bool follow_counters(rp_session *s, size_t columns)

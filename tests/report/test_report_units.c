@@ -162,6 +162,22 @@ Test(meta, pointers_from_hex_strings_integers_and_escaped_text)
     stormlog_event_free(ev);
 }
 
+Test(meta, string_members_compared_exactly_escaped_or_not)
+{
+    stormlog_event *ev = event_with_metadata(
+        "{\"reason\":\"out_of_memory\",\"a\":\"out_of_memory_x\",\"b\":\"out\\u005fof_memory\",\"c\":7,"
+        "\"d\":[\"out_of_memory\"],\"e\":\"\"}");
+    cr_assert(meta_event_string_is(ev, "reason", "out_of_memory"));
+    cr_assert_not(meta_event_string_is(ev, "reason", "out_of"));
+    cr_assert_not(meta_event_string_is(ev, "a", "out_of_memory"));
+    cr_assert(meta_event_string_is(ev, "b", "out_of_memory")); /* json-c decodes the escape */
+    cr_assert_not(meta_event_string_is(ev, "c", "7"));
+    cr_assert_not(meta_event_string_is(ev, "d", "out_of_memory"));
+    cr_assert(meta_event_string_is(ev, "e", ""));
+    cr_assert_not(meta_event_string_is(ev, "absent", "out_of_memory"));
+    stormlog_event_free(ev);
+}
+
 Test(meta, phase_scope_from_path_lists_strings_and_names)
 {
     phase_scope_info p;

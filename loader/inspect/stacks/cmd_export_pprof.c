@@ -1,11 +1,11 @@
 /* stormlog-inspect export PATH --format pprof [-o FILE] [--at ...]: the
  * call sites of one session as a gzipped pprof profile, which go tool
  * pprof, speedscope and Pyroscope open as flame graphs. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../whole_file.h"
 #include "pprof.h"
 
 static const char pprof_help[] =
@@ -24,36 +24,26 @@ static const char pprof_help[] =
     "Exit status: 0, 1 when the input is rejected, has no stacks or the file\n"
     "cannot be written, 2 on bad usage.\n";
 
-static bool write_all(FILE *out, const unsigned char *bytes, size_t len)
+typedef struct bytes_out {
+    const unsigned char *bytes;
+    size_t len;
+} bytes_out;
+
+static bool write_bytes(FILE *out, void *ctx)
 {
-    return fwrite(bytes, 1, len, out) == len;
+    const bytes_out *b = ctx;
+    return fwrite(b->bytes, 1, b->len, out) == b->len;
 }
 
 static int write_output(const cli_input *in, const char *path, const unsigned char *bytes, size_t len)
 {
+    bytes_out b = {bytes, len};
     if (!path) {
-        bool ok = write_all(stdout, bytes, len) && fflush(stdout) == 0;
+        bool ok = write_bytes(stdout, &b) && fflush(stdout) == 0;
         return ok ? 0 : cli_report_message(in, "export", "cannot write to stdout");
     }
-    size_t cap = strlen(path) + 32;
-    char *tmp = malloc(cap);
-    if (!tmp)
-        return cli_report_message(in, "export", "out of memory");
-    snprintf(tmp, cap, "%s.tmp.%ld", path, (long)getpid());
-    FILE *out = fopen(tmp, "wb");
-    int saved = errno;
-    bool ok = out && write_all(out, bytes, len);
-    if (out) {
-        saved = ok ? saved : errno;
-        ok = fclose(out) == 0 && ok;
-        if (ok && rename(tmp, path) != 0)
-            ok = false;
-        saved = ok ? saved : errno;
-        if (!ok)
-            unlink(tmp);
-    }
-    free(tmp);
-    if (ok)
+    int saved;
+    if (whole_file_write(path, write_bytes, &b, &saved))
         return 0;
     char msg[512];
     snprintf(msg, sizeof msg, "cannot write %s: %s", path, strerror(saved));

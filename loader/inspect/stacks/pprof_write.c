@@ -137,140 +137,125 @@ static int64_t str_id(builder *b, const char *s)
     return (int64_t)id - 1; /* the table is 0-based and "" went in first */
 }
 
-/* "tag\x1fa\x1fb\x1fn": a key no two different things share. */
-static char *key_of(const char *tag, const char *a, const char *b, int64_t n)
+/* The id of the thing named (tag, x, y, n) in m, a new one when *added
+ * (a key no two different things share: the parts joined by \x1f). 0, with
+ * b->ok false, when out of memory. */
+static size_t thing_id(builder *b, key_map *m, const char *tag, const char *x, const char *y, int64_t n, bool *added)
 {
-    char *s = NULL;
-    if (asprintf(&s, "%s\x1f%s\x1f%s\x1f%lld", tag, a ? a : "", b ? b : "", (long long)n) < 0)
+    char *key = NULL;
+    if (asprintf(&key, "%s\x1f%s\x1f%s\x1f%lld", tag, x ? x : "", y ? y : "", (long long)n) < 0)
+        key = NULL;
+    size_t id = key ? key_intern(m, key, added) : 0;
+    free(key);
+    if (!id)
+        b->ok = false;
+    return id;
+}
+
+/* A zeroed message of `size` bytes appended to a list of pointers, or NULL
+ * (b->ok false) when out of memory. */
+static void *append(builder *b, void ***list, size_t *count, size_t *cap, size_t size)
+{
+    void *item = calloc(1, size);
+    if (!item || !reserve((void **)list, cap, *count, sizeof(void *))) {
+        free(item);
+        b->ok = false;
         return NULL;
-    return s;
+    }
+    (*list)[(*count)++] = item;
+    return item;
 }
 
 static uint64_t function_id(builder *b, const char *name, const char *file)
 {
-    char *key = key_of("fn", name, file, 0);
     bool added;
-    size_t id = key ? key_intern(&b->functions, key, &added) : 0;
-    free(key);
-    if (!id) {
-        b->ok = false;
-        return 0;
+    size_t id = thing_id(b, &b->functions, "fn", name, file, 0, &added);
+    pb_function *f = id && added ? append(b, (void ***)&b->profile.function, &b->profile.n_function,
+                                          &b->function_cap, sizeof *f)
+                                 : NULL;
+    if (f) {
+        stormlog__pprof__function__init(f);
+        f->id = id;
+        f->name = str_id(b, name);
+        f->system_name = f->name;
+        f->filename = str_id(b, file);
     }
-    if (!added)
-        return id;
-    pb_function *f = calloc(1, sizeof *f);
-    if (!f || !reserve((void **)&b->profile.function, &b->function_cap, b->profile.n_function, sizeof f)) {
-        free(f);
-        b->ok = false;
-        return 0;
-    }
-    stormlog__pprof__function__init(f);
-    f->id = id;
-    f->name = str_id(b, name);
-    f->system_name = f->name;
-    f->filename = str_id(b, file);
-    b->profile.function[b->profile.n_function++] = f;
-    return id;
+    return b->ok ? id : 0;
 }
 
 static uint64_t mapping_id(builder *b, const char *module, const char *build_id)
 {
-    char *key = key_of("map", module, build_id, 0);
     bool added;
-    size_t id = key ? key_intern(&b->mappings, key, &added) : 0;
-    free(key);
-    if (!id) {
-        b->ok = false;
-        return 0;
+    size_t id = thing_id(b, &b->mappings, "map", module, build_id, 0, &added);
+    pb_mapping *m = id && added ? append(b, (void ***)&b->profile.mapping, &b->profile.n_mapping,
+                                         &b->mapping_cap, sizeof *m)
+                                : NULL;
+    if (m) {
+        stormlog__pprof__mapping__init(m);
+        m->id = id;
+        m->filename = str_id(b, module);
+        m->build_id = str_id(b, build_id);
+        /* Addresses are module-relative (the ELF file's own): the whole range. */
+        m->memory_limit = UINT64_MAX;
+        m->has_functions = true;
+        m->has_filenames = true;
+        m->has_line_numbers = true;
     }
-    if (!added)
-        return id;
-    pb_mapping *m = calloc(1, sizeof *m);
-    if (!m || !reserve((void **)&b->profile.mapping, &b->mapping_cap, b->profile.n_mapping, sizeof m)) {
-        free(m);
-        b->ok = false;
-        return 0;
-    }
-    stormlog__pprof__mapping__init(m);
-    m->id = id;
-    m->filename = str_id(b, module);
-    m->build_id = str_id(b, build_id);
-    /* Addresses are module-relative (the ELF file's own): the whole range. */
-    m->memory_limit = UINT64_MAX;
-    m->has_functions = true;
-    m->has_filenames = true;
-    m->has_line_numbers = true;
-    b->profile.mapping[b->profile.n_mapping++] = m;
-    return id;
+    return b->ok ? id : 0;
 }
 
-static uint64_t new_location(builder *b, const char *key, uint64_t mapping, uint64_t address, uint64_t function,
-                             int64_t line)
+/* The location named (tag, x, y, n): at `address` in `mapping` (0: none),
+ * in `function` at `line` (function 0: unknown). */
+static uint64_t location_id(builder *b, const char *tag, const char *x, const char *y, int64_t n, uint64_t mapping,
+                            uint64_t address, uint64_t function, int64_t line)
 {
     bool added;
-    size_t id = key ? key_intern(&b->locations, key, &added) : 0;
-    if (!id) {
-        b->ok = false;
-        return 0;
-    }
-    if (!added)
+    size_t id = thing_id(b, &b->locations, tag, x, y, n, &added);
+    if (!id || !added)
         return id;
-    pb_location *l = calloc(1, sizeof *l);
-    pb_line *ln = function ? calloc(1, sizeof *ln) : NULL;
-    pb_line **lines = ln ? calloc(1, sizeof *lines) : NULL;
-    if (!l || (function && !lines) ||
-        !reserve((void **)&b->profile.location, &b->location_cap, b->profile.n_location, sizeof l)) {
-        free(l);
-        free(ln);
-        free(lines);
-        b->ok = false;
+    pb_location *l = append(b, (void ***)&b->profile.location, &b->profile.n_location, &b->location_cap, sizeof *l);
+    if (!l)
         return 0;
-    }
     stormlog__pprof__location__init(l);
     l->id = id;
     l->mapping_id = mapping;
     l->address = address;
-    if (ln) {
-        stormlog__pprof__line__init(ln);
-        ln->function_id = function;
-        ln->line = line;
-        lines[0] = ln;
-        l->line = lines;
-        l->n_line = 1;
+    if (!function)
+        return id;
+    pb_line *ln = calloc(1, sizeof *ln);
+    l->line = calloc(1, sizeof *l->line);
+    if (!ln || !l->line) {
+        free(ln);
+        b->ok = false;
+        return 0;
     }
-    b->profile.location[b->profile.n_location++] = l;
+    stormlog__pprof__line__init(ln);
+    ln->function_id = function;
+    ln->line = line;
+    l->line[0] = ln;
+    l->n_line = 1;
     return id;
 }
 
 static uint64_t frame_location(builder *b, const cs_frame *f)
 {
-    char *key;
-    uint64_t fn = 0, mapping = 0;
-    if (f->python) {
-        key = key_of("py", f->file, f->function, f->has_line ? f->line : 0);
-        fn = function_id(b, f->function ? f->function : "?", f->file);
-        uint64_t id = new_location(b, key, 0, 0, fn, f->has_line ? f->line : 0);
-        free(key);
-        return id;
-    }
-    if (f->module)
-        mapping = mapping_id(b, f->module, f->build_id);
-    key = key_of("native", f->module, f->build_id, f->has_offset ? f->offset : 0);
-    if (f->function)
-        fn = function_id(b, f->function, f->file);
-    uint64_t id = new_location(b, key, mapping, f->has_offset ? (uint64_t)f->offset : 0, fn, f->has_line ? f->line : 0);
-    free(key);
-    return id;
+    int64_t line = f->has_line ? f->line : 0;
+    if (f->python)
+        return location_id(b, "py", f->file, f->function, line, 0, 0,
+                           function_id(b, f->function ? f->function : "?", f->file), line);
+    uint64_t mapping = f->module ? mapping_id(b, f->module, f->build_id) : 0;
+    int64_t offset = f->has_offset ? f->offset : 0;
+    return location_id(b, "native", f->module, f->build_id, offset, mapping, (uint64_t)offset,
+                       f->function ? function_id(b, f->function, f->file) : 0, line);
 }
 
 /* A site without frames: one location whose function says why. */
 static uint64_t reason_location(builder *b, const cs_site *site)
 {
     char *title = cs_site_title(site);
-    char *key = title ? key_of("why", title, "", 0) : NULL;
-    uint64_t fn = title ? function_id(b, title, "") : 0;
-    uint64_t id = new_location(b, key, 0, 0, fn, 0);
-    free(key);
+    uint64_t id = title ? location_id(b, "why", title, "", 0, 0, 0, function_id(b, title, ""), 0) : 0;
+    if (!title)
+        b->ok = false;
     free(title);
     return id;
 }

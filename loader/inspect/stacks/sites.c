@@ -10,13 +10,7 @@
 
 bool cs_event_is_oom(const stormlog_event *ev)
 {
-    if (strcmp(stormlog_event_type(ev), "error") != 0)
-        return false;
-    json_object *meta = stormlog_event_metadata_json(ev);
-    const char *reason = cli_meta_string(meta, "reason");
-    bool oom = reason && strcmp(reason, "out_of_memory") == 0;
-    json_object_put(meta);
-    return oom;
+    return strcmp(stormlog_event_type(ev), "error") == 0 && meta_event_string_is(ev, "reason", "out_of_memory");
 }
 
 void cs_event_site(const cs_table *t, const stormlog_event *ev, cs_site *out)

@@ -147,23 +147,7 @@ static void read_mode(cs_table *t, json_object *meta)
 
 bool cs_event_table_full(const stormlog_event *ev)
 {
-    size_t len;
-    const char *text = stormlog_event_metadata_text(ev, &len), *val;
-    size_t vlen;
-    static const char want[] = "\"table_full\"";
-    switch (meta_find(text, len, "stack_status", &val, &vlen)) {
-    case META_ABSENT:
-        return false;
-    case META_FOUND:
-        return vlen == sizeof want - 1 && memcmp(val, want, vlen) == 0;
-    case META_UNSURE:
-        break;
-    }
-    json_object *meta = stormlog_event_metadata_json(ev);
-    const char *status = cli_meta_string(meta, "stack_status");
-    bool full = status && strcmp(status, "table_full") == 0;
-    json_object_put(meta);
-    return full;
+    return meta_event_string_is(ev, "stack_status", "table_full");
 }
 
 static bool read_event(cs_table *t, const stormlog_event *ev)
