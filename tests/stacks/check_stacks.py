@@ -169,6 +169,35 @@ def t_errors():
     expect(p.returncode == 2 and "PATH is required" in p.stderr, f"no PATH: {p.stderr}")
 
 
+def t_rank():
+    """A job directory: --rank picks the rank's session; each rank's stacks
+    are its own (the same ids mean different stacks in different sessions)."""
+    sink, truth = recording("rank")
+    job = os.path.join(WORK, "rank", "job")
+    shutil.rmtree(job, ignore_errors=True)
+    for rank in (0, 1):
+        out = os.path.join(job, f"rank-{rank}")
+        os.makedirs(out)
+        for name in os.listdir(sink):
+            with open(os.path.join(sink, name)) as f, open(os.path.join(out, name), "w") as g:
+                for line in f:
+                    rec = json.loads(line)
+                    rec.update(session_id=f"sess-rank-{rank}", rank=rank, world_size=2, job_id="job-1")
+                    stack = rec["metadata"].get("stack")
+                    if rank == 1 and stack and "python" in stack:
+                        stack["python"][0]["function"] += "_rank1"
+                    g.write(json.dumps(rec) + "\n")
+    for rank in (0, 1):
+        doc = stacks_json(job, "--rank", str(rank))
+        expect(doc["session_id"] == f"sess-rank-{rank}" and doc["rank"] == rank, f"--rank {rank}: {doc['session_id']}")
+        check_view(doc, truth["peak"], truth, f"rank {rank}")
+        want = "build_model" + ("_rank1" if rank else "")
+        expect(doc["sites"][0]["frames"][0]["function"] == want, f"rank {rank}'s own stacks: {doc['sites'][0]['frames'][0]}")
+    expect(stacks_json(job, "--session", "sess-rank-1")["rank"] == 1, "--session picks the session")
+    p = run("stacks", job, "--session", "nosuch", ok=False)
+    expect(p.returncode == 1 and "no session nosuch" in p.stderr, f"--session nosuch: {p.stderr}")
+
+
 def rewrite_modules(sink, change):
     for name in os.listdir(sink):
         path = os.path.join(sink, name)
