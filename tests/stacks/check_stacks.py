@@ -103,6 +103,7 @@ def t_oom():
     doc = stacks_json(sink, "--at", "oom")
     check_view(doc, truth["oom"], truth, "oom")
     failed = doc["failed"]
+    expect(doc["oom_count"] == 1, f"one OOM: {doc['oom_count']}")
     expect(failed["api"] == "cudaMalloc" and failed["requested_bytes"] == truth["oom_requested"], f"failed: {failed}")
     check_site_frames(str(truth["oom_site"]), failed["frames"], truth)
 
@@ -408,6 +409,7 @@ def t_pprof():
     if go:
         top = subprocess.run([go, "tool", "pprof", "-top", out], capture_output=True, text=True)
         expect(top.returncode == 0 and "alloc_weights" in top.stdout, f"go tool pprof -top: {top.stderr}")
+        print("go tool pprof -top opened the profile")
     else:
         print("note: go is not installed; go tool pprof -top not run")
 

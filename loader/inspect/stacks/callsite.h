@@ -177,7 +177,8 @@ typedef struct cs_moment {
     cs_table table;
     cs_symbolizer *sym;
     cs_view view;
-    const stormlog_event *failed; /* --at oom: the allocation that failed */
+    const stormlog_event *failed; /* --at oom: the allocation that failed (the last OOM) */
+    size_t oom_count;             /* --at oom: out-of-memory errors on the device(s) */
     cs_site failed_site;
 } cs_moment;
 

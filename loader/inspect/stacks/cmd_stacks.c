@@ -62,6 +62,7 @@ static json_object *view_json(const cs_moment *m)
             json_object_object_add(failed, "status", json_object_get(json_object_object_get(site, "status")));
         json_object_put(site);
         json_object_object_add(doc, "failed", failed);
+        json_object_object_add(doc, "oom_count", json_object_new_int64((int64_t)m->oom_count));
     }
     for (size_t i = 0; i < v->live_site_count; i++)
         json_object_array_add(sites, cs_site_json(&v->sites[i], false));
@@ -119,7 +120,10 @@ static void print_view(const cs_moment *m, size_t frames)
         const char *api = cli_meta_string(meta, "api");
         bool has_req = cli_meta_int(meta, "requested_bytes", &requested);
         char *title = cs_site_title(&m->failed_site);
-        cli_printf(stdout, "failed: %s of %s at %s\n", api ? api : "an allocation",
+        char which[64] = "";
+        if (m->oom_count > 1)
+            snprintf(which, sizeof which, " (the last of %zu out-of-memory errors)", m->oom_count);
+        cli_printf(stdout, "failed%s: %s of %s at %s\n", which, api ? api : "an allocation",
                    has_req ? cli_bytes(requested, bytes) : "unknown size", title ? title : "?");
         free(title);
         json_object_put(meta);

@@ -139,6 +139,12 @@ static bool pick_moment(cs_moment *m, const cs_query *q, size_t *stop, int64_t *
                 snprintf(problem, cap, "no out-of-memory error on device %" PRId64 " in session %s", q->device, sid);
             return false;
         }
+        for (size_t i = 0; i <= index; i++) {
+            const stormlog_event *ev = stormlog_session_event(s, i);
+            int64_t dev = -1;
+            stormlog_event_int(ev, STORMLOG_DEVICE_ID, &dev);
+            m->oom_count += (q->device == CS_ALL_DEVICES || dev == q->device) && cs_event_is_oom(ev);
+        }
         m->failed = stormlog_session_event(s, index);
         cs_event_site(&m->table, m->failed, &m->failed_site);
         stormlog_event_int(m->failed, STORMLOG_DEVICE_ID, device);
