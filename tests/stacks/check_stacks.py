@@ -232,6 +232,38 @@ def t_build_id_mismatch():
     expect("stacks_fixture+0x" in out, f"text shows module+offset: {out}")
 
 
+def t_demangle():
+    """C++ names come demangled: a frame at a C++ function of this machine's
+    libstdc++ (its address from nm, its build-id from readelf, the expected
+    name from c++filt)."""
+    lib = next((p for p in ("/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/usr/lib64/libstdc++.so.6",
+                            "/usr/lib/aarch64-linux-gnu/libstdc++.so.6") if os.path.exists(p)), None)
+    tools = all(shutil.which(t) for t in ("nm", "readelf", "c++filt"))
+    if not lib or not tools:
+        print("SKIP: needs libstdc++.so.6 and binutils (nm, readelf, c++filt)")
+        sys.exit(SKIP)
+    lib = os.path.realpath(lib)
+    syms = subprocess.run(["nm", "-D", "--defined-only", lib], capture_output=True, text=True, check=True).stdout
+    addr, mangled = next((int(a, 16), n.split("@")[0]) for a, t, n in (l.split() for l in syms.splitlines() if l.count(" ") == 2)
+                         if t == "T" and n.startswith("_ZNSt6thread"))
+    notes = subprocess.run(["readelf", "-n", lib], capture_output=True, text=True, check=True).stdout
+    build_id = next(l.split(":")[1].strip() for l in notes.splitlines() if "Build ID" in l)
+    want = subprocess.run(["c++filt", mangled], capture_output=True, text=True, check=True).stdout.strip()
+    expect(want != mangled, f"c++filt demangles {mangled}")
+    sink, truth = recording("demangle")
+    first = {}
+
+    def into_libstdcxx(frame):
+        if not first:  # the innermost native frame of the first definition
+            first["done"] = True
+            frame.clear()
+            frame.update(module=lib, offset=addr + 1, build_id=build_id)
+    rewrite_modules(sink, into_libstdcxx)
+    doc = stacks_json(sink, "--at", "peak")
+    frames = [f for site in doc["sites"] for f in site["frames"] if f.get("module") == lib]
+    expect(frames and frames[0].get("function") == want, f"demangled {mangled}: {frames[:1]} != {want}")
+
+
 def t_tolerant():
     sink, truth = recording("tolerant")
     # Definitions with missing and mistyped parts, a frame without a module,

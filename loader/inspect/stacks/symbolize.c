@@ -7,7 +7,9 @@
  * would give wrong names. Separate debug files are found the standard way
  * (/usr/lib/debug/.build-id, .gnu_debuglink). An offset is a return
  * address: the call is at offset - 1. */
+#include <dlfcn.h>
 #include <elfutils/libdwfl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -136,6 +138,37 @@ static sym_module *module_for(cs_symbolizer *sym, const char *path, const char *
     return m;
 }
 
+/* C++ names demangled by the C++ runtime's own __cxa_demangle, found at run
+ * time: no link to libstdc++, and mangled names stay as they are where it is
+ * absent. */
+typedef char *(*demangle_fn)(const char *mangled, char *buf, size_t *len, int *status);
+static demangle_fn demangler;
+static pthread_once_t demangler_once = PTHREAD_ONCE_INIT;
+
+static void find_demangler(void)
+{
+    void *lib = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+    if (lib)
+        *(void **)&demangler = dlsym(lib, "__cxa_demangle");
+}
+
+/* The function's name for people: versions dropped ("__libc_start_main@@GLIBC_2.34"), C++ demangled. */
+static char *display_name(const char *name)
+{
+    char *plain = strndup(name, strcspn(name, "@"));
+    if (!plain || strncmp(plain, "_Z", 2) != 0)
+        return plain;
+    pthread_once(&demangler_once, find_demangler);
+    int status = -1;
+    char *readable = demangler ? demangler(plain, NULL, NULL, &status) : NULL;
+    if (!readable || status != 0) {
+        free(readable);
+        return plain;
+    }
+    free(plain);
+    return readable;
+}
+
 static void resolve(sym_module *m, cs_frame *f)
 {
     if (f->offset <= 0)
@@ -144,9 +177,8 @@ static void resolve(sym_module *m, cs_frame *f)
     GElf_Off off;
     GElf_Sym s;
     const char *name = dwfl_module_addrinfo(m->mod, addr, &off, &s, NULL, NULL, NULL);
-    /* "__libc_start_main@@GLIBC_2.34": the symbol version is no part of the name. */
     if (name && !f->function)
-        f->function = strndup(name, strcspn(name, "@"));
+        f->function = display_name(name);
     Dwfl_Line *line = dwfl_module_getsrc(m->mod, addr);
     int lineno = 0;
     const char *file = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
