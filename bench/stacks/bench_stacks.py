@@ -26,8 +26,9 @@ def write_sink(path, pairs, stacks, with_stacks, segment_events=200_000):
     allocated = 0
     live = []
 
-    def record(kind, change, meta):
-        nonlocal seg, written, f, now
+    def roll():
+        """A new segment when this one is full: its stacks are defined again."""
+        nonlocal seg, written, f
         if f is None or written == segment_events:
             if f:
                 f.close()
@@ -35,6 +36,9 @@ def write_sink(path, pairs, stacks, with_stacks, segment_events=200_000):
             written = 0
             defined.clear()
             f = open(os.path.join(path, f"segment-{seg:06d}.jsonl"), "w")
+
+    def record(kind, change, meta):
+        nonlocal written, now
         now += 1000
         written += 1
         f.write(json.dumps({
@@ -52,8 +56,10 @@ def write_sink(path, pairs, stacks, with_stacks, segment_events=200_000):
                 "native": [{"module": f"/opt/lib/libnet{sid % 5}.so", "offset": 4096 + 16 * sid + k,
                             "build_id": "ab" * 20} for k in range(16)]}
 
+    roll()
     record("start", 0, {"thread_id": 1})
     for i in range(pairs):
+        roll()
         sid = 1 + i % stacks
         ptr = 0x7f0000000000 + i * 0x1000
         size = (1 + i % 13) * MIB
@@ -67,9 +73,11 @@ def write_sink(path, pairs, stacks, with_stacks, segment_events=200_000):
             meta["stack"] = stack_def(sid)
         record("allocation", size, meta)
         if len(live) > 64:
+            roll()
             p, s = live.pop(0)
             allocated -= s
             record("deallocation", -s, {"api": "cudaFree", "ptr": hex(p), "size": s, "thread_id": 1})
+    roll()
     record("stop", 0, {"thread_id": 1})
     f.close()
 
