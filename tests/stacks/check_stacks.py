@@ -137,6 +137,14 @@ def t_text():
     expect(f"stacks_fixture.c:{line} in alloc_workspace" in out, "the native-only site names its line")
     expect("stack not recorded: the shim's stack table was full" in out, "table-full site")
     expect("unknown call site (stack 999" in out, "undefined site")
+    # --top 2: the two largest, the others (one block each) summed on one line.
+    out = run("stacks", sink, "--at", "oom", "--top", "2", "--frames", "1").stdout
+    expect("528 MiB" in out and "64.0 MiB" in out and "32.0 MiB" not in out, f"--top 2 rows: {out}")
+    rest = sum(truth["oom"].values()) - truth["oom"]["1"] - truth["oom"]["3"]
+    others = len(truth["oom"]) - 2
+    expect(f"{mib(rest)} {others:12d}   {others} other call sites (--top 0 lists them)" in out, f"--top 2 rest: {out}")
+    p = run("stacks", sink, "--top", "x", ok=False)
+    expect(p.returncode == 2 and "--top takes a count" in p.stderr, f"--top x: {p.stderr}")
 
 
 def strip_stacks(sink, plain):

@@ -10,7 +10,7 @@
 
 static const char stacks_help[] =
     "usage: stormlog-inspect stacks PATH [--at peak|oom|exit|TIME] [--device N]\n"
-    "                               [--rank R] [--session ID] [--frames N] [--json]\n"
+    "                               [--rank R] [--session ID] [--top N] [--frames N] [--json]\n"
     "\n"
     "Live bytes by call site at one moment, largest first: the allocations still\n"
     "live then, grouped by the stack the shim recorded with each (STORMLOG_STACKS),\n"
@@ -18,6 +18,8 @@ static const char stacks_help[] =
     "symbolized here from the binaries whose build-id matches the recorded one.\n"
     "With --at oom, the allocation that failed and its call site come first.\n"
     "\n" CS_QUERY_OPTIONS_HELP
+    "  --top N                  call sites listed (default 20; 0: all); the rest are\n"
+    "                           summed on one line (--json lists them all)\n"
     "  --frames N               frames shown per call site (default 8; 0: all)\n"
     "  --json                   {\"sites\": [{\"bytes\", \"allocations\", \"frames\": [...]}]}\n"
     "                           with frames innermost first, keys absent where unknown\n" CLI_INPUT_OPTIONS_HELP
@@ -94,7 +96,7 @@ static void print_frames(const cs_site *site, size_t limit)
         cli_printf(stdout, "%28s... (outer frames cut by STORMLOG_STACK_DEPTH)\n", "");
 }
 
-static void print_view(const cs_moment *m, size_t frames)
+static void print_view(const cs_moment *m, size_t top, size_t frames)
 {
     const cs_view *v = &m->view;
     char when[CLI_FIGURE_MAX], bytes[CLI_FIGURE_MAX], device[32];
@@ -131,13 +133,25 @@ static void print_view(const cs_moment *m, size_t frames)
             print_frames(&m->failed_site, frames);
     }
     cli_printf(stdout, "%12s %12s   %s\n", "bytes", "allocations", "call site");
-    for (size_t i = 0; i < v->live_site_count; i++) {
+    size_t shown = top == 0 || top > v->live_site_count ? v->live_site_count : top;
+    for (size_t i = 0; i < shown; i++) {
         const cs_site *site = &v->sites[i];
         char *title = cs_site_title(site);
         cli_printf(stdout, "%12s %12" PRIu64 "   %s\n", cli_bytes(site->bytes, bytes), site->allocations,
                    title ? title : "?");
         free(title);
         print_frames(site, frames);
+    }
+    if (shown < v->live_site_count) {
+        int64_t rest = 0;
+        uint64_t allocations = 0;
+        for (size_t i = shown; i < v->live_site_count; i++) {
+            rest += v->sites[i].bytes;
+            allocations += v->sites[i].allocations;
+        }
+        size_t others = v->live_site_count - shown;
+        cli_printf(stdout, "%12s %12" PRIu64 "   %zu other call site%s (--top 0 lists them)\n", cli_bytes(rest, bytes),
+                   allocations, others, cli_plural(others));
     }
     if (v->live_site_count == 0)
         cli_printf(stdout, "%28snothing live\n", "");
@@ -157,7 +171,7 @@ int inspect_cmd_stacks(int argc, char **argv)
     cli_input in = {.permissive_legacy = 1};
     cs_query q;
     cs_query_init(&q);
-    long frames = 8;
+    long frames = 8, top = 20;
     char problem[512];
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -173,12 +187,13 @@ int inspect_cmd_stacks(int argc, char **argv)
             return cli_usage_error("stacks", stacks_help, "%s", problem);
         if (res == CLI_ARG_TAKEN)
             continue;
-        if (strcmp(arg, "--frames") == 0) {
+        if (strcmp(arg, "--frames") == 0 || strcmp(arg, "--top") == 0) {
+            long *slot = arg[2] == 'f' ? &frames : &top;
             char *end = NULL;
             if (i + 1 < argc)
-                frames = strtol(argv[i + 1], &end, 10);
-            if (i + 1 >= argc || !end || *end || end == argv[i + 1] || frames < 0)
-                return cli_usage_error("stacks", stacks_help, "--frames takes a count (0: all)");
+                *slot = strtol(argv[i + 1], &end, 10);
+            if (i + 1 >= argc || !end || *end || end == argv[i + 1] || *slot < 0)
+                return cli_usage_error("stacks", stacks_help, "%s takes a count (0: all)", arg);
             i++;
             continue;
         }
@@ -200,7 +215,7 @@ int inspect_cmd_stacks(int argc, char **argv)
         rc = doc && cli_print_json(doc) ? 0 : cli_report_message(&in, "stacks", "cannot write the output");
         json_object_put(doc);
     } else {
-        print_view(&m, (size_t)frames);
+        print_view(&m, (size_t)top, (size_t)frames);
         rc = fflush(stdout) == 0 ? 0 : CLI_EXIT_PROBLEM;
     }
     if (rc == 0)
