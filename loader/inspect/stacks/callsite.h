@@ -9,6 +9,9 @@
  *   site_text.c    frames as text and JSON
  *   moment.c       the options that pick a session and a moment, and the view
  *
+ * Built on it: cmd_stacks.c (`stacks`), report_sites.c (the report's
+ * section), pprof_write.c + cmd_export_pprof.c (`export --format pprof`).
+ *
  * Everything borrows from the loaded recording: free before it. */
 #ifndef STORMLOG_INSPECT_CALLSITE_H
 #define STORMLOG_INSPECT_CALLSITE_H
