@@ -10,20 +10,23 @@ import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from verdict import check, skip  # noqa: E402
+
 INSPECT = os.environ["STORMLOG_INSPECT"]
 FIXTURE = os.environ["STORMLOG_STACKS_FIXTURE"]
 WORK = os.environ["STORMLOG_STACKS_WORK"]
-SKIP = 77
 
 
 def fail(msg):
-    print("FAIL:", msg)
+    check(False, msg)
     sys.exit(1)
 
 
 def expect(cond, msg):
-    if not cond:
-        fail(msg)
+    """A check whose failure ends the test: what follows reads what it checked."""
+    if not check(cond, msg):
+        sys.exit(1)
 
 
 def run(*args, ok=True):
@@ -248,8 +251,7 @@ def t_demangle():
                             "/usr/lib/aarch64-linux-gnu/libstdc++.so.6") if os.path.exists(p)), None)
     tools = all(shutil.which(t) for t in ("nm", "readelf", "c++filt"))
     if not lib or not tools:
-        print("SKIP: needs libstdc++.so.6 and binutils (nm, readelf, c++filt)")
-        sys.exit(SKIP)
+        skip("needs libstdc++.so.6 and binutils (nm, readelf, c++filt)")
     lib = os.path.realpath(lib)
     syms = subprocess.run(["nm", "-D", "--defined-only", lib], capture_output=True, text=True, check=True).stdout
     addr, mangled = next((int(a, 16), n.split("@")[0]) for a, t, n in (l.split() for l in syms.splitlines() if l.count(" ") == 2)
@@ -531,8 +533,7 @@ def t_reference_loader():
     shared = os.environ.get("STORMLOG_SHARED_DIR", "")
     oracle = os.path.join(shared, "reference", "oracle_load.py")
     if not os.path.exists(oracle):
-        print(f"SKIP: the reference loader is not at {oracle}")
-        sys.exit(SKIP)
+        skip(f"the reference loader is not at {oracle}")
     sink, truth = recording("reference")
     ref = subprocess.run([sys.executable, oracle, "--raw", sink], capture_output=True, text=True)
     expect(ref.returncode == 0, f"the reference loader refused the recording: {ref.stdout} {ref.stderr}")
