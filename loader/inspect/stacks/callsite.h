@@ -118,6 +118,9 @@ typedef struct cs_view {
  * allocated in the whole session. false when out of memory. */
 bool cs_view_build(cs_view *v, const stormlog_session *s, const cs_table *t, int64_t device_id, size_t stop);
 void cs_view_free(cs_view *v);
+/* What the live sites from index `from` on hold together (a table's "other
+ * call sites" line). */
+void cs_view_rest(const cs_view *v, size_t from, int64_t *bytes, uint64_t *allocations);
 
 /* Moments. Each answers false when the session has no such moment. */
 /* The first event at the device's highest allocator_allocated_bytes (as the

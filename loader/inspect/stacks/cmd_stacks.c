@@ -143,12 +143,9 @@ static void print_view(const cs_moment *m, size_t top, size_t frames)
         print_frames(site, frames);
     }
     if (shown < v->live_site_count) {
-        int64_t rest = 0;
-        uint64_t allocations = 0;
-        for (size_t i = shown; i < v->live_site_count; i++) {
-            rest += v->sites[i].bytes;
-            allocations += v->sites[i].allocations;
-        }
+        int64_t rest;
+        uint64_t allocations;
+        cs_view_rest(v, shown, &rest, &allocations);
         size_t others = v->live_site_count - shown;
         cli_printf(stdout, "%12s %12" PRIu64 "   %zu other call site%s (--top 0 lists them)\n", cli_bytes(rest, bytes),
                    allocations, others, cli_plural(others));

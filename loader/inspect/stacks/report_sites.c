@@ -59,12 +59,9 @@ static void site_table(FILE *out, const cs_view *v)
         fputs("</tr>\n", out);
     }
     if (rows < v->live_site_count) {
-        int64_t rest = 0;
-        uint64_t allocs = 0;
-        for (size_t i = rows; i < v->live_site_count; i++) {
-            rest += v->sites[i].bytes;
-            allocs += v->sites[i].allocations;
-        }
+        int64_t rest;
+        uint64_t allocs;
+        cs_view_rest(v, rows, &rest, &allocs);
         fprintf(out, "<tr><td class=\"n\">%s</td><td class=\"n\">%" PRIu64 "</td><td>%zu other call sites</td></tr>\n",
                 cli_bytes(rest, b), allocs, v->live_site_count - rows);
     }

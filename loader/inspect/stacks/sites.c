@@ -170,6 +170,16 @@ bool cs_view_build(cs_view *v, const stormlog_session *s, const cs_table *t, int
     return true;
 }
 
+void cs_view_rest(const cs_view *v, size_t from, int64_t *bytes, uint64_t *allocations)
+{
+    *bytes = 0;
+    *allocations = 0;
+    for (size_t i = from; i < v->live_site_count; i++) {
+        *bytes += v->sites[i].bytes;
+        *allocations += v->sites[i].allocations;
+    }
+}
+
 void cs_view_free(cs_view *v)
 {
     free(v->sites);
