@@ -101,6 +101,8 @@ static bool view_section(FILE *out, const stormlog_session *s, const cs_table *t
 
 bool report_write_sites(FILE *out, const stormlog_session *s)
 {
+    if (!s)
+        return true; /* drawn from the sidecars: no events, so no stacks to read */
     cs_table t;
     if (!cs_table_build(&t, s)) {
         cs_table_free(&t);

@@ -11,7 +11,8 @@
 int inspect_cmd_stacks(int argc, char **argv);
 
 /* The report's "where the memory was" section for one session (nothing
- * when it has no stacks). false when out of memory. */
+ * when it has no stacks, or s is NULL: a session drawn from the sidecars).
+ * false when out of memory. */
 bool report_write_sites(FILE *out, const stormlog_session *s);
 
 #endif
