@@ -554,6 +554,51 @@ def t_reference_loader():
     expect(len(again) == 2 and again[0]["stack"] == again[1]["stack"], "the repeated definition is the same")
 
 
+# ---- end to end: the shim records a Python workload, the readers name its lines
+
+def t_python_workload():
+    """tests/workloads/stacks_workload.py under the shim (ctypes and the plugin
+    route into the CUDA double): `stacks --at peak` names each `# SITE` line
+    with its exact bytes, `--at oom` the line whose allocation failed."""
+    need = ["STORMLOG_SHIM_LIB", "STORMLOG_CUDART_DOUBLE", "STORMLOG_WORKLOAD_PLUGIN", "STORMLOG_STACKS_WORKLOAD"]
+    if not all(os.environ.get(k) for k in need):
+        skip("needs the shim, the CUDA runtime double and the workload plugin")
+    if "thread" in os.environ.get("STORMLOG_SANITIZE", ""):
+        skip("TSan cannot be preloaded into an uninstrumented python3")
+    workload = os.environ["STORMLOG_STACKS_WORKLOAD"]
+    base = os.path.join(WORK, "python-workload")
+    shutil.rmtree(base, ignore_errors=True)
+    os.makedirs(base)
+    truth_path = os.path.join(base, "truth.json")
+    preload = " ".join(p for p in (os.environ.get("STORMLOG_SANITIZER_PRELOAD"), os.environ["STORMLOG_SHIM_LIB"]) if p)
+    env = dict(os.environ, LD_PRELOAD=preload, STORMLOG_OUTPUT_DIR=os.path.join(base, "out"), STORMLOG_STACKS="all",
+               STORMLOG_QUIET="1", ASAN_OPTIONS="detect_leaks=0")
+    p = subprocess.run([sys.executable, workload, "--lib", os.environ["STORMLOG_CUDART_DOUBLE"], "--plugin",
+                        os.environ["STORMLOG_WORKLOAD_PLUGIN"], "--truth", truth_path], env=env,
+                       capture_output=True, text=True)
+    expect(p.returncode == 0, f"the workload failed: {p.stderr}")
+    sinks = [d for d, _, files in os.walk(os.path.join(base, "out")) if "manifest.json" in files]
+    expect(len(sinks) == 1, f"one sink directory: {sinks}")
+    with open(truth_path) as f:
+        truth = json.load(f)
+    with open(workload) as f:
+        lines = {l.split("# SITE ")[1].strip(): n for n, l in enumerate(f, 1) if "# SITE " in l}
+    doc = stacks_json(sinks[0], "--at", "peak")
+    for name in ("weights", "activations", "optimizer", "plugin"):
+        site = next((s for s in doc["sites"] if s["frames"] and s["frames"][0].get("python")
+                     and s["frames"][0]["file"] == workload and s["frames"][0]["line"] == lines[name]), None)
+        expect(site is not None, f"{name}: no call site at {workload}:{lines[name]}")
+        expect(site["frames"][0]["function"] == truth["functions"][name], f"{name}: {site['frames'][0]}")
+        expect(site["bytes"] == truth["bytes"][name] and site["allocations"] == truth["allocations"][name],
+               f"{name}: {site['bytes']} bytes in {site['allocations']} != {truth['bytes'][name]}")
+    expect(any(s["bytes"] == truth["bytes"]["gil_released"] for s in doc["sites"]), "the GIL-released call's site")
+    oom = stacks_json(sinks[0], "--at", "oom")
+    top = oom["failed"]["frames"][0]
+    expect(top.get("line") == lines["oom"] and top.get("function") == truth["functions"]["oom"],
+           f"the OOM names {workload}:{lines['oom']}: {top}")
+    expect(oom["failed"]["requested_bytes"] == truth["bytes"]["oom"], "the OOM's requested bytes")
+
+
 TESTS = {n[2:]: f for n, f in globals().items() if n.startswith("t_")}
 
 if __name__ == "__main__":
