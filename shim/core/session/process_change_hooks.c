@@ -122,18 +122,25 @@ static int list_exec_failed(char **argv, size_t map_len)
     return -1;
 }
 
+/* execl and execlp: the list as an argv to their argv form. */
+static int exec_list(execv_fn real, const char *target, const char *arg, va_list *ap)
+{
+    size_t len;
+    char **argv = list_to_argv(arg, ap, &len);
+    if (argv == NULL)
+        return -1;
+    real(target, argv);
+    return list_exec_failed(argv, len);
+}
+
 SL_EXPORT int execl(const char *path, const char *arg, ...)
 {
     REAL(execv_fn, execv);
     va_list ap;
     va_start(ap, arg);
-    size_t len;
-    char **argv = list_to_argv(arg, &ap, &len);
+    int rc = exec_list(real, path, arg, &ap);
     va_end(ap);
-    if (argv == NULL)
-        return -1;
-    real(path, argv);
-    return list_exec_failed(argv, len);
+    return rc;
 }
 
 SL_EXPORT int execlp(const char *file, const char *arg, ...)
@@ -141,13 +148,9 @@ SL_EXPORT int execlp(const char *file, const char *arg, ...)
     REAL(execv_fn, execvp);
     va_list ap;
     va_start(ap, arg);
-    size_t len;
-    char **argv = list_to_argv(arg, &ap, &len);
+    int rc = exec_list(real, file, arg, &ap);
     va_end(ap);
-    if (argv == NULL)
-        return -1;
-    real(file, argv);
-    return list_exec_failed(argv, len);
+    return rc;
 }
 
 /* execle's environment follows the list's NULL. */
