@@ -1,4 +1,4 @@
-/* Upstream's writer policy as defaults, and the environment variables that
+/* The reference's writer policy as defaults, and the environment variables that
  * override it. A bad value never stops anything: it is named on stderr once
  * and the field keeps the value it had. */
 #include "pipeline.h"
@@ -21,7 +21,7 @@ void sl_pipeline_config_defaults(sl_pipeline_config *cfg)
     cfg->rollover_bytes = 64ull * 1024 * 1024;
     cfg->rollover_events = 10000;
     /* A debugging run keeps everything up to a byte budget (README,
-     * "Configuration"); upstream's count-based 8 files by variable. */
+     * "Configuration"); the reference's count-based 8 files by variable. */
     cfg->retention_files = 1000000;
     cfg->retention_bytes = 4ull * 1024 * 1024 * 1024;
     cfg->shutdown_deadline_ms = SL_SHUTDOWN_DEADLINE_MS_DEFAULT;
@@ -159,7 +159,7 @@ bool sl_pipeline_config_from_getenv(sl_pipeline_config *cfg, sl_pipeline_getenv_
     read_u32(&r, "STORMLOG_SHUTDOWN_DEADLINE_MS", SL_SHUTDOWN_DEADLINE_MS_MIN, 60000, &cfg->shutdown_deadline_ms);
     read_u32(&r, "STORMLOG_SIDECAR_INTERVAL_MS", 0, 3600000, &cfg->sidecar_interval_ms);
 
-    /* Upstream refuses retention below one segment; we raise it instead of
+    /* The reference refuses retention below one segment; we raise it instead of
      * refusing, since the program must run on. */
     if (cfg->retention_bytes < cfg->rollover_bytes) {
         r.all_valid = false;

@@ -59,8 +59,8 @@ sl_manifest_session *sl_manifest_find_session(sl_manifest *m, const char *sessio
 /* Replaces a session's status (a static string or one of the known ones). */
 bool sl_manifest_set_status(sl_manifest_session *s, const char *status);
 
-/* The text upstream writes: json.dumps(payload, indent=2) + "\n" with keys in
- * upstream's order, sessions sorted by (started_at_ns, session_id), non-ASCII
+/* The text the reference writes: json.dumps(payload, indent=2) + "\n" with keys in
+ * the reference's order, sessions sorted by (started_at_ns, session_id), non-ASCII
  * escaped. false when out of memory. */
 bool sl_manifest_render(const sl_manifest *m, sl_buf *out);
 

@@ -27,7 +27,7 @@ typedef struct sl_session_info {
     int64_t sampling_interval_ms;
 } sl_session_info;
 
-/* Writer and sink settings; sl_pipeline_config_defaults() gives upstream's.
+/* Writer and sink settings; sl_pipeline_config_defaults() gives the reference's.
  * Each field is read once at start; the environment variable in brackets is
  * what sl_pipeline_config_from_env() reads into it. */
 typedef struct sl_pipeline_config {
@@ -62,7 +62,7 @@ typedef struct sl_pipeline_config {
     /* [STORMLOG_ROLLOVER_EVENTS] a segment is closed once it holds this many events, default 10000. */
     uint32_t rollover_events;
     /* [STORMLOG_RETENTION_FILES] at most this many segment files, default
-     * 1000000 (no count limit: the byte budget decides; upstream's is 8). */
+     * 1000000 (no count limit: the byte budget decides; the reference's is 8). */
     uint32_t retention_files;
     /* [STORMLOG_RETENTION_BYTES] at most this many bytes of segments, default
      * 4 GiB; never below rollover_bytes. Oldest closed segments go first;

@@ -153,7 +153,7 @@ typedef struct sl_rollup_doc {
     size_t session_count;
 } sl_rollup_doc;
 
-/* Appends the document as upstream's json.dump(indent=2, sort_keys=True)
+/* Appends the document as the reference's json.dump(indent=2, sort_keys=True)
  * writes it, plus "\n". Sorts doc->sessions. false when out of memory. */
 bool sl_rollup_render(sl_rollup_doc *doc, sl_buf *out);
 

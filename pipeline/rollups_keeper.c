@@ -2,7 +2,7 @@
  * normalisation (no severity, no collector status); earlier segments that
  * carry such metadata, or records the shim does not write, make the keeper
  * stop writing rollups.json rather than write a document that differs from
- * upstream's (the CLI's `stormlog-inspect rollups` still computes it). */
+ * the reference's (the CLI's `stormlog-inspect rollups` still computes it). */
 #define _GNU_SOURCE
 #include "rollups_keeper.h"
 
@@ -104,7 +104,7 @@ static void view_of_queued(const sl_rollups_keeper *k, const sl_rollups_queued *
     v->event_type = sl_event_type_name((sl_event_type)q->type);
     v->event_type_len = strlen(v->event_type);
     v->is_sample = q->type == SL_EVENT_SAMPLE;
-    if (q->type == SL_EVENT_ERROR) { /* no severity metadata: upstream's default for "error" */
+    if (q->type == SL_EVENT_ERROR) { /* no severity metadata: the reference's default for "error" */
         v->is_alert = true;
         v->severity = "critical";
         v->severity_len = 8;

@@ -12,7 +12,7 @@
 #include "fd_owner.h"
 #include "sink.h"
 
-/* <name>.<pid>.<32 lowercase hex>.tmp, as upstream names its temporary. */
+/* <name>.<pid>.<32 lowercase hex>.tmp, as the reference names its temporary. */
 static void temp_name(const char *name, char *out, size_t cap)
 {
     unsigned char r[16];

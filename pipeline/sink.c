@@ -218,7 +218,7 @@ static int compare_segments(const void *a, const void *b)
 }
 
 /* Adds the segment files the manifest does not list (closed, counted, no
- * session), and sorts the list by file name, as the upstream writer merges.
+ * session), and sorts the list by file name, as the reference's writer merges.
  * Such a file is most often the last segment of a writer that died between
  * creating it and rewriting the manifest: its torn tail is cut like that of
  * any segment a dead writer left open (we hold the directory's lock, so no
@@ -481,7 +481,7 @@ static int open_next_segment(sl_sink *s)
 }
 
 /* Oldest closed segments go first, until both limits hold; the open one is
- * never deleted (upstream's rule, so a reader never loses the live tail). */
+ * never deleted (the reference's rule, so a reader never loses the live tail). */
 static void apply_retention(sl_sink *s)
 {
     for (;;) {

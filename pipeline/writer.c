@@ -202,7 +202,7 @@ static void begin_session(sl_writer *w, const sl_event *first)
 {
     const char *collector = sl_collector_name((sl_collector)first->collector);
     /* The ledger's source names who recorded: the collector of the first
-     * event (stormlog.cuda_shim / stormlog.hip_shim), where upstream's
+     * event (stormlog.cuda_shim / stormlog.hip_shim), where the reference's
      * generic sink writes "stormlog.telemetry_sink". A process's session
      * has one collector in practice; tools that group by source then tell
      * shim recordings apart from Python ones. */

@@ -1,5 +1,5 @@
 /* The writer thread: drains the ring, turns events into record lines,
- * flushes them to the sink by upstream's policy, and parks when asked to
+ * flushes them to the sink by the reference's policy, and parks when asked to
  * stop. Its state is its own while it runs; it also writes the stop event
  * and closes the session before it parks (sl_pipeline_stop waits for that). */
 #ifndef STORMLOG_SHIM_PIPELINE_WRITER_H

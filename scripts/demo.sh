@@ -34,5 +34,8 @@ echo
 echo "== stormlog-inspect summary $out/$job"
 "$inspect" summary "$out/$job"
 echo
+echo "== where the memory was at device 0's peak: stormlog-inspect stacks $out/$job --at peak --device 0 --top 3"
+"$inspect" stacks "$out/$job" --at peak --device 0 --top 3
+echo
 echo "== next: install the tools (cmake --install $build --prefix /opt/stormlog), then"
-echo "   stormlog-inspect report $out/$job -o report.html"
+echo "   stormlog-inspect report $out/$job -o report.html   (call sites at each peak, OOM and exit included)"

@@ -2,10 +2,10 @@
  * (legacy, v2 or v3 JSON / JSONL, sinks, jobs) into one v3 sink directory
  * (sink-format.md) that the Python tools open.
  *
- * Reading is the loader's (so every conversion rule is upstream's); writing
+ * Reading is the loader's (so every conversion rule is the reference's); writing
  * is the shim's own sink code (pipeline/: segments, rollover, the
- * manifest in upstream's layout), so there is one sink writer in the
- * project. Each record is written the way upstream writes it,
+ * manifest in the reference's layout), so there is one sink writer in the
+ * project. Each record is written the way the reference writes it,
  * json.dumps(record, sort_keys=True), by the schema core's canonical
  * encoder. Each session keeps its identity and its status: its summary goes
  * into the manifest as the loader gave it, and its events into segments of
@@ -23,7 +23,7 @@
 #include "sink.h"
 #include "stormlog/schema/jsonc.h"
 
-/* Upstream's writer defaults (sink-format.md). Retention is off: a
+/* The reference's writer defaults (sink-format.md). Retention is off: a
  * conversion must not delete what it just wrote. */
 #define CONVERT_ROLLOVER_BYTES (UINT64_C(64) << 20)
 #define CONVERT_ROLLOVER_EVENTS 10000u

@@ -41,7 +41,7 @@ static bool parse_count(const char *s, int64_t min, int64_t *out)
     return true;
 }
 
-/* Does any segment file exist (listed or discovered)? Upstream builds
+/* Does any segment file exist (listed or discovered)? The reference builds
  * nothing without one. */
 static bool has_segment_file(const char *dir, const stormlog_manifest_view *m)
 {
@@ -183,7 +183,7 @@ int inspect_cmd_rollups(int argc, char **argv)
     snprintf(mpath, sizeof mpath, "%s/manifest.json", path);
     stormlog_manifest_view *m = stormlog_manifest_view_read(mpath);
     if (!has_segment_file(path, m)) {
-        fprintf(stderr, "stormlog-inspect rollups: %s: no segment file, so no rollups (as upstream)\n", path);
+        fprintf(stderr, "stormlog-inspect rollups: %s: no segment file, so no rollups (as the reference does)\n", path);
         stormlog_manifest_view_free(m);
         return CLI_EXIT_PROBLEM;
     }

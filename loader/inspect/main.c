@@ -15,7 +15,7 @@ static const inspect_cmd commands[] = {
     {"validate", "list every invalid record with file:line; exit 1 if any", inspect_cmd_validate},
     {"convert", "convert legacy / v2 / JSON recordings into a v3 sink directory", inspect_cmd_convert},
     {"report", "write a self-contained HTML report: charts, peak, phases, ranks, leaks", inspect_cmd_report},
-    {"rollups", "print the rollups.json document of a sink directory (as upstream computes it)", inspect_cmd_rollups},
+    {"rollups", "print the rollups.json document of a sink directory (as the reference computes it)", inspect_cmd_rollups},
     {"export", "export a recording as Chrome / Perfetto trace-event JSON", inspect_cmd_export},
     {"stacks", "live bytes by call site at the peak, an OOM, exit or a time", inspect_cmd_stacks},
 };

@@ -220,7 +220,7 @@ typedef struct sl_manifest {
 /* read_telemetry_sink_manifest: NULL when absent or unreadable (never an error). */
 SL_HIDDEN sl_manifest *sl_manifest_read(const char *manifest_path);
 SL_HIDDEN void sl_manifest_free(sl_manifest *m);
-/* The upstream-lenient manifest at a path, even with unusual segment names
+/* The manifest, read as leniently as the reference reads it, at a path, even with unusual segment names
  * (for coverage); NULL when absent or unreadable. */
 SL_HIDDEN sl_manifest *sl_manifest_read_all(const char *manifest_path);
 

@@ -345,7 +345,7 @@ def t_convert():
             report = json.loads(r.stdout)
             check(report["sessions"] == len(ref["sessions"]), f"{name}: sessions reported")
             check(report["events"] == sum(len(s["events"]) for s in ref["sessions"]), f"{name}: events reported")
-            # The sink format: manifest as upstream writes it, one sorted-key v3 record per line.
+            # The sink format: manifest as the reference writes it, one sorted-key v3 record per line.
             manifest = json.load(open(os.path.join(out, "manifest.json")))
             check(manifest["format"] == "stormlog.append_only_telemetry_sink" and manifest["schema_version"] == 2,
                   f"{name}: manifest header")
@@ -377,7 +377,7 @@ def t_convert():
                     cwd=CASES)
         check(r.returncode == 1 and "not empty" in r.stderr, "convert refuses a non-empty target")
         check(inspect("convert", "x").returncode == 2, "convert without --to: usage")
-        # Rollover at upstream's 10,000 events.
+        # Rollover at the reference's 10,000 events.
         big = os.path.join(tmp, "big.jsonl")
         line = open(os.path.join(CASES, "004_v3_jsonl_basic/input.jsonl")).readline()
         rec = json.loads(line)

@@ -224,7 +224,7 @@ def read_sidecars_ok(sink, what):
                 telemetry_rollup_file_from_dict(doc)
             except Exception as e:  # noqa: BLE001
                 check(False, f"{what}: the reference refuses the shape of {name}: {e}")
-    if any(n.startswith("segment-") for n in os.listdir(sink)):  # else upstream's loader refuses it too
+    if any(n.startswith("segment-") for n in os.listdir(sink)):  # else the reference's loader refuses it too
         r = subprocess.run([INSPECT, "summary", "--json", sink], capture_output=True, text=True)
         check(r.returncode == 0, f"{what}: summary after kill -9: {r.returncode} {r.stderr[-300:]}")
 

@@ -1,5 +1,5 @@
 /* Every message of validate_telemetry_record (seed), with its exact text, in
- * the seed's order: through loader-style views (any JSON type per field) and
+ * the reference's order: through loader-style views (any JSON type per field) and
  * through the shim's typed struct. */
 #include <criterion/criterion.h>
 
@@ -190,7 +190,7 @@ Test(validate_fields, unknown_long_list_truncated)
     cr_assert_str_eq(err.message + SL_ERROR_MESSAGE_MAX - 4, "...");
 }
 
-/* 4. field by field, in the seed's order */
+/* 4. field by field, in the reference's order */
 FIELD_CASE(session_id_null, SL_F_SESSION_ID, sl_value_null(), "session_id must be a non-empty string")
 FIELD_CASE(session_id_empty, SL_F_SESSION_ID, sl_value_str(""), "session_id must be a non-empty string")
 FIELD_CASE(session_id_blank_ascii, SL_F_SESSION_ID, sl_value_str(" \t\n\v\f\r\x1c\x1d\x1e\x1f"), "session_id must be a non-empty string")

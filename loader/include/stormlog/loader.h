@@ -89,7 +89,7 @@ STORMLOG_API const char *stormlog_status_name(stormlog_status code); /* static s
 
 STORMLOG_API stormlog_options *stormlog_options_new(void);
 STORMLOG_API void stormlog_options_free(stormlog_options *opts);
-/* Convert records without schema_version (default true, as upstream). */
+/* Convert records without schema_version (default true, as the reference). */
 STORMLOG_API void stormlog_options_set_permissive_legacy(stormlog_options *opts, bool on);
 /* JSON inputs: the top-level key holding the list of events (copied; NULL resets). */
 STORMLOG_API stormlog_status stormlog_options_set_events_key(stormlog_options *opts,
@@ -145,10 +145,10 @@ STORMLOG_API json_object *stormlog_session_summary_json(const stormlog_session *
 STORMLOG_API size_t stormlog_session_event_count(const stormlog_session *s);
 STORMLOG_API const stormlog_event *stormlog_session_event(const stormlog_session *s, size_t i);
 /* sources_loaded: the segment files of a sink or job input that contributed
- * to the session (as upstream names them, in no particular order). Borrowed. */
+ * to the session (as the reference names them, in no particular order). Borrowed. */
 STORMLOG_API size_t stormlog_session_source_count(const stormlog_session *s);
 STORMLOG_API const char *stormlog_session_source(const stormlog_session *s, size_t i);
-/* The sink manifest at manifest_path as upstream's lenient reader sees it
+/* The sink manifest at manifest_path as the reference's lenient reader sees it
  * (NULL when absent or unreadable): its schema_version and its segments
  * with their recorded event_count and size_bytes, in manifest order. */
 typedef struct stormlog_manifest_view stormlog_manifest_view;

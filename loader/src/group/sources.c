@@ -1,9 +1,9 @@
-/* sources_loaded of each session (upstream's LoadedTelemetrySession field,
+/* sources_loaded of each session (the reference's LoadedTelemetrySession field,
  * rollups.md 4.2): the segment files that contributed to it. A segment
  * contributes to every session one of its records belongs to; a segment
  * without records contributes to the session its default id names (the
  * manifest's entry, else the sink's fallback legacy id), if there is one.
- * Paths are the plan's, i.e. as upstream names them. */
+ * Paths are the plan's, i.e. as the reference names them. */
 #include <stdlib.h>
 #include <string.h>
 

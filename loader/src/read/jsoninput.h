@@ -10,7 +10,7 @@ SL_HIDDEN bool sl_json_input_parse(const char *path, json_object **doc_out, sl_f
  * record itself when *single). */
 SL_HIDDEN bool sl_json_input_records(json_object *doc, const char *events_key,
                                      json_object **list_out, bool *single, sl_fail_info *f);
-/* Every element must be an object (checked before any conversion, as upstream). */
+/* Every element must be an object (checked before any conversion, as the reference). */
 SL_HIDDEN bool sl_json_input_check_elements(json_object *list, bool single, sl_fail_info *f);
 
 #endif

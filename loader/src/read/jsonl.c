@@ -189,7 +189,7 @@ int sl_jsonl_next(sl_jsonl_reader *r, const sl_convert_ctx *ctx, stormlog_event 
             }
             if (last && why != sl_json_why_too_many_digits &&
                 json_tokener_get_error(r->tok) != json_tokener_error_depth) {
-                /* A torn final write: dropped, as upstream does. */
+                /* A torn final write: dropped, as the reference does. */
                 r->done = true;
                 r->torn_line = r->line_no;
                 return 0;

@@ -1,6 +1,6 @@
 /* stormlog_load: plan the input (plan.c), read it (JSON whole; JSONL segment
  * by segment, on several threads when asked), then group into sessions
- * (sessions.c). The first error in reading order wins, as upstream where the
+ * (sessions.c). The first error in reading order wins, as the reference where the
  * first failing record stops the load. */
 #include <pthread.h>
 #include <stdatomic.h>

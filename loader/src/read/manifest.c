@@ -1,6 +1,6 @@
 /* The sink manifest (telemetry_sink.py read_telemetry_sink_manifest), read
  * leniently: anything unreadable means "no manifest", malformed entries are
- * skipped, numbers go through Python's int(). Beyond upstream: a segment
+ * skipped, numbers go through Python's int(). Beyond the reference: a segment
  * filename that is not a plain file name is ignored, never followed. */
 #include <math.h>
 #include <stdio.h>

@@ -505,7 +505,7 @@ static bool plan_directory(sl_plan *plan, const char *display, const stormlog_op
     dir_list sinks = {0};
     bool ok = find_sinks(display, opts->job_depth, &sinks, f);
     if (ok && sinks.count == 0) {
-        /* Upstream falls back to reading the directory as JSON and fails so. */
+        /* The reference falls back to reading the directory as JSON and fails so. */
         sl_failf(f, STORMLOG_E_IO, "[Errno %d] %s: '%s'", EISDIR, strerror(EISDIR), display);
         sl_fail_where(f, display, 0, -1);
         ok = false;
@@ -574,7 +574,7 @@ bool sl_plan_build(const char *path, const stormlog_options *opts, sl_plan *plan
             sink_spec spec = {dir, dir, m, fallback, origin, NULL};
             ok = plan_sink(plan, &spec, f);
             if (ok && plan->segment_count == 0) {
-                /* No segment file: upstream reads the manifest itself as a JSON
+                /* No segment file: the reference reads the manifest itself as a JSON
                  * telemetry file (usually "does not contain telemetry events";
                  * with a schema_version key, one record that fails validation). */
                 sl_manifest_free(m);

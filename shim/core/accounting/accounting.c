@@ -336,7 +336,7 @@ void sl_account_failure(sl_api api, int32_t device_id, unsigned code, bool out_o
         sl_account_init_event(&ev, SL_EVENT_ERROR, collector, device_id);
         sl_event_meta_str(&ev, "api", sl_api_table[api].name);
         sl_event_meta_str(&ev, "reason", out_of_memory ? "out_of_memory" : "api_error");
-        /* Upstream's readers count an OOM only by this key (rollups.md 4.5). */
+        /* The reference's readers count an OOM only by this key (rollups.md 4.5). */
         if (out_of_memory)
             sl_event_meta_str(&ev, "oom_reason", "out_of_memory");
         sl_event_meta_int(&ev, "error_code", (int64_t)code);

@@ -424,7 +424,7 @@ def compare_with_truth(ctx, root, truth, label):
     return events, stop
 
 
-# A whole run must stay on disk (upstream retention keeps 8 segments), fit the
+# A whole run must stay on disk (the reference's retention keeps 8 segments), fit the
 # ring, and be drained at exit even when the writer falls behind on a slow,
 # sanitised machine (the default shutdown deadline is 2 s).
 KEEP_EVERYTHING = {"STORMLOG_RING_CAPACITY": "1048576", "STORMLOG_RETENTION_FILES": "1000000",

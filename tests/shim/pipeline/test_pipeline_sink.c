@@ -115,7 +115,7 @@ static void check_manifest_matches_files(const char *dir, size_t want_segments)
 
 TestSuite(sink, .init = setup_root, .fini = teardown_root, .timeout = 60);
 
-Test(sink, manifest_text_is_byte_identical_to_upstreams)
+Test(sink, manifest_text_is_byte_identical_to_the_references)
 {
     static const char *const cases[] = {"225_gen_sink_normal_close", "226_gen_sink_rollover", "228_gen_sink_running",
                                         "229_gen_sink_reopened", "232_gen_sink_crash_tail"};
@@ -131,7 +131,7 @@ Test(sink, manifest_text_is_byte_identical_to_upstreams)
         cr_assert(sl_manifest_parse(&m, text, len), "%s", cases[i]);
         sl_buf out = {0};
         cr_assert(sl_manifest_render(&m, &out));
-        cr_assert_eq(out.len, len, "%s: rendered %zu bytes, upstream %zu", cases[i], out.len, len);
+        cr_assert_eq(out.len, len, "%s: rendered %zu bytes, the reference %zu", cases[i], out.len, len);
         cr_assert_eq(memcmp(out.data, text, len), 0, "%s:\n%s", cases[i], out.data);
         sl_buf_free(&out);
         sl_manifest_free(&m);
