@@ -13,6 +13,7 @@
 #include "coverage.h"
 #include "report.h"
 #include "summary_fast.h"
+#include "whole_file.h"
 
 #define DEFAULT_COLUMNS 900
 #define DETAIL_ALL_UP_TO 8 /* sessions drawn in full by default; beyond, the notable ones */
@@ -160,42 +161,24 @@ static void choose_details(report_page *page, const report_args *a, const summar
     }
 }
 
+static bool fill_page(FILE *out, void *page)
+{
+    return report_write_html(out, page);
+}
+
 static int write_report(const report_args *a, report_page *page)
 {
     if (strcmp(a->output, "-") == 0) {
         bool ok = report_write_html(stdout, page) && fflush(stdout) == 0;
         return ok ? 0 : cli_report_message(&a->in, "report", "cannot write the report to stdout");
     }
-    /* Beside the target, then renamed over it: a reader never sees half a
-     * page, and a failed run leaves the previous report alone. */
-    size_t len = strlen(a->output) + 32;
-    char *tmp = malloc(len);
-    if (!tmp)
-        return cli_report_message(&a->in, "report", "out of memory");
-    snprintf(tmp, len, "%s.tmp.%ld", a->output, (long)getpid());
-    FILE *out = fopen(tmp, "w");
-    if (!out) {
-        char msg[512];
-        snprintf(msg, sizeof msg, "cannot write %s: %s", a->output, strerror(errno));
-        free(tmp);
-        return cli_report_message(&a->in, "report", msg);
-    }
-    bool ok = report_write_html(out, page);
-    ok = fclose(out) == 0 && ok;
-    int saved = errno;
-    if (ok && rename(tmp, a->output) != 0) {
-        saved = errno;
-        ok = false;
-    }
-    if (!ok) {
-        unlink(tmp);
-        free(tmp);
-        char msg[512];
-        snprintf(msg, sizeof msg, "cannot write %s: %s", a->output, strerror(saved));
-        return cli_report_message(&a->in, "report", msg);
-    }
-    free(tmp);
-    return 0;
+    /* Written whole or not at all: a failed run leaves the previous report alone. */
+    int err = 0;
+    if (whole_file_write(a->output, fill_page, page, &err))
+        return 0;
+    char msg[512];
+    snprintf(msg, sizeof msg, "cannot write %s: %s", a->output, strerror(err));
+    return cli_report_message(&a->in, "report", msg);
 }
 
 /* The model of each session shown, built side by side (each reads its own
