@@ -38,9 +38,10 @@ typedef struct sl_pipeline_config {
     char output_dir[4096];
     /* [STORMLOG_RING_CAPACITY] the most event slots the ring grows to, a
      * power of two in [SL_RING_CAPACITY_MIN, SL_RING_CAPACITY_MAX], default
-     * 16384 (4 MiB). A slot is 256 bytes (an event with a copied context or many
-     * metadata entries takes two); the ring starts at SL_RING_INITIAL_SLOTS
-     * and the writer grows it fourfold whenever it finds it half full. */
+     * 16384 (2 MiB). A slot is 128 bytes: the common allocation/free event
+     * takes one, others up to SL_RING_MAX_SPAN (ring_slot.h); the ring starts
+     * at SL_RING_INITIAL_SLOTS and grows SL_RING_GROWTH-fold, ahead of need
+     * when the writer finds it half full. */
     uint32_t ring_capacity;
     /* [STORMLOG_FLUSH_EVERY_EVENTS] write once this many events wait,
      * default 50. Under load the writer also coalesces whatever else is
@@ -84,7 +85,7 @@ typedef struct sl_pipeline_config {
     uint32_t sidecar_interval_ms;
 } sl_pipeline_config;
 
-#define SL_RING_CAPACITY_MIN 2u
+#define SL_RING_CAPACITY_MIN 8u /* a power of two >= SL_RING_MAX_SPAN: every event fits */
 #define SL_RING_CAPACITY_MAX (1u << 24)
 #define SL_RING_CAPACITY_DEFAULT 16384u
 #define SL_RING_INITIAL_SLOTS 512u

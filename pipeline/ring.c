@@ -38,14 +38,15 @@
  *     cannot pass a retired slot) and skips it: one slot of capacity is lost
  *     per thread that died mid-emit, nothing hangs.
  *
- * Two-slot events. An event that does not fit one slot claims positions p
- * and p + 1 with one CAS (both slots must be free for them); its second half
- * goes to the payload of slot p + 1, whose seq stays "free for p + 1" while
- * the event is in flight, and only slot p's seq publishes it. The consumer
- * releases slot p + 1 before slot p, so a producer that finds slot p free
- * finds p + 1 free too. A producer that comes back to a retired first slot
- * retires its second slot itself (RETIRED | LATE_DONE at its own position):
- * the consumer meeting that at head skips the position and frees the slot.
+ * Multi-slot events. An event that does not fit one slot (ring_slot.h)
+ * claims positions p .. p + span - 1 with one CAS (all its slots must be
+ * free for them); its later parts go to the payloads of those slots, whose
+ * seqs stay "free for their position" while the event is in flight, and
+ * only slot p's seq publishes it. The consumer releases the later slots
+ * before slot p, so a producer that finds slot p free finds the others free
+ * too. A producer that comes back to a retired first slot retires its later
+ * slots itself (RETIRED | LATE_DONE at their own positions): the consumer
+ * meeting one of those at head skips the position and frees the slot.
  *
  * Storage. A slot's seq is stored minus its index, so that the zeroed
  * pages of a fresh anonymous mapping read as "slot i free for position i":
@@ -70,10 +71,6 @@
 #define LATE_DONE SL_RING_LATE_DONE
 #define FLAGS (RETIRED | LATE_DONE)
 #define SEALED SL_RING_SEALED
-
-_Static_assert(sizeof(sl_ring_slot) == SL_RING_SLOT_BYTES, "a slot is 256 bytes");
-_Static_assert(sizeof(sl_event) <= 2 * SL_RING_SLOT_PAYLOAD, "an event fits two slots");
-_Static_assert(SL_RING_COMPACT_META >= 7, "an allocation's event fits one slot");
 
 /* The stored form of a seq (see the storage note above). */
 static inline uint64_t enc(const sl_ring *r, uint64_t idx, uint64_t seq)
@@ -196,15 +193,28 @@ uint64_t sl_ring_seal(sl_ring *r)
     return atomic_fetch_or_explicit(&r->tail, SEALED, memory_order_seq_cst) & ~SEALED;
 }
 
+/* Are the slots after pos free for their positions? */
+static bool rest_free(sl_ring *r, uint64_t pos, unsigned span)
+{
+    for (unsigned i = 1; i < span; i++)
+        if (seq_load(r, pos + i, memory_order_acquire) != pos + i)
+            return false;
+    return true;
+}
+
 sl_ring_push_result sl_ring_push(sl_ring *r, const sl_event *ev, uint64_t *pos_out)
 {
-    unsigned span = sl_ring_span(ev);
+    sl_ring_slot_plan plan;
+    sl_ring_slot_plan_for(ev, &plan);
+    unsigned span = plan.span;
+    if (span > r->capacity)
+        return SL_RING_FULL;
     uint64_t pos = atomic_load_explicit(&r->tail, memory_order_relaxed);
     for (;;) {
         if (pos & SEALED)
             return SL_RING_SEALED_OFF;
         uint64_t seq = seq_load(r, pos, memory_order_acquire);
-        if (seq == pos && (span == 1 || seq_load(r, pos + 1, memory_order_acquire) == pos + 1)) {
+        if (seq == pos && (span == 1 || rest_free(r, pos, span))) {
             if (atomic_compare_exchange_weak_explicit(&r->tail, &pos, pos + span, memory_order_seq_cst,
                                                       memory_order_relaxed))
                 break;
@@ -222,12 +232,7 @@ sl_ring_push_result sl_ring_push(sl_ring *r, const sl_event *ev, uint64_t *pos_o
         pos = fresh; /* seq > pos: a stale view; retry */
     }
 
-    /* A fixed-size copy stays inline; the second half only for a two-slot event. */
-    sl_ring_slot *slot = &r->slots[pos & r->mask];
-    memcpy(slot->payload, ev, SL_RING_SLOT_PAYLOAD);
-    if (span == 2)
-        memcpy(r->slots[(pos + 1) & r->mask].payload, (const unsigned char *)ev + SL_RING_SLOT_PAYLOAD,
-               sizeof *ev - SL_RING_SLOT_PAYLOAD);
+    sl_ring_slot_write(r->slots, r->mask, pos, ev, &plan);
 
     uint64_t expected = pos;
     if (seq_cas(r, pos, &expected, pos + 1)) {
@@ -237,10 +242,10 @@ sl_ring_push_result sl_ring_push(sl_ring *r, const sl_event *ev, uint64_t *pos_o
     }
     /* The consumer retired our slot while we were away: leave it for good. */
     seq_store(r, pos, expected | LATE_DONE, memory_order_release);
-    if (span == 2) {
-        uint64_t second = pos + 1;
-        if (!seq_cas(r, pos + 1, &second, (pos + 1) | RETIRED | LATE_DONE) && (second & RETIRED))
-            seq_store(r, pos + 1, second | LATE_DONE, memory_order_release);
+    for (unsigned i = 1; i < span; i++) {
+        uint64_t later = pos + i;
+        if (!seq_cas(r, pos + i, &later, (pos + i) | RETIRED | LATE_DONE) && (later & RETIRED))
+            seq_store(r, pos + i, later | LATE_DONE, memory_order_release);
     }
     return SL_RING_ABANDONED;
 }
@@ -251,17 +256,14 @@ sl_ring_peek_result sl_ring_peek(sl_ring *r, const sl_event **ev)
         uint64_t pos = r->head;
         uint64_t seq = seq_load(r, pos, memory_order_acquire);
         if (seq == pos + 1) {
-            memcpy(&r->scratch, r->slots[pos & r->mask].payload, SL_RING_SLOT_PAYLOAD);
-            r->span = sl_ring_span(&r->scratch);
-            if (r->span == 2)
-                memcpy((unsigned char *)&r->scratch + SL_RING_SLOT_PAYLOAD, r->slots[(pos + 1) & r->mask].payload,
-                       sizeof r->scratch - SL_RING_SLOT_PAYLOAD);
+            r->span = sl_ring_slot_span(r->slots, r->mask, pos);
+            sl_ring_slot_read(r->slots, r->mask, pos, &r->scratch);
             *ev = &r->scratch;
             return SL_RING_READY;
         }
         if (seq & RETIRED) {
             if ((seq & ~FLAGS) == pos) {
-                /* The second slot of a two-slot event whose producer came
+                /* A later slot of a multi-slot event whose producer came
                  * back too late and retired it itself: skip the position,
                  * the slot serves the next lap. */
                 seq_store(r, pos, pos + r->capacity, memory_order_release);
@@ -296,8 +298,8 @@ sl_ring_peek_result sl_ring_peek(sl_ring *r, const sl_event **ev)
 void sl_ring_release(sl_ring *r)
 {
     uint64_t pos = r->head;
-    if (r->span == 2)
-        seq_store(r, pos + 1, pos + 1 + r->capacity, memory_order_release);
+    for (unsigned i = r->span; i-- > 1;)
+        seq_store(r, pos + i, pos + i + r->capacity, memory_order_release);
     seq_store(r, pos, pos + r->capacity, memory_order_release);
     r->head = pos + r->span;
     r->span = 1;

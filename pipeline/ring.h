@@ -4,13 +4,13 @@
  * CAS to publish it; no lock, no syscall, no allocation, never a wait. The one
  * consumer is the writer thread. See ring.c for the slot states.
  *
- * Memory that fits the work: a slot is 256 bytes, enough for the common
- * allocation/free event (up to SL_RING_COMPACT_META metadata entries, no
- * copied context); an event that needs more takes two neighbouring slots.
- * The slots are anonymous memory that nobody initialises (a zero seq means
- * "free"), so a ring costs pages only as they are used. A full ring grows:
- * it is sealed and followed by one four times bigger (ring_grow.c); each
- * ring counts its positions from 0 and knows where they start in the
+ * Memory that fits the work: a slot is 128 bytes; the common allocation/free
+ * event is packed into one, any other event takes up to SL_RING_MAX_SPAN
+ * neighbouring slots (ring_slot.h says what the bytes mean). The slots are
+ * anonymous memory that nobody initialises (a zero seq means "free"), so a
+ * ring costs pages only as they are used. A full ring grows: it is sealed
+ * and followed by a bigger one (ring_grow.c); each ring counts its
+ * positions from 0 and knows where they start in the
  * pipeline's running count. */
 #ifndef STORMLOG_SHIM_PIPELINE_RING_H
 #define STORMLOG_SHIM_PIPELINE_RING_H
@@ -21,23 +21,13 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "ring_slot.h"
 
 /* Flags of a slot's seq (ring.c); positions stay below 2^62. */
 #define SL_RING_RETIRED (UINT64_C(1) << 63)
 #define SL_RING_LATE_DONE (UINT64_C(1) << 62)
 /* Flag of the tail: the ring takes no more claims. */
 #define SL_RING_SEALED (UINT64_C(1) << 63)
-
-#define SL_RING_SLOT_BYTES 256u
-#define SL_RING_SLOT_PAYLOAD (SL_RING_SLOT_BYTES - 8u)
-
-typedef struct sl_ring_slot {
-    _Alignas(64) _Atomic uint64_t seq; /* stored relative to the slot's first position: 0 = free (ring.c) */
-    unsigned char payload[SL_RING_SLOT_PAYLOAD];
-} sl_ring_slot;
-
-/* Metadata entries that fit one slot beside the event's fixed fields. */
-#define SL_RING_COMPACT_META ((SL_RING_SLOT_PAYLOAD - offsetof(sl_event, meta)) / sizeof(sl_event_meta))
 
 typedef struct sl_ring {
     _Alignas(64) _Atomic uint64_t tail;   /* next position to claim (producers); SL_RING_SEALED */
@@ -77,11 +67,12 @@ typedef enum sl_ring_peek_result {
 sl_ring *sl_ring_create(uint32_t capacity);
 void sl_ring_destroy(sl_ring *r);
 
-/* Slots an event takes: 1, or 2 when it carries a copied context or more
- * metadata than one slot holds. */
+/* Slots an event takes (ring_slot.h): 1 for the common one. */
 static inline unsigned sl_ring_span(const sl_event *ev)
 {
-    return (ev->flags & SL_EVENT_F_HAS_CONTEXT) || ev->meta_count > SL_RING_COMPACT_META ? 2u : 1u;
+    sl_ring_slot_plan plan;
+    sl_ring_slot_plan_for(ev, &plan);
+    return plan.span;
 }
 
 /* Producer side. *pos_out: the position taken (for durable waits). */

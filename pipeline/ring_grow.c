@@ -1,5 +1,5 @@
 /* The ring fits the work: it starts small (SL_RING_INITIAL_SLOTS) and grows
- * fourfold, up to the configured number of slots, the first time a producer
+ * SL_RING_GROWTH-fold, up to the configured number of slots, the first time a producer
  * finds it full. Lock-free, and nobody waits for anybody:
  *
  *  - every producer that finds the ring full and without a successor maps
@@ -35,7 +35,7 @@ sl_ring *sl_ring_grow(sl_ring *r, uint32_t max, sl_ring *_Atomic *current)
         return advance(r, next, current);
     if (r->capacity >= max)
         return NULL;
-    uint32_t cap = r->capacity * 4 < max ? r->capacity * 4 : max;
+    uint32_t cap = (uint64_t)r->capacity * SL_RING_GROWTH < max ? r->capacity * SL_RING_GROWTH : max;
     int saved_errno = errno; /* the program's: mmap may leave its own */
     sl_ring *candidate = sl_ring_create(cap);
     errno = saved_errno;

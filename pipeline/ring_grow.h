@@ -7,8 +7,14 @@
 
 #include "ring.h"
 
+/* How much bigger a ring's successor is. Eightfold: 512 slots, then 4,096,
+ * then the default cap of 16,384; a burst meets two growths, and at the
+ * last one the outgrown ring (held until drained) is an eighth of the new
+ * one's size rather than a quarter (peak RSS, issue 14). */
+#define SL_RING_GROWTH 8u
+
 /* Producer side, when r was full: the ring to claim in next, r's successor
- * (four times bigger, at most max slots), made now if r has none; r is
+ * (SL_RING_GROWTH times bigger, at most max slots), made now if r has none; r is
  * sealed and *current moved on to it. NULL when r is at max or no memory
  * is left: the event is then dropped. Never waits for another thread. */
 sl_ring *sl_ring_grow(sl_ring *r, uint32_t max, sl_ring *_Atomic *current);

@@ -18,7 +18,8 @@ static void grow_ahead(sl_writer *w, sl_ring *last)
     uint64_t used = sl_ring_tail(last) - (last == w->ring ? last->head : 0);
     if (sl_ring_successor(last) || last->capacity >= w->cfg.ring_capacity || used * 2 < last->capacity)
         return;
-    uint32_t cap = last->capacity * 4 < w->cfg.ring_capacity ? last->capacity * 4 : w->cfg.ring_capacity;
+    uint32_t cap = (uint64_t)last->capacity * SL_RING_GROWTH < w->cfg.ring_capacity ? last->capacity * SL_RING_GROWTH
+                                                                                   : w->cfg.ring_capacity;
     sl_ring *next = sl_ring_create(cap);
     if (!next)
         return;

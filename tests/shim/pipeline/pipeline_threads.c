@@ -403,7 +403,7 @@ static void *grow_produce(void *arg)
     for (uint64_t i = 0; i < grow_per_producer; i++) {
         sl_event ev;
         test_event(&ev, id, (int64_t)i);
-        for (int m = 0; id % 2 && m < 4; m++) /* odd producers: two-slot events */
+        for (int m = 0; id % 2 && m < 4; m++) /* odd producers: three-slot events */
             sl_event_meta_int(&ev, "pad", m);
         sl_ring *r = atomic_load(&growing_ring);
         uint64_t pos;

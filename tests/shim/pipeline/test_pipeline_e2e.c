@@ -139,7 +139,7 @@ Test(pipeline_e2e, a_full_ring_drops_counts_and_reports)
     sl_session_info s;
     test_session(&s, "e2e-drops");
     sl_pipeline_config cfg = test_config(root, false);
-    cfg.ring_capacity = 4;
+    cfg.ring_capacity = SL_RING_CAPACITY_MIN;
     cr_assert(sl_pipeline_start(&s, &cfg));
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", sl_pipeline_sink_dir());
@@ -155,7 +155,7 @@ Test(pipeline_e2e, a_full_ring_drops_counts_and_reports)
         }
         usleep(2000);
     }
-    cr_assert_gt(refused, 0, "a 4-slot ring fed 200 events at once must drop some");
+    cr_assert_gt(refused, 0, "an 8-slot ring fed 200 events at once must drop some");
     cr_assert_eq(sl_pipeline_dropped_total(), refused);
     cr_assert_eq(sl_pipeline_dropped_device(3), refused);
     cr_assert_eq(sl_pipeline_dropped_device(0), 0);

@@ -119,7 +119,7 @@ Test(config, bad_values_keep_the_default_and_say_so_once, .init = cr_redirect_st
     cr_assert_eq(c.retention_files, 1000000);
     fflush(stderr);
     cr_assert_stderr_eq_str(
-        "stormlog: STORMLOG_RING_CAPACITY='1000' is not a power of two in [2, 16777216]; using 16384\n"
+        "stormlog: STORMLOG_RING_CAPACITY='1000' is not a power of two in [8, 16777216]; using 16384\n"
         "stormlog: STORMLOG_FLUSH_EVERY_EVENTS='0' is not an integer in [1, 1000000]; using 50\n"
         "stormlog: STORMLOG_ROLLOVER_EVENTS='12abc' is not an integer in [10, 4294967295]; using 10000\n"
         "stormlog: STORMLOG_RETENTION_FILES='-3' is not an integer in [1, 1000000]; using 1000000\n");

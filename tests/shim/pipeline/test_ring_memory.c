@@ -1,5 +1,5 @@
 /* The ring's memory: untouched pages until used, compact one-slot events and
- * two-slot ones in order, and growth (a full ring is sealed and followed by
+ * several-slot ones in order, and growth (a full ring is sealed and followed by
  * a bigger one) that keeps claim order and runs positions on. Growth by
  * several producers at once: pipeline_threads grow (it runs under TSan). */
 #define _GNU_SOURCE
@@ -49,10 +49,9 @@ static void expect_next(sl_ring *r, int64_t seq, int metas, bool context)
     sl_ring_release(r);
 }
 
-Test(ring_memory, a_fresh_ring_touches_no_page_and_slots_are_256_bytes)
+Test(ring_memory, a_fresh_ring_touches_no_page_and_slots_are_128_bytes)
 {
-    cr_assert_eq(sizeof(sl_ring_slot), 256);
-    cr_assert_geq(SL_RING_COMPACT_META, 7, "an allocation's event is one slot");
+    cr_assert_eq(sizeof(sl_ring_slot), 128);
     sl_ring *r = sl_ring_create(4096);
     cr_assert_eq(resident_pages(r), 0, "nothing initialised: zero pages read as free slots");
     sl_event e = numbered(1, 3, false);
@@ -67,30 +66,105 @@ Test(ring_memory, a_fresh_ring_touches_no_page_and_slots_are_256_bytes)
     sl_ring_destroy(r);
 }
 
-Test(ring_memory, big_events_take_two_slots_in_order_across_the_wrap)
+/* The shim's allocation and free events, with every metadata entry they
+ * carry (stream and stack included), each fit one slot; whatever does not
+ * fit the compact form still travels whole, in more slots. */
+Test(ring_memory, an_allocation_or_a_free_takes_one_slot)
 {
+    sl_event alloc;
+    memset(&alloc, 0, sizeof alloc);
+    alloc.type = SL_EVENT_ALLOCATION;
+    alloc.device_id = 7;
+    alloc.timestamp_ns = 1796396545151514854;
+    alloc.allocated_bytes = 1 << 30;
+    alloc.device_free_bytes = 17179868928;
+    alloc.device_total_bytes = 17179869184;
+    alloc.flags = SL_EVENT_F_HAS_FREE | SL_EVENT_F_HAS_TOTAL;
+    sl_event_meta_str(&alloc, "api", "cudaMallocAsync");
+    sl_event_meta_hex(&alloc, "ptr", 0x7f0011223344ull);
+    sl_event_meta_int(&alloc, "size", 1 << 30);
+    sl_event_meta_hex(&alloc, "stream", 0x55aa);
+    sl_event_meta_int(&alloc, "thread_id", 4242);
+    cr_assert_eq(sl_ring_span(&alloc), 1);
+
     sl_ring *r = sl_ring_create(8);
     uint64_t pos;
+    cr_assert_eq(sl_ring_push(r, &alloc, &pos), SL_RING_PUSHED);
+    const sl_event *ev;
+    cr_assert_eq(sl_ring_peek(r, &ev), SL_RING_READY);
+    cr_assert_eq(r->span, 1);
+    cr_assert_eq(ev->type, SL_EVENT_ALLOCATION);
+    cr_assert_eq(ev->device_id, 7);
+    cr_assert_eq(ev->timestamp_ns, alloc.timestamp_ns);
+    cr_assert_eq(ev->allocated_bytes, alloc.allocated_bytes);
+    cr_assert_eq(ev->device_free_bytes, alloc.device_free_bytes);
+    cr_assert_eq(ev->device_total_bytes, alloc.device_total_bytes);
+    cr_assert_eq(ev->flags, alloc.flags);
+    cr_assert_eq(ev->meta_count, 5);
+    for (int i = 0; i < 5; i++) {
+        cr_assert_eq(ev->meta[i].key, alloc.meta[i].key, "the key is the same string, not a copy");
+        cr_assert_eq(ev->meta[i].kind, alloc.meta[i].kind);
+        cr_assert_eq(ev->meta[i].v.u, alloc.meta[i].v.u);
+    }
+    cr_assert_str_eq(ev->meta[0].v.s, "cudaMallocAsync");
+    sl_ring_release(r);
+
+    /* A sixth entry, a copied context, a device id beyond 16 bits: wide. */
+    sl_event six = alloc;
+    sl_event_meta_int(&six, "stack_id", 3);
+    sl_event ctx = alloc;
+    sl_event_set_context(&ctx, "phase/forward");
+    sl_event far = alloc;
+    far.device_id = 70000;
+    const sl_event *wide[] = {&six, &ctx, &far};
+    for (int i = 0; i < 3; i++) {
+        cr_assert_gt(sl_ring_span(wide[i]), 1, "case %d", i);
+        cr_assert_eq(sl_ring_push(r, wide[i], &pos), SL_RING_PUSHED);
+        cr_assert_eq(sl_ring_peek(r, &ev), SL_RING_READY);
+        cr_assert_eq(ev->device_id, wide[i]->device_id);
+        cr_assert_eq(ev->meta_count, wide[i]->meta_count);
+        cr_assert_eq(ev->meta[ev->meta_count - 1].v.i, wide[i]->meta[ev->meta_count - 1].v.i);
+        cr_assert_eq(ev->flags, wide[i]->flags);
+        if (wide[i]->flags & SL_EVENT_F_HAS_CONTEXT)
+            cr_assert_str_eq(ev->context, "phase/forward");
+        sl_ring_release(r);
+    }
+    sl_ring_destroy(r);
+}
+
+Test(ring_memory, big_events_take_several_slots_in_order_across_the_wrap)
+{
+    sl_ring *r = sl_ring_create(16);
+    uint64_t pos;
     int64_t seq = 0;
-    for (int lap = 0; lap < 5; lap++) {
-        /* 1 + 2 + 1 + 2 slots, then a refusal for a two-slot event that
-         * finds only one free slot, then the consumer catches up. */
-        int metas[] = {3, SL_EVENT_META_MAX, 0, 2};
-        bool ctx[] = {false, false, false, true};
+    /* 3 metadata entries: 1 slot; 12: 4 slots; none: 1; 2 and a label: 2. */
+    int metas[] = {3, SL_EVENT_META_MAX, 0, 2};
+    bool ctx[] = {false, false, false, true};
+    unsigned spans[] = {1, 4, 1, 2};
+    for (int lap = 0; lap < 7; lap++) {
+        /* 8 slots of mixed events and 7 single ones (15 of 16: each lap
+         * starts one slot further on, so events straddle the wrap), then a
+         * refusal for a two-slot event that finds one free slot, then the
+         * consumer catches up. */
         for (int i = 0; i < 4; i++) {
             sl_event e = numbered(seq + i, metas[i], ctx[i]);
+            cr_assert_eq(sl_ring_span(&e), spans[i], "event %d", i);
             cr_assert_eq(sl_ring_push(r, &e, &pos), SL_RING_PUSHED, "lap %d event %d", lap, i);
         }
-        sl_event one = numbered(seq + 4, 1, false);
-        cr_assert_eq(sl_ring_push(r, &one, &pos), SL_RING_PUSHED);
-        sl_event two = numbered(99, 0, true);
+        for (int i = 4; i < 11; i++) {
+            sl_event one = numbered(seq + i, 1, false);
+            cr_assert_eq(sl_ring_push(r, &one, &pos), SL_RING_PUSHED, "lap %d event %d", lap, i);
+        }
+        sl_event two = numbered(99, 2, true);
+        cr_assert_eq(sl_ring_span(&two), 2);
         cr_assert_eq(sl_ring_push(r, &two, &pos), SL_RING_FULL, "one slot left: a two-slot event is refused");
         for (int i = 0; i < 4; i++)
             expect_next(r, seq + i, metas[i], ctx[i]);
-        expect_next(r, seq + 4, 1, false);
+        for (int i = 4; i < 11; i++)
+            expect_next(r, seq + i, 1, false);
         const sl_event *ev;
         cr_assert_eq(sl_ring_peek(r, &ev), SL_RING_EMPTY);
-        seq += 5;
+        seq += 11;
     }
     sl_ring_destroy(r);
 }
@@ -101,7 +175,7 @@ Test(ring_memory, a_full_ring_grows_and_events_keep_their_order)
     sl_ring *first = current;
     uint64_t pos, last_pos = 0;
     int64_t pushed = 0;
-    /* 4 fit, the fifth grows the ring to 16, then to 64 (the maximum). */
+    /* 4 fit, the fifth grows the ring to 32, then to 64 (the maximum). */
     for (; pushed < 200; pushed++) {
         sl_event e = numbered(pushed, 1, false);
         sl_ring *r = current;
@@ -118,7 +192,7 @@ Test(ring_memory, a_full_ring_grows_and_events_keep_their_order)
         cr_assert(pushed == 0 || global == last_pos + 1, "positions run on across rings");
         last_pos = global;
     }
-    cr_expect_eq(pushed, 4 + 16 + 64, "grown to the maximum before refusing");
+    cr_expect_eq(pushed, 4 + 32 + 64, "grown to the maximum before refusing");
     sl_ring *last = current;
     cr_assert_eq(last->capacity, 64);
     cr_assert(sl_ring_sealed(first));
