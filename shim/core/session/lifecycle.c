@@ -218,6 +218,18 @@ static void fill_session(sl_session_info *s)
  * shutdown deadline) this much longer before the process dies anyway. */
 #define SIGNAL_WAIT_MARGIN_MS 500
 
+/* The writer's background task (pipeline.h): the closing thread is started
+ * there, once per session, rather than on the program's thread that made
+ * the first call (signals.c); then the wall clock's calibration. */
+static _Atomic bool closer_due;
+
+static int64_t writer_background_tick(void)
+{
+    if (atomic_exchange(&closer_due, false))
+        sl_signals_start_closer();
+    return sl_wallclock_background_tick();
+}
+
 /* Under session_lock, state STARTING: other threads wait for the start
  * event, which must be the first line of the session. */
 static void start_session(sl_collector collector)
@@ -230,7 +242,8 @@ static void start_session(sl_collector collector)
     fill_session(&session);
     session_collector = collector;
     sl_lifetime_set_books(sl_account_lifetime_books);
-    sl_pipeline_set_background_task(sl_wallclock_background_tick); /* calibrates off this thread */
+    atomic_store(&closer_due, true);
+    sl_pipeline_set_background_task(writer_background_tick); /* off this thread */
     sl_pipeline_set_annotator(sl_stacks_definition);
     sl_stacks_say_problems(sl_config_warn);
     if (!sl_pipeline_start(&session, &cfg->pipeline)) {

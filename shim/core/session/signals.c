@@ -11,8 +11,14 @@
  * The handler itself does nothing that is not async-signal-safe: the thread
  * it interrupts may hold malloc's lock, a shim lock or be inside a device
  * step that closing the session waits for. The work is done by a closing
- * thread (started at arming, asleep on a futex word, every signal blocked);
- * the handler wakes it and waits for it at most wait_ms. If it cannot finish
+ * thread (asleep on a futex word, every signal blocked); the handler wakes
+ * it and waits for it at most wait_ms. The handlers are installed by the
+ * thread that starts the session, the closing thread is started by the
+ * pipeline's writer (sl_signals_start_closer): a thread creation costs the
+ * program's first allocation a few hundred microseconds on a VM, and the
+ * first call already pays for the writer's (issue 14). A signal that comes
+ * before the closing thread exists is not lost: the closing thread reads
+ * the pending signal first thing. If it cannot finish
  * in time (the interrupted thread holds what it needs), the process dies of
  * the signal anyway, as it would have without the shim. */
 #include "signals.h"
@@ -34,7 +40,7 @@ static const int closing_signals[] = {SIGTERM, SIGINT, SIGHUP};
 static _Atomic uint32_t pending_signal; /* futex word: the signal to close on */
 static _Atomic uint32_t closed;         /* futex word: the session is closed */
 static _Atomic uint32_t wait_limit_ms;
-static bool closer_started;             /* under the lifecycle's session lock */
+static bool closer_started;             /* the writer's (sl_signals_start_closer) */
 
 static void on_closing_signal(int signo)
 {
@@ -96,6 +102,11 @@ static bool start_closer(void)
     return ok;
 }
 
+static bool ours(const struct sigaction *sa)
+{
+    return !(sa->sa_flags & SA_SIGINFO) && sa->sa_handler == on_closing_signal;
+}
+
 void sl_signals_arm(uint32_t wait_ms)
 {
     int saved_errno = errno;
@@ -105,11 +116,8 @@ void sl_signals_arm(uint32_t wait_ms)
         if (sigaction(closing_signals[i], NULL, &old) != 0)
             continue;
         /* Ours already (a fork child inherits it): armed again below. */
-        bool ours = !(old.sa_flags & SA_SIGINFO) && old.sa_handler == on_closing_signal;
-        if (!ours && ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL))
+        if (!ours(&old) && ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL))
             continue;
-        if (!start_closer())
-            break;
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_closing_signal;
@@ -118,6 +126,27 @@ void sl_signals_arm(uint32_t wait_ms)
             sigaddset(&sa.sa_mask, closing_signals[j]);
         sa.sa_flags = SA_RESTART;
         sigaction(closing_signals[i], &sa, NULL);
+    }
+    errno = saved_errno;
+}
+
+void sl_signals_start_closer(void)
+{
+    int saved_errno = errno;
+    if (!start_closer()) {
+        /* No thread to close the session: the handler would only delay the
+         * death the signal asks for. The default disposition comes back
+         * where the handler is still ours. */
+        for (size_t i = 0; i < sizeof closing_signals / sizeof closing_signals[0]; i++) {
+            struct sigaction old;
+            if (sigaction(closing_signals[i], NULL, &old) != 0 || !ours(&old))
+                continue;
+            struct sigaction dfl;
+            memset(&dfl, 0, sizeof dfl);
+            dfl.sa_handler = SIG_DFL;
+            sigemptyset(&dfl.sa_mask);
+            sigaction(closing_signals[i], &dfl, NULL);
+        }
     }
     errno = saved_errno;
 }

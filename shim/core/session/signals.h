@@ -11,6 +11,11 @@
  * to be closed before the process dies of the signal. */
 void sl_signals_arm(uint32_t wait_ms) __attribute__((visibility("hidden")));
 
+/* On the pipeline's writer thread, once per session: starts the thread that
+ * closes the session when a handler wakes it (or puts the default
+ * dispositions back when no thread can be started). */
+void sl_signals_start_closer(void) __attribute__((visibility("hidden")));
+
 /* Fork child: the closing thread is the parent's; the child arms its own at
  * its own session start. */
 void sl_signals_atfork_child(void) __attribute__((visibility("hidden")));
