@@ -515,16 +515,18 @@ static bool descriptor_lost(sl_rollups_keeper *k, int e)
     return true;
 }
 
-static void write_rollups(sl_rollups_keeper *k, const sl_sink *sink)
+/* Both return true when they replaced their file (its rename then wants
+ * the directory's fsync, write_sidecars). */
+static bool write_rollups(sl_rollups_keeper *k, const sl_sink *sink)
 {
     if (!k->enabled || k->unsupported)
-        return;
+        return false;
     if (!k->scanned) {
         scan_earlier_segments(k, sink);
         if (k->unsupported) {
             sl_pipeline_warn(k->quiet, "%s holds records the shim does not aggregate; no rollups.json is written "
                                        "(stormlog-inspect rollups computes it)", sink->path);
-            return;
+            return false;
         }
     }
     k->text.len = 0;
@@ -533,15 +535,16 @@ static void write_rollups(sl_rollups_keeper *k, const sl_sink *sink)
                                                       : ENOMEM;
     if (e == 0) {
         k->writes++;
-        return;
+        return true;
     }
     if (descriptor_lost(k, e))
-        return;
+        return false;
     k->failures++;
     if (!k->warned) {
         k->warned = true;
         sl_pipeline_warn(k->quiet, "cannot write %s/" SL_ROLLUP_FILENAME ": %s", sink->path, strerror(e));
     }
+    return false;
 }
 
 /* Entries of earlier sessions in an existing lifetime.json (one object per
@@ -583,13 +586,13 @@ static void load_lifetime_others(sl_rollups_keeper *k, const sl_sink *sink)
     sl_buf_free(&all);
 }
 
-static void write_lifetime(sl_rollups_keeper *k, const sl_sink *sink)
+static bool write_lifetime(sl_rollups_keeper *k, const sl_sink *sink)
 {
     if (!k->lifetime_loaded)
         load_lifetime_others(k, sink);
     if (!k->lifetime_loaded) {
         k->retry = true; /* never written without the other sessions' entries */
-        return;
+        return false;
     }
     const sl_manifest_session *ms = NULL;
     for (size_t i = 0; sink->session_id && i < sink->manifest.session_count && !ms; i++)
@@ -605,13 +608,16 @@ static void write_lifetime(sl_rollups_keeper *k, const sl_sink *sink)
         k->lifetime_warned = true;
         sl_pipeline_warn(k->quiet, "cannot write %s/" SL_LIFETIME_FILENAME ": %s", sink->path, strerror(e));
     }
+    return e == 0;
 }
 
 static void write_sidecars(sl_rollups_keeper *k, const sl_sink *sink, int64_t now)
 {
     k->retry = false;
-    write_rollups(k, sink);
-    write_lifetime(k, sink);
+    bool renamed = write_rollups(k, sink);
+    renamed |= write_lifetime(k, sink);
+    if (renamed)
+        sl_sidecar_sync_dir(sink->dirfd); /* one for both renames */
     k->dirty = k->urgent = k->retry;
     k->last_write_ns = now;
 }

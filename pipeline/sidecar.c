@@ -57,6 +57,10 @@ int sl_sidecar_replace(int dirfd, const char *name, const char *data, size_t len
         unlinkat(dirfd, tmp, 0);
         return err;
     }
-    fsync(dirfd);
     return 0;
+}
+
+void sl_sidecar_sync_dir(int dirfd)
+{
+    fsync(dirfd);
 }

@@ -474,7 +474,7 @@ static int open_next_segment(sl_sink *s)
          * and the next manifest would otherwise leave it to be rediscovered
          * with no session. A failure here is counted; the next rewrite
          * lists it anyway. */
-        sl_sink_write_manifest(s, false);
+        s->manifest_stale = !sl_sink_write_manifest(s, false);
         return 0;
     }
     return EEXIST;
@@ -581,8 +581,15 @@ int sl_sink_append_ex(sl_sink *s, const char *data, size_t len, uint64_t events,
         return EBADF;
     }
     while (off < len) {
-        if (s->segfd < 0 && (e = open_next_segment(s)) != 0)
-            break;
+        if (s->segfd < 0) {
+            if ((e = open_next_segment(s)) != 0)
+                break;
+            /* Its own rewrite listed the new segment: that change of layout
+             * needs no second one after this write (a rename saved per
+             * segment, and one of the three a short process waits for). */
+            if (!s->manifest_stale)
+                layout = s->rollovers + s->pruned_segments + s->next_index;
+        }
         sl_manifest_segment *g = &s->manifest.segments[s->open_index];
         size_t put = 0;
         e = write_all_counting(s->segfd, data + off, len - off, &put);

@@ -529,9 +529,12 @@ static void finish(sl_writer *w, const sl_event *stop_event, const sl_member *ex
         encode_one(w, stop_event, all ? all : extra, all ? count : extra_count, true);
         free(all);
     }
-    /* The reserve's room is for the stop event and the manifest after it. */
-    if (!flush_all(w, sl_monotonic_ns(), true) && sl_sink_release_reserve(&w->sink))
-        flush_all(w, sl_monotonic_ns(), true);
+    /* The reserve's room is for the stop event and the manifest after it.
+     * Written, not synced: the close below syncs the segment and then the
+     * manifest, once; a sync here would also rewrite the manifest, one
+     * more rename a short process waits for at its exit (issue 14). */
+    if (!flush_all(w, sl_monotonic_ns(), false) && sl_sink_release_reserve(&w->sink))
+        flush_all(w, sl_monotonic_ns(), false);
     if (w->pending_events > 0) {
         /* Last chance gone: what is still pending is lost. */
         sl_pipe_count_drops(SL_DEVICE_UNKNOWN, w->pending_events, true, false);
