@@ -13,6 +13,10 @@ cd "$build"
 # 2-core machine (sanitizers, parallel ctest) one fdatasync can outlast it.
 # A test that checks the deadline sets its own.
 export STORMLOG_SHUTDOWN_DEADLINE_MS=${STORMLOG_SHUTDOWN_DEADLINE_MS:-60000}
+# Known ThreadSanitizer false positives, each explained in the file.
+case "${STORMLOG_SANITIZE:-}" in
+  *thread*) export TSAN_OPTIONS="suppressions=$root/tests/sanitizers/tsan.supp ${TSAN_OPTIONS:-}" ;;
+esac
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e

@@ -1,6 +1,9 @@
 /* The bytes of one captured stack, as the table interns them (two captures
  * are the same stack when their bytes are equal):
- *   header   u16 python frame count, u16 native frame count, u8 flags, 3 zero bytes
+ *   header   u16 python frame count, u16 native frame count, u8 flags, and
+ *            the unload generation the native frames were captured in (24
+ *            bits, little-endian; module_history.h): the same addresses in
+ *            another generation may be another module's, so another stack
  *   native   u64 return address, innermost first
  *   python   per frame, innermost first: i32 line, u16 file bytes, u16
  *            function bytes, then the file and function bytes (UTF-8, no NUL)
@@ -22,6 +25,7 @@ typedef struct sl_blob_header {
     uint16_t python;
     uint16_t native;
     uint8_t flags;
+    uint32_t generation; /* 24 bits */
 } sl_blob_header;
 
 static inline void sl_blob_put_header(unsigned char *b, const sl_blob_header *h)
@@ -29,7 +33,9 @@ static inline void sl_blob_put_header(unsigned char *b, const sl_blob_header *h)
     memcpy(b, &h->python, 2);
     memcpy(b + 2, &h->native, 2);
     b[4] = h->flags;
-    b[5] = b[6] = b[7] = 0;
+    b[5] = (unsigned char)h->generation;
+    b[6] = (unsigned char)(h->generation >> 8);
+    b[7] = (unsigned char)(h->generation >> 16);
 }
 
 static inline sl_blob_header sl_blob_get_header(const unsigned char *b)
@@ -38,6 +44,7 @@ static inline sl_blob_header sl_blob_get_header(const unsigned char *b)
     memcpy(&h.python, b, 2);
     memcpy(&h.native, b + 2, 2);
     h.flags = b[4];
+    h.generation = (uint32_t)b[5] | (uint32_t)b[6] << 8 | (uint32_t)b[7] << 16;
     return h;
 }
 

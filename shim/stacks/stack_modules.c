@@ -1,6 +1,7 @@
 #include "stack_modules.h"
 
 #include <elf.h>
+#include <stdlib.h>
 #include <link.h>
 #include <stdio.h>
 #include <string.h>
@@ -56,6 +57,25 @@ static void build_id_of(const struct dl_phdr_info *info, char *hex)
     }
 }
 
+static const char *name_of(const struct dl_phdr_info *info)
+{
+    return info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : program_path();
+}
+
+void sl_modules_describe(const struct dl_phdr_info *info, char **name, char *build_id)
+{
+    *name = strdup(name_of(info));
+    build_id_of(info, build_id);
+}
+
+void sl_modules_fill(sl_module_frame *fr, const char *name, const char *build_id, uint64_t bias)
+{
+    snprintf(fr->module, sizeof fr->module, "%s", name);
+    snprintf(fr->build_id, sizeof fr->build_id, "%s", build_id);
+    fr->offset = fr->address - bias;
+    fr->found = true;
+}
+
 static int visit(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size;
@@ -77,11 +97,7 @@ static int visit(struct dl_phdr_info *info, size_t size, void *data)
                 build_id_of(info, id);
                 have_id = true;
             }
-            const char *name = info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : program_path();
-            snprintf(fr->module, sizeof fr->module, "%s", name);
-            memcpy(fr->build_id, id, sizeof id);
-            fr->offset = fr->address - info->dlpi_addr;
-            fr->found = true;
+            sl_modules_fill(fr, name_of(info), id, info->dlpi_addr);
             break;
         }
     }

@@ -23,4 +23,13 @@ typedef struct sl_module_frame {
 /* Resolves frames[0..n) in one pass over the loaded modules. */
 void sl_modules_resolve(sl_module_frame *frames, size_t n) __attribute__((visibility("hidden")));
 
+struct dl_phdr_info;
+/* A module's path (strdup'ed; NULL when out of memory) and build-id, for
+ * module_history's copies. */
+void sl_modules_describe(const struct dl_phdr_info *info, char **name, char *build_id)
+    __attribute__((visibility("hidden")));
+/* Sets a frame found in the module name/build_id loaded at bias. */
+void sl_modules_fill(sl_module_frame *fr, const char *name, const char *build_id, uint64_t bias)
+    __attribute__((visibility("hidden")));
+
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "stack_blob.h"
+#include "module_history.h"
 #include "stack_modules.h"
 #include "stack_table.h"
 #include "stacks.h"
@@ -37,11 +38,11 @@ static bool stack_id_of(const sl_event *ev, uint32_t *id)
     return false;
 }
 
-static size_t render_native(const unsigned char *blob, unsigned n)
+static size_t render_native(const unsigned char *blob, unsigned n, uint32_t generation)
 {
     for (unsigned i = 0; i < n; i++)
         r->native[i].address = sl_blob_native(blob, i);
-    sl_modules_resolve(r->native, n);
+    sl_module_history_resolve(generation, r->native, n);
     for (unsigned i = 0; i < n; i++) {
         sl_module_frame *f = &r->native[i];
         sl_member *m = r->native_fields[i];
@@ -116,7 +117,7 @@ bool sl_stacks_definition(const sl_event *ev, uint64_t segment, sl_member *out)
     if (py > 0)
         r->stack[k++] = sl_member_of("python", sl_value_array(r->python_items, py));
     if (native > 0)
-        r->stack[k++] = sl_member_of("native", sl_value_array(r->native_items, render_native(blob, native)));
+        r->stack[k++] = sl_member_of("native", sl_value_array(r->native_items, render_native(blob, native, h.generation)));
     if (h.flags & SL_BLOB_TRUNCATED)
         r->stack[k++] = sl_member_of("truncated", sl_value_bool(true));
     defined[(id - 1) / 64] |= bit;

@@ -11,6 +11,7 @@
 
 #include "capture_native.h"
 #include "capture_python.h"
+#include "module_history.h"
 #include "stack_blob.h"
 #include "stack_table.h"
 #include "stacks_config.h"
@@ -122,12 +123,13 @@ void sl_stacks_tag(sl_event *ev)
         sl_event_meta_str(ev, SL_STACK_STATUS_KEY, "table_full");
         return;
     }
-    sl_blob_header h = {0, 0, 0};
+    sl_blob_header h = {0, 0, 0, 0};
     size_t len = SL_BLOB_HEADER;
     bool cut = false;
     if (mode & SL_STACKS_NATIVE) {
         bool native_cut;
         h.native = (uint16_t)sl_native_capture((uint64_t *)(void *)(b + len), depth_limit, &native_cut);
+        h.generation = sl_module_history_generation();
         len += 8u * h.native;
         cut |= native_cut;
     }

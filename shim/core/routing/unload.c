@@ -10,13 +10,16 @@
  *
  * dlclose depends on nothing about its caller (unlike dlopen, whose $ORIGIN
  * and RUNPATH are the caller's), so wrapping it changes nothing else; errno
- * and dlerror() are what the real call left. */
+ * and dlerror() are what the real call left. With native call stacks on,
+ * the module list is copied first (module_history.h): stacks captured
+ * before an unload are named after the modules they ran in. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <link.h>
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "module_history.h"
 #include "resolve.h"
 
 _Atomic unsigned sl_unload_generation;
@@ -64,6 +67,9 @@ __attribute__((visibility("default"))) int dlclose(void *handle)
         errno = ENOSYS;
         return -1;
     }
+    int entry_errno = errno;
+    sl_module_history_before_dlclose();
+    errno = entry_errno;
     int rc = real(handle);
     int saved_errno = errno;
     if (rc == 0)

@@ -25,6 +25,8 @@ import sys
 import tempfile
 
 SKIP = 77
+# Known ThreadSanitizer false positives (the file says why each is one).
+TSAN_SUPPRESSIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "sanitizers", "tsan.supp")
 
 
 class Failure(Exception):
@@ -69,6 +71,8 @@ class Context:
         env["STORMLOG_OUTPUT_DIR"] = out_dir
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
         env.update(extra or {})
+        if "thread" in self.sanitizer:
+            env["TSAN_OPTIONS"] = f"suppressions={TSAN_SUPPRESSIONS} {env.get('TSAN_OPTIONS', '')}".strip()
         return env
 
     def run(self, argv, out_dir, extra=None, preload=True, timeout=300, check=True):

@@ -15,7 +15,7 @@
 /* A blob of n native frames (addresses base, base+1, ...) and one Python frame. */
 static size_t make_blob(unsigned char *b, uint64_t base, unsigned n, const char *file, const char *fn, int32_t line)
 {
-    sl_blob_header h = {1, (uint16_t)n, 0};
+    sl_blob_header h = {1, (uint16_t)n, 0, 0};
     sl_blob_put_header(b, &h);
     size_t len = SL_BLOB_HEADER;
     for (unsigned i = 0; i < n; i++) {
