@@ -611,12 +611,14 @@ static bool write_lifetime(sl_rollups_keeper *k, const sl_sink *sink)
     return e == 0;
 }
 
-static void write_sidecars(sl_rollups_keeper *k, const sl_sink *sink, int64_t now)
+/* sync_dir false: the caller fsyncs the directory right after (the sink's
+ * close, whose manifest rename needs it too). */
+static void write_sidecars(sl_rollups_keeper *k, const sl_sink *sink, int64_t now, bool sync_dir)
 {
     k->retry = false;
     bool renamed = write_rollups(k, sink);
     renamed |= write_lifetime(k, sink);
-    if (renamed)
+    if (renamed && sync_dir)
         sl_sidecar_sync_dir(sink->dirfd); /* one for both renames */
     k->dirty = k->urgent = k->retry;
     k->last_write_ns = now;
@@ -632,7 +634,7 @@ static void on_manifest(void *ctx, const sl_sink *sink)
     k->urgent |= k->seg_count != before || sink->manifest.segment_count != k->seg_count;
     k->dirty = true;
     if (sink->closing)
-        write_sidecars(k, sink, sl_monotonic_ns());
+        write_sidecars(k, sink, sl_monotonic_ns(), false); /* the close's manifest fsyncs the directory next */
 }
 
 void sl_rollups_keeper_tick(sl_rollups_keeper *k, sl_sink *sink, int64_t now)
@@ -641,7 +643,7 @@ void sl_rollups_keeper_tick(sl_rollups_keeper *k, sl_sink *sink, int64_t now)
      * descriptors, and the program may have taken their numbers since:
      * check first (the observer's rewrites follow a check of the sink's). */
     if (k->active && k->dirty && (k->urgent || now - k->last_write_ns >= k->interval_ns) && sl_sink_reclaim(sink))
-        write_sidecars(k, sink, now);
+        write_sidecars(k, sink, now, true);
 }
 
 void sl_rollups_keeper_init(sl_rollups_keeper *k, sl_sink *sink, const sl_session_info *session, int64_t started_at_ns,

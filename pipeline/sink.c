@@ -414,10 +414,13 @@ bool sl_sink_write_manifest(sl_sink *s, bool sync)
         unlinkat(s->dirfd, MANIFEST_TMP, 0);
         goto fail;
     }
-    if (sync)
-        fsync(s->dirfd); /* the rename itself */
     if (s->observer.manifest_written)
         s->observer.manifest_written(s->observer.ctx, s);
+    /* The rename itself, and at the close those of the sidecars the
+     * observer has just written (rollups_keeper.c leaves them to this one
+     * fsync): one journal commit where there were two. */
+    if (sync)
+        fsync(s->dirfd);
     return true;
 fail:
     s->manifest_failures++;
