@@ -46,6 +46,8 @@ typedef struct sl_writer {
     int64_t start_realtime_ns;
     bool session_begun;
     uint64_t last_reported_drops;
+    uint64_t drops_view;        /* drops_total as last read (writer.c, drops_so_far) */
+    unsigned drops_age;         /* lines encoded since */
     bool failing;               /* the last flush failed: back off */
     int64_t retry_at_ns;
     int64_t backoff_ns;

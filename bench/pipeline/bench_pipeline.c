@@ -244,6 +244,10 @@ static double end_to_end(const char *dir, int producers, uint64_t events, uint32
 
 int main(int argc, char **argv)
 {
+    if (argc > 3 || (argc > 1 && argv[1][0] == '-')) {
+        fprintf(stderr, "usage: bench_pipeline [DIR [EVENTS]]   (default ./bench-pipeline-out 2000000)\n");
+        return 2;
+    }
     const char *dir = argc > 1 ? argv[1] : "./bench-pipeline-out";
     uint64_t events = argc > 2 ? strtoull(argv[2], NULL, 10) : 2000000;
     mkdir(dir, 0700);

@@ -88,8 +88,9 @@ def case_runtime_reload(ctx):
     # writer (asleep until 50 events or its timer) writes the definitions
     # after the plugin was unloaded, and another load of it may sit at the
     # same addresses by then (shim/stacks/module_history.h).
-    # Not under a sanitizer: its own dlclose interceptor calls glibc's by
-    # version, past the shim's, so the module list is never copied there.
+    # Not under a sanitizer: TSan's own dlclose interceptor calls glibc's
+    # directly, past the shim's (its reports show it), so the module list
+    # is not copied there; ASan uses the same (sanitizer_common) interceptor.
     plugin = os.path.basename(ctx.prog("reload_plugin"))
     if ctx.sanitizer:
         print(f"runtime reload: {len(events)} events, allocations {sizes} (stack modules not checked under "
