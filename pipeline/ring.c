@@ -107,13 +107,15 @@ static inline bool seq_cas(sl_ring *r, uint64_t pos, uint64_t *expected, uint64_
 
 #define HUGE_PAGE ((size_t)2 << 20)
 
-/* Anonymous zero pages, untouched. A ring of 2 MiB or more is aligned to
- * 2 MiB and asks for huge pages: one fault instead of 512 (a 4 KiB fault
- * costs tens of microseconds on a VM). */
+/* Anonymous zero pages, untouched. A ring of whole 2 MiB pages is aligned
+ * to 2 MiB and asks for huge pages: one fault instead of 512 (a 4 KiB fault
+ * costs tens of microseconds on a VM). Any other size does not: a huge
+ * page over its last part would commit memory the ring never uses (16,384
+ * slots of 136 bytes are 2.125 MiB, two huge pages would be 4). */
 static void *map_slots(size_t bytes)
 {
     int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
-    if (bytes < HUGE_PAGE) {
+    if (bytes < HUGE_PAGE || bytes % HUGE_PAGE != 0) {
         void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, flags, -1, 0);
         return p == MAP_FAILED ? NULL : p;
     }

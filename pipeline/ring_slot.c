@@ -3,19 +3,20 @@
  * Why a compact form at all: the ring is most of what the shim holds in a
  * process (issue 14), and the allocation/free event that makes up nearly all
  * of the traffic is mostly padding as an sl_event (24-byte metadata entries
- * for a key pointer, a kind byte and a value). Packed, it fits 120 bytes, so
- * a slot is 128 bytes instead of 256 and the same number of events takes
- * half the memory. Packing costs a handful of stores on the program's
- * thread, no more than copying the padded struct did.
+ * for a key pointer, a kind byte and a value). Packed, it fits 128 bytes, so
+ * a slot is 136 bytes instead of 256 and the same number of events takes
+ * little more than half the memory. Packing costs a handful of stores on
+ * the program's thread, no more than copying the padded struct did.
  *
  * Compact payload (byte offsets):
  *    0  span (1), form (COMPACT), type, collector, meta_count, flags
  *    6  device_id (int16)
  *    8  timestamp_ns
  *   16  allocated, reserved, change, device used, free, total (int64 each)
- *   64  key offsets (int16 x 5)
- *   74  kinds (uint8 x 5), one spare byte
- *   80  values (8 bytes x 5)
+ *   64  key offsets (int16 x 6)
+ *   76  kinds (4 bits x 6, entry i in byte 76 + i / 2, low half first), one
+ *       spare byte
+ *   80  values (8 bytes x 6)
  * A key offset is the key's distance from key_base, a string of this module:
  * metadata keys are the shim's string literals, which the linker puts in
  * one read-only section of a few kilobytes. A key farther away (another
@@ -36,13 +37,15 @@ enum { FORM_COMPACT = 1, FORM_WIDE = 2 };
 #define OFF_TIMESTAMP 8
 #define OFF_NUMBERS 16
 #define OFF_KEYS 64
-#define OFF_KINDS 74
+#define OFF_KINDS 76
 #define OFF_VALUES 80
 #define WIDE_HEADER 8
 
 _Static_assert(OFF_VALUES + 8 * SL_RING_COMPACT_META == SL_RING_SLOT_PAYLOAD, "the compact form fills one payload");
-_Static_assert(OFF_KINDS + SL_RING_COMPACT_META <= OFF_VALUES, "kinds fit before the values");
-_Static_assert(sizeof(sl_ring_slot) == SL_RING_SLOT_BYTES, "a slot is 128 bytes");
+_Static_assert(OFF_KEYS + 2 * SL_RING_COMPACT_META <= OFF_KINDS, "keys fit before the kinds");
+_Static_assert(OFF_KINDS + (SL_RING_COMPACT_META + 1) / 2 <= OFF_VALUES, "kinds fit before the values");
+_Static_assert(SL_META_NULL < 16, "a kind fits half a byte");
+_Static_assert(sizeof(sl_ring_slot) == SL_RING_SLOT_BYTES, "a slot is 136 bytes");
 _Static_assert(offsetof(sl_event, device_total_bytes) == offsetof(sl_event, allocated_bytes) + 40,
                "the six counters are adjacent");
 _Static_assert(WIDE_HEADER + sizeof(sl_event) <= SL_RING_MAX_SPAN * SL_RING_SLOT_PAYLOAD,
@@ -108,8 +111,9 @@ static void write_compact(unsigned char *p, const sl_event *ev, const sl_ring_sl
     /* The six counters are adjacent in sl_event (checked in ring_slot's test). */
     memcpy(p + OFF_NUMBERS, &ev->allocated_bytes, 48);
     memcpy(p + OFF_KEYS, plan->key_offset, sizeof plan->key_offset);
+    memset(p + OFF_KINDS, 0, (SL_RING_COMPACT_META + 1) / 2);
     for (unsigned i = 0; i < ev->meta_count; i++) {
-        p[OFF_KINDS + i] = ev->meta[i].kind;
+        p[OFF_KINDS + i / 2] |= (unsigned char)((ev->meta[i].kind & 0xFu) << (4 * (i & 1u)));
         memcpy(p + OFF_VALUES + 8 * i, &ev->meta[i].v, 8);
     }
 }
@@ -182,7 +186,7 @@ static void read_compact(const unsigned char *p, sl_event *out)
         int16_t off;
         memcpy(&off, p + OFF_KEYS + 2 * i, sizeof off);
         out->meta[i].key = (const char *)((uintptr_t)key_base + (uintptr_t)(intptr_t)off);
-        out->meta[i].kind = p[OFF_KINDS + i];
+        out->meta[i].kind = (uint8_t)((p[OFF_KINDS + i / 2] >> (4 * (i & 1u))) & 0xFu);
         memcpy(&out->meta[i].v, p + OFF_VALUES + 8 * i, 8);
     }
 }

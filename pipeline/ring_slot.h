@@ -1,11 +1,14 @@
 /* How an event is laid out in the ring's slots (ring_slot.c): the ring's
  * protocol (ring.c) moves slots; this says what their bytes mean.
  *
- * A slot is 128 bytes: its 8-byte seq and 120 bytes of payload. The common
+ * A slot is 136 bytes: its 8-byte seq and 128 bytes of payload. The common
  * event, an allocation or a free with up to SL_RING_COMPACT_META metadata
  * entries and no context label, is packed into one slot (the "compact"
  * form: metadata keys as 16-bit offsets from a point in the shim's
- * read-only strings, their kinds as bytes). Any other event is its
+ * read-only strings, their kinds as half-bytes). Six entries, because an
+ * allocation on a stream carries api, ptr, size, stream, thread_id and
+ * stack_id, and its free allocation_api instead of stack_id: with five,
+ * a stream program's events took two slots each. Any other event is its
  * sl_event bytes up to its last metadata entry, then its context label,
  * across as many neighbouring slots as that takes ("wide", at most
  * SL_RING_MAX_SPAN). Byte 0 of the first payload is the span, so the
@@ -19,13 +22,16 @@
 
 #include "event.h"
 
-#define SL_RING_SLOT_BYTES 128u
+#define SL_RING_SLOT_BYTES 136u
 #define SL_RING_SLOT_PAYLOAD (SL_RING_SLOT_BYTES - 8u)
-#define SL_RING_COMPACT_META 5u
-#define SL_RING_MAX_SPAN 5u
+#define SL_RING_COMPACT_META 6u
+#define SL_RING_MAX_SPAN 4u
 
+/* Not cache-line aligned: 136 bytes is what the packed event needs, and
+ * memory is what the slot size is for (issue 14). Neighbouring slots may
+ * share a line; a producer touches its own slot only. */
 typedef struct sl_ring_slot {
-    _Alignas(64) _Atomic uint64_t seq; /* stored relative to the slot's first position: 0 = free (ring.c) */
+    _Atomic uint64_t seq; /* stored relative to the slot's first position: 0 = free (ring.c) */
     unsigned char payload[SL_RING_SLOT_PAYLOAD];
 } sl_ring_slot;
 

@@ -49,9 +49,9 @@ static void expect_next(sl_ring *r, int64_t seq, int metas, bool context)
     sl_ring_release(r);
 }
 
-Test(ring_memory, a_fresh_ring_touches_no_page_and_slots_are_128_bytes)
+Test(ring_memory, a_fresh_ring_touches_no_page_and_slots_are_136_bytes)
 {
-    cr_assert_eq(sizeof(sl_ring_slot), 128);
+    cr_assert_eq(sizeof(sl_ring_slot), 136);
     sl_ring *r = sl_ring_create(4096);
     cr_assert_eq(resident_pages(r), 0, "nothing initialised: zero pages read as free slots");
     sl_event e = numbered(1, 3, false);
@@ -85,6 +85,7 @@ Test(ring_memory, an_allocation_or_a_free_takes_one_slot)
     sl_event_meta_int(&alloc, "size", 1 << 30);
     sl_event_meta_hex(&alloc, "stream", 0x55aa);
     sl_event_meta_int(&alloc, "thread_id", 4242);
+    sl_event_meta_int(&alloc, "stack_id", 77);
     cr_assert_eq(sl_ring_span(&alloc), 1);
 
     sl_ring *r = sl_ring_create(8);
@@ -100,8 +101,8 @@ Test(ring_memory, an_allocation_or_a_free_takes_one_slot)
     cr_assert_eq(ev->device_free_bytes, alloc.device_free_bytes);
     cr_assert_eq(ev->device_total_bytes, alloc.device_total_bytes);
     cr_assert_eq(ev->flags, alloc.flags);
-    cr_assert_eq(ev->meta_count, 5);
-    for (int i = 0; i < 5; i++) {
+    cr_assert_eq(ev->meta_count, 6);
+    for (int i = 0; i < 6; i++) {
         cr_assert_eq(ev->meta[i].key, alloc.meta[i].key, "the key is the same string, not a copy");
         cr_assert_eq(ev->meta[i].kind, alloc.meta[i].kind);
         cr_assert_eq(ev->meta[i].v.u, alloc.meta[i].v.u);
@@ -109,9 +110,9 @@ Test(ring_memory, an_allocation_or_a_free_takes_one_slot)
     cr_assert_str_eq(ev->meta[0].v.s, "cudaMallocAsync");
     sl_ring_release(r);
 
-    /* A sixth entry, a copied context, a device id beyond 16 bits: wide. */
+    /* A seventh entry, a copied context, a device id beyond 16 bits: wide. */
     sl_event six = alloc;
-    sl_event_meta_int(&six, "stack_id", 3);
+    sl_event_meta_str(&six, "driver_api", "cuMemAlloc_v2");
     sl_event ctx = alloc;
     sl_event_set_context(&ctx, "phase/forward");
     sl_event far = alloc;
@@ -123,7 +124,8 @@ Test(ring_memory, an_allocation_or_a_free_takes_one_slot)
         cr_assert_eq(sl_ring_peek(r, &ev), SL_RING_READY);
         cr_assert_eq(ev->device_id, wide[i]->device_id);
         cr_assert_eq(ev->meta_count, wide[i]->meta_count);
-        cr_assert_eq(ev->meta[ev->meta_count - 1].v.i, wide[i]->meta[ev->meta_count - 1].v.i);
+        cr_assert_eq(ev->meta[ev->meta_count - 1].v.u, wide[i]->meta[ev->meta_count - 1].v.u);
+        cr_assert_eq(ev->meta[ev->meta_count - 1].kind, wide[i]->meta[ev->meta_count - 1].kind);
         cr_assert_eq(ev->flags, wide[i]->flags);
         if (wide[i]->flags & SL_EVENT_F_HAS_CONTEXT)
             cr_assert_str_eq(ev->context, "phase/forward");
@@ -137,12 +139,12 @@ Test(ring_memory, big_events_take_several_slots_in_order_across_the_wrap)
     sl_ring *r = sl_ring_create(16);
     uint64_t pos;
     int64_t seq = 0;
-    /* 3 metadata entries: 1 slot; 12: 4 slots; none: 1; 2 and a label: 2. */
+    /* 3 metadata entries: 1 slot; 12: 3 slots; none: 1; 2 and a label: 2. */
     int metas[] = {3, SL_EVENT_META_MAX, 0, 2};
     bool ctx[] = {false, false, false, true};
-    unsigned spans[] = {1, 4, 1, 2};
+    unsigned spans[] = {1, 3, 1, 2};
     for (int lap = 0; lap < 7; lap++) {
-        /* 8 slots of mixed events and 7 single ones (15 of 16: each lap
+        /* 7 slots of mixed events and 8 single ones (15 of 16: each lap
          * starts one slot further on, so events straddle the wrap), then a
          * refusal for a two-slot event that finds one free slot, then the
          * consumer catches up. */
@@ -151,7 +153,7 @@ Test(ring_memory, big_events_take_several_slots_in_order_across_the_wrap)
             cr_assert_eq(sl_ring_span(&e), spans[i], "event %d", i);
             cr_assert_eq(sl_ring_push(r, &e, &pos), SL_RING_PUSHED, "lap %d event %d", lap, i);
         }
-        for (int i = 4; i < 11; i++) {
+        for (int i = 4; i < 12; i++) {
             sl_event one = numbered(seq + i, 1, false);
             cr_assert_eq(sl_ring_push(r, &one, &pos), SL_RING_PUSHED, "lap %d event %d", lap, i);
         }
@@ -160,11 +162,11 @@ Test(ring_memory, big_events_take_several_slots_in_order_across_the_wrap)
         cr_assert_eq(sl_ring_push(r, &two, &pos), SL_RING_FULL, "one slot left: a two-slot event is refused");
         for (int i = 0; i < 4; i++)
             expect_next(r, seq + i, metas[i], ctx[i]);
-        for (int i = 4; i < 11; i++)
+        for (int i = 4; i < 12; i++)
             expect_next(r, seq + i, 1, false);
         const sl_event *ev;
         cr_assert_eq(sl_ring_peek(r, &ev), SL_RING_EMPTY);
-        seq += 11;
+        seq += 12;
     }
     sl_ring_destroy(r);
 }
