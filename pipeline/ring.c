@@ -107,15 +107,17 @@ static inline bool seq_cas(sl_ring *r, uint64_t pos, uint64_t *expected, uint64_
 
 #define HUGE_PAGE ((size_t)2 << 20)
 
-/* Anonymous zero pages, untouched. A ring of whole 2 MiB pages is aligned
- * to 2 MiB and asks for huge pages: one fault instead of 512 (a 4 KiB fault
- * costs tens of microseconds on a VM). Any other size does not: a huge
- * page over its last part would commit memory the ring never uses (16,384
- * slots of 136 bytes are 2.125 MiB, two huge pages would be 4). */
+/* Anonymous zero pages, untouched. A ring of 2 MiB or more is aligned to
+ * 2 MiB and asks for huge pages over its whole 2 MiB pages: one fault
+ * instead of 512 (a 4 KiB fault costs tens of microseconds on a VM, and a
+ * producer that outruns the writer's prefault pays them). The part past the
+ * last whole huge page stays in small pages: a huge page there would
+ * commit memory the ring never uses (16,384 slots of 136 bytes are
+ * 2.125 MiB: one huge page and 32 small ones, not two huge pages). */
 static void *map_slots(size_t bytes)
 {
     int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
-    if (bytes < HUGE_PAGE || bytes % HUGE_PAGE != 0) {
+    if (bytes < HUGE_PAGE) {
         void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, flags, -1, 0);
         return p == MAP_FAILED ? NULL : p;
     }
@@ -129,7 +131,7 @@ static void *map_slots(size_t bytes)
     if (tail > 0)
         munmap(aligned + bytes, tail);
 #ifdef MADV_HUGEPAGE
-    madvise(aligned, bytes, MADV_HUGEPAGE);
+    madvise(aligned, bytes / HUGE_PAGE * HUGE_PAGE, MADV_HUGEPAGE);
 #endif
     return aligned;
 }
