@@ -110,7 +110,7 @@ static void write_compact(unsigned char *p, const sl_event *ev, const sl_ring_sl
     memcpy(p + OFF_TIMESTAMP, &ev->timestamp_ns, 8);
     /* The six counters are adjacent in sl_event (checked in ring_slot's test). */
     memcpy(p + OFF_NUMBERS, &ev->allocated_bytes, 48);
-    memcpy(p + OFF_KEYS, plan->key_offset, sizeof plan->key_offset);
+    memcpy(p + OFF_KEYS, plan->key_offset, 2u * ev->meta_count); /* the reader reads meta_count of them */
     memset(p + OFF_KINDS, 0, (SL_RING_COMPACT_META + 1) / 2);
     for (unsigned i = 0; i < ev->meta_count; i++) {
         p[OFF_KINDS + i / 2] |= (unsigned char)((ev->meta[i].kind & 0xFu) << (4 * (i & 1u)));

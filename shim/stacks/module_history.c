@@ -121,7 +121,7 @@ void sl_module_history_before_dlclose(void)
             c = NULL;
         }
         if (!c)
-            return; /* out of memory: the generation goes on unrecorded */
+            return; /* out of memory: the generation does not end, its frames are looked up live */
         copy = c;
         atomic_store_explicit(&newest, copy, memory_order_release);
     }

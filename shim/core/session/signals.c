@@ -41,6 +41,7 @@ static _Atomic uint32_t pending_signal; /* futex word: the signal to close on */
 static _Atomic uint32_t closed;         /* futex word: the session is closed */
 static _Atomic uint32_t wait_limit_ms;
 static bool closer_started;             /* the writer's (sl_signals_start_closer) */
+static _Atomic bool closer_failed;      /* no thread could be started: arm nothing */
 
 static void on_closing_signal(int signo)
 {
@@ -109,6 +110,8 @@ static bool ours(const struct sigaction *sa)
 
 void sl_signals_arm(uint32_t wait_ms)
 {
+    if (atomic_load(&closer_failed))
+        return; /* the writer could not start the closing thread */
     int saved_errno = errno;
     atomic_store(&wait_limit_ms, wait_ms);
     for (size_t i = 0; i < sizeof closing_signals / sizeof closing_signals[0]; i++) {
@@ -136,7 +139,9 @@ void sl_signals_start_closer(void)
     if (!start_closer()) {
         /* No thread to close the session: the handler would only delay the
          * death the signal asks for. The default disposition comes back
-         * where the handler is still ours. */
+         * where the handler is still ours (or is never installed, if the
+         * session's thread has not got to it yet). */
+        atomic_store(&closer_failed, true);
         for (size_t i = 0; i < sizeof closing_signals / sizeof closing_signals[0]; i++) {
             struct sigaction old;
             if (sigaction(closing_signals[i], NULL, &old) != 0 || !ours(&old))
@@ -154,6 +159,7 @@ void sl_signals_start_closer(void)
 void sl_signals_atfork_child(void)
 {
     closer_started = false;
+    atomic_store(&closer_failed, false);
     atomic_store(&pending_signal, 0);
     atomic_store(&closed, 0);
 }
