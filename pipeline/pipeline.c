@@ -421,6 +421,11 @@ void sl_pipeline_set_background_task(sl_pipeline_background_fn task)
     sl_pipe.background_task = task;
 }
 
+void sl_pipeline_set_process_label(const char *label)
+{
+    sl_ring_slot_set_process_label(label);
+}
+
 void sl_pipeline_set_annotator(sl_pipeline_annotate_fn fn)
 {
     sl_pipe.annotator = fn;

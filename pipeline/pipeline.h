@@ -184,6 +184,12 @@ const char *sl_pipeline_sink_dir(void);
 typedef int64_t (*sl_pipeline_background_fn)(void);
 void sl_pipeline_set_background_task(sl_pipeline_background_fn task);
 
+/* The process's context label (STORMLOG_CONTEXT), alive as long as the
+ * process: events that point to it (sl_event_set_context_ref) take one ring
+ * slot, like events without a context (ring_slot.h). Set before
+ * sl_pipeline_start; NULL: none. */
+void sl_pipeline_set_process_label(const char *label);
+
 /* A member the writer adds to an event's record metadata (the call-stack
  * definition, shim/stacks): asked for each event with the number of the
  * segment its line goes to; true and *out to add one. Set before

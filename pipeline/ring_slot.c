@@ -17,7 +17,9 @@
  *   76  kinds (4 bits x 6, entry i in byte 76 + i / 2, low half first), one
  *       spare byte
  *   80  values (8 bytes x 6)
- * A key offset is the key's distance from key_base, a string of this module:
+ * With SL_EVENT_F_CONTEXT_REF the context is the process's label
+ * (sl_ring_slot_set_process_label): the flag stands for the pointer. A key
+ * offset is the key's distance from key_base, a string of this module:
  * metadata keys are the shim's string literals, which the linker puts in
  * one read-only section of a few kilobytes. A key farther away (another
  * module's literal, a test's) just makes the event wide.
@@ -28,6 +30,7 @@
  * slots' payloads (a slot's seq is not part of the stream). */
 #include "ring_slot.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -52,6 +55,22 @@ _Static_assert(WIDE_HEADER + sizeof(sl_event) <= SL_RING_MAX_SPAN * SL_RING_SLOT
                "the largest event fits SL_RING_MAX_SPAN slots");
 
 static const char key_base[] = "stormlog ring: metadata keys are stored relative to this string";
+static const char *_Atomic process_label;
+
+void sl_ring_slot_set_process_label(const char *label)
+{
+    atomic_store_explicit(&process_label, label, memory_order_relaxed);
+}
+
+/* The context a compact event may carry: none, or the process's label. */
+static inline bool compact_context(const sl_event *ev)
+{
+    if (ev->flags & SL_EVENT_F_HAS_CONTEXT)
+        return false;
+    if (!(ev->flags & SL_EVENT_F_CONTEXT_REF))
+        return true;
+    return ev->context_ref != NULL && ev->context_ref == atomic_load_explicit(&process_label, memory_order_relaxed);
+}
 
 static inline bool key_offset(const char *key, int16_t *out)
 {
@@ -72,8 +91,7 @@ void sl_ring_slot_plan_for(const sl_event *ev, sl_ring_slot_plan *plan)
     plan->span = 1;
     plan->compact = false;
     plan->context_bytes = 0;
-    bool compact = ev->meta_count <= SL_RING_COMPACT_META
-                   && !(ev->flags & (SL_EVENT_F_HAS_CONTEXT | SL_EVENT_F_CONTEXT_REF)) && ev->device_id >= INT16_MIN
+    bool compact = ev->meta_count <= SL_RING_COMPACT_META && compact_context(ev) && ev->device_id >= INT16_MIN
                    && ev->device_id <= INT16_MAX;
     for (unsigned i = 0; compact && i < ev->meta_count; i++)
         compact = key_offset(ev->meta[i].key, &plan->key_offset[i]);
@@ -181,7 +199,8 @@ static void read_compact(const unsigned char *p, sl_event *out)
     out->device_id = device;
     memcpy(&out->timestamp_ns, p + OFF_TIMESTAMP, 8);
     memcpy(&out->allocated_bytes, p + OFF_NUMBERS, 48);
-    out->context_ref = NULL;
+    out->context_ref =
+        (out->flags & SL_EVENT_F_CONTEXT_REF) ? atomic_load_explicit(&process_label, memory_order_relaxed) : NULL;
     for (unsigned i = 0; i < out->meta_count && i < SL_RING_COMPACT_META; i++) {
         int16_t off;
         memcpy(&off, p + OFF_KEYS + 2 * i, sizeof off);

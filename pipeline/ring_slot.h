@@ -43,6 +43,12 @@ typedef struct sl_ring_slot_plan {
     int16_t key_offset[SL_RING_COMPACT_META]; /* compact: the keys, as offsets */
 } sl_ring_slot_plan;
 
+/* The process's context label (STORMLOG_CONTEXT), which lives as long as
+ * the process: an event that points to it (SL_EVENT_F_CONTEXT_REF) keeps
+ * the compact form, the flag standing for the pointer. Set before the
+ * first event; NULL: none. */
+void sl_ring_slot_set_process_label(const char *label);
+
 /* Decides the form and the span; cheap (no copy). */
 void sl_ring_slot_plan_for(const sl_event *ev, sl_ring_slot_plan *plan);
 

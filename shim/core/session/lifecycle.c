@@ -242,6 +242,7 @@ static void start_session(sl_collector collector)
     fill_session(&session);
     session_collector = collector;
     sl_lifetime_set_books(sl_account_lifetime_books);
+    sl_pipeline_set_process_label(cfg->has_context ? cfg->context : NULL); /* one ring slot per event still */
     atomic_store(&closer_due, true);
     sl_pipeline_set_background_task(writer_background_tick); /* off this thread */
     sl_pipeline_set_annotator(sl_stacks_definition);

@@ -334,6 +334,18 @@ def case_python_exit(ctx):
            f"leaks {stop['metadata']['leaked_bytes_total']}, truth {leaked}")
 
 
+def case_context(ctx):
+    """STORMLOG_CONTEXT: every event carries the label (the ring keeps it as a flag, one slot an event)."""
+    probe = ctx.prog("api_probe")
+    out = ctx.out_dir("context")
+    label = "train/epoch-3 \u00e9t\u00e9"
+    ctx.run([probe, "counting"], out, extra={"STORMLOG_CONTEXT": label})
+    events, stop = only_session(ctx, out)
+    expect(len(events) > 2, f"{len(events)} events")
+    contexts = {ev["context"] for ev in events}
+    expect(contexts == {label}, f"contexts {sorted(contexts, key=str)!r}, want only {label!r}")
+
+
 def case_identity(ctx):
     """Distributed identity from the environment; bad values: one stderr line, defaults."""
     probe = ctx.prog("api_probe")

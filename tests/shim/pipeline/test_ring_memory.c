@@ -134,6 +134,42 @@ Test(ring_memory, an_allocation_or_a_free_takes_one_slot)
     sl_ring_destroy(r);
 }
 
+/* STORMLOG_CONTEXT: every event points to the process's label, which the
+ * packed form keeps as a flag; a label that is not the registered one still
+ * travels whole, in more slots. */
+Test(ring_memory, events_pointing_to_the_process_label_take_one_slot)
+{
+    static const char label[] = "train/epoch-3";
+    static const char other[] = "a label that is not the process's";
+    sl_event ev = numbered(5, 4, false);
+    sl_event_set_context_ref(&ev, label);
+    cr_assert_gt(sl_ring_span(&ev), 1, "no label registered: the pointer travels whole");
+
+    sl_ring_slot_set_process_label(label);
+    cr_assert_eq(sl_ring_span(&ev), 1);
+    sl_event foreign = numbered(6, 4, false);
+    sl_event_set_context_ref(&foreign, other);
+    cr_assert_gt(sl_ring_span(&foreign), 1);
+
+    sl_ring *r = sl_ring_create(8);
+    uint64_t pos;
+    const sl_event *out;
+    cr_assert_eq(sl_ring_push(r, &ev, &pos), SL_RING_PUSHED);
+    cr_assert_eq(sl_ring_push(r, &foreign, &pos), SL_RING_PUSHED);
+    cr_assert_eq(sl_ring_peek(r, &out), SL_RING_READY);
+    cr_assert_eq(r->span, 1);
+    cr_assert(out->flags & SL_EVENT_F_CONTEXT_REF);
+    cr_assert_eq(out->context_ref, label, "the same string, not a copy");
+    cr_assert_eq(out->meta[3].v.i, 5 * 100 + 3);
+    sl_ring_release(r);
+    cr_assert_eq(sl_ring_peek(r, &out), SL_RING_READY);
+    cr_assert_gt(r->span, 1);
+    cr_assert_eq(out->context_ref, other);
+    sl_ring_release(r);
+    sl_ring_slot_set_process_label(NULL);
+    sl_ring_destroy(r);
+}
+
 Test(ring_memory, big_events_take_several_slots_in_order_across_the_wrap)
 {
     sl_ring *r = sl_ring_create(16);
